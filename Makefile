@@ -1,0 +1,138 @@
+# mptrace: one entry point. `make V=1` shows the commands.
+#   make            build build/mptrace and build/examples/*
+#   make demo       install missing deps (Debian/Ubuntu, root), build, run the ticket demo
+#   make check      install missing deps, build, run every test (unit + bats, sanitized binary)
+#   make unit | bats | bench | fuzz | install PREFIX=... | clean | vmlinux
+
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+PREFIX   ?= /usr/local
+BUILD    := build
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
+ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/;s/ppc64le/powerpc/;s/riscv64/riscv/;s/s390x/s390/')
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -DMPTRACE_VERSION='"$(VERSION)"' \
+	    -I$(BUILD) -Ibpf -Iuser -MMD -MP
+LDLIBS   := -lbpf -lelf -lz -lncursesw -lm
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all demo check unit bats bench fuzz install clean deps vmlinux san
+
+USER_SRCS  := $(wildcard user/*.c)
+USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
+SAN_OBJS   := $(patsubst user/%.c,$(BUILD)/san/obj/%.o,$(USER_SRCS))
+# The pure modules: what unit tests link (no libbpf, no curses).
+PURE       := ptree analyze event out_json out_text util record
+PURE_SAN   := $(patsubst %,$(BUILD)/san/obj/%.o,$(filter $(PURE),$(basename $(notdir $(USER_SRCS)))))
+EX_SRCS    := $(wildcard examples/*.c)
+EX_BINS    := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EX_SRCS))
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+
+all: $(BUILD)/mptrace $(EX_BINS) $(BENCH_BINS)
+
+# vmlinux.h is dumped from the running kernel's BTF at build time: mptrace
+# needs BTF at run time anyway (CO-RE, tp_btf), and the CI machines run the
+# kernel they build on. `make vmlinux` refreshes it.
+$(BUILD)/vmlinux.h:
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(BUILD)
+	$(Q)test -r /sys/kernel/btf/vmlinux || { echo "mptrace: /sys/kernel/btf/vmlinux is missing: this kernel lacks BTF (CONFIG_DEBUG_INFO_BTF=y is needed)" >&2; exit 1; }
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+vmlinux:
+	$(Q)rm -f $(BUILD)/vmlinux.h
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/vmlinux.h
+
+$(BUILD)/mptrace.bpf.o: bpf/mptrace.bpf.c bpf/events.h bpf/core_fixes.bpf.h $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -I$(BUILD) -Ibpf -c $< -o $@
+
+$(BUILD)/mptrace.skel.h: $(BUILD)/mptrace.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name mptrace_bpf > $@
+
+$(USER_OBJS) $(SAN_OBJS): $(BUILD)/mptrace.skel.h
+
+$(BUILD)/obj/%.o: user/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/san/obj/%.o: user/%.c
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -c $< -o $@
+
+$(BUILD)/mptrace: $(USER_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+# The same program with AddressSanitizer and UBSan: what the tests run.
+san: $(BUILD)/san/mptrace
+$(BUILD)/san/mptrace: $(SAN_OBJS)
+	$(call msg,LD-SAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/examples/%: examples/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -pthread -o $@ $< -lrt
+
+$(BUILD)/bench/%: bench/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -pthread -o $@ $< -lrt
+
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/tap.h $(PURE_SAN)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -Itests/unit $< $(PURE_SAN) -o $@ -lz -lm
+
+deps:
+	$(Q)sh scripts/install-deps.sh
+
+unit: $(UNIT_BINS)
+	$(Q)set -e; for t in $(UNIT_BINS); do $$t; done
+
+bats: all san
+	$(Q)MPTRACE=$(CURDIR)/$(BUILD)/san/mptrace bats --tap tests/
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(BUILD)/mptrace -- $(BUILD)/examples/ticket_demo
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all san $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory bats
+
+bench: all
+	$(Q)bash bench/run.sh
+
+FUZZ_SECS ?= 60
+fuzz:
+	$(Q)bash tests/fuzz/run.sh $(FUZZ_SECS)
+
+install: $(BUILD)/mptrace
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BUILD)/mptrace $(DESTDIR)$(PREFIX)/bin/mptrace
+	install -m 0644 docs/mptrace.1 $(DESTDIR)$(PREFIX)/share/man/man1/mptrace.1
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/san/obj/*.d)

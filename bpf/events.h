@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The wire ABI between bpf/mptrace.bpf.c and user/: every record the ring
+ * buffer carries, and every record an .mpt recording stores.
+ *
+ * Rules (this is an ABI): fixed-width fields only, the type first, no
+ * bool/pointers/implicit padding, sizes multiple of 8. Bump MPT_ABI_VERSION on
+ * any change; the recording format stores it.
+ */
+#ifndef MPTRACE_EVENTS_H
+#define MPTRACE_EVENTS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define MPT_ABI_VERSION 1
+
+#define MPT_COMM_LEN 16
+#define MPT_FNAME_MAX 256	/* exec filename bytes kept */
+#define MPT_ARGS_MAX 1024	/* exec argv bytes kept (NUL-separated) */
+#define MPT_PATH_COMPS 8	/* lock path: last components kept */
+#define MPT_COMP_LEN 32		/* bytes per path component */
+
+enum mpt_ev_type {
+	MPT_EV_FORK = 1,	/* a process or thread was created */
+	MPT_EV_EXEC = 2,	/* a process exec'd */
+	MPT_EV_EXIT = 3,	/* a process's last thread exited (group dead) */
+	MPT_EV_WAIT = 4,	/* a wait4/waitid call returned */
+	MPT_EV_FREE = 5,	/* a zombie was released (sched_process_free) */
+	MPT_EV_LOCK = 6,	/* a blocking lock wait ended */
+	MPT_EV_SIGNAL = 7,	/* a signal was sent to a traced process */
+	MPT_EV_PROC = 8,	/* userspace: a process found in the /proc snapshot */
+	MPT_EV_END = 9,		/* userspace: tracing ended; what was lost */
+	MPT_EV_MAX
+};
+
+/* Common header of every record. For FORK it describes the child. */
+struct mpt_hdr {
+	__u32 type;		/* enum mpt_ev_type */
+	__u32 size;		/* bytes of the whole record */
+	__u64 ts;		/* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
+	__u32 pid;		/* tgid of the process the event is about */
+	__u32 tid;		/* thread id */
+	__u64 start;		/* group leader's start_time (ns): pid + start = one process */
+};
+
+#define MPT_FORK_THREAD 0x1	/* CLONE_THREAD: a new thread, not a process */
+
+struct mpt_fork {
+	struct mpt_hdr h;	/* the child */
+	__u32 ppid;		/* tgid of the forking process */
+	__u32 ptid;		/* tid of the forking thread */
+	__u64 pstart;		/* forking process's start_time */
+	__u32 flags;		/* MPT_FORK_* */
+	__u32 _pad;
+	char comm[MPT_COMM_LEN];
+};
+
+#define MPT_EXEC_TRUNC_ARGS 0x1	/* argv longer than MPT_ARGS_MAX */
+#define MPT_EXEC_TRUNC_FNAME 0x2
+
+/* Variable size: data holds fname_len bytes of filename then args_len
+ * bytes of NUL-separated argv; size = offsetof(data) + both, rounded up to 8. */
+struct mpt_exec {
+	struct mpt_hdr h;
+	__u32 old_pid;		/* tid that called execve (differs when a thread exec'd) */
+	__u32 flags;		/* MPT_EXEC_* */
+	__u32 fname_len;
+	__u32 args_len;
+	char comm[MPT_COMM_LEN];
+	char data[MPT_FNAME_MAX + MPT_ARGS_MAX];
+};
+
+#define MPT_EXIT_AUTOREAP 0x1	/* parent ignores SIGCHLD: the kernel reaps at once */
+
+struct mpt_exit {
+	struct mpt_hdr h;
+	__u32 status;		/* wait(2)-style status: code << 8, or signal | 0x80 core */
+	__u32 ppid;		/* current real parent's tgid */
+	__u32 reaper;		/* who adopts its running children: subreaper or ns init */
+	__u32 flags;		/* MPT_EXIT_* */
+	char comm[MPT_COMM_LEN];
+};
+
+#define MPT_WAIT_NOHANG 0x1
+#define MPT_WAIT_WAITID 0x2
+
+struct mpt_wait {
+	struct mpt_hdr h;	/* the waiting process */
+	__u64 start_ts;		/* syscall entry */
+	__s32 ret;		/* syscall return value */
+	__u32 reaped;		/* pid the call returned (reaped or reported), 0 if none */
+	__s32 target;		/* pid argument */
+	__u32 flags;		/* MPT_WAIT_* */
+};
+
+enum mpt_lock_kind {
+	MPT_LOCK_FUTEX = 1,
+	MPT_LOCK_FLOCK = 2,
+	MPT_LOCK_POSIX = 3,	/* fcntl F_SETLKW, lockf */
+	MPT_LOCK_OFD = 4,	/* fcntl F_OFD_SETLKW */
+	MPT_LOCK_SYSV = 5,	/* semop/semtimedop */
+};
+
+#define MPT_LOCK_PRIVATE 0x1	/* key is (tgid, address): no shared backing file */
+#define MPT_LOCK_KEY_FAIL 0x2	/* the backing mapping could not be read */
+
+struct mpt_lock {
+	struct mpt_hdr h;	/* the waiting thread */
+	__u64 start_ts;		/* syscall entry; h.ts is the syscall exit */
+	__u32 kind;		/* enum mpt_lock_kind */
+	__u32 flags;		/* MPT_LOCK_* */
+	__u64 dev;		/* shared: backing device; private: tgid */
+	__u64 ino;		/* shared: backing inode; private: address; sysv: semid */
+	__u64 off;		/* futex: offset in the file; file locks: 0 */
+	__u32 op;		/* futex op / fcntl cmd / flock op */
+	__s32 ret;		/* syscall return value */
+	__u32 waker;		/* tgid of a traced thread that woke this key meanwhile, or 0 */
+	__u32 _pad;
+	char comps[MPT_PATH_COMPS][MPT_COMP_LEN]; /* path, last component first */
+};
+
+struct mpt_signal {
+	struct mpt_hdr h;	/* the target process */
+	__u32 sig;
+	__s32 code;		/* si_code */
+	__u32 sender_pid;	/* tgid of the sending task */
+	__s32 result;		/* TRACE_SIGNAL_* */
+	char sender_comm[MPT_COMM_LEN];
+};
+
+/* Not from BPF: the /proc snapshot of an already running process (-p, -a). */
+struct mpt_proc {
+	struct mpt_hdr h;	/* start is 0: the kernel start time is not in /proc */
+	__u32 ppid;
+	__u32 nthreads;
+	__u32 args_len;
+	__u32 _pad;
+	char comm[MPT_COMM_LEN];
+	char args[MPT_ARGS_MAX];	/* NUL-separated argv, args_len bytes */
+};
+
+/* Not from BPF: the last record of a trace, written when tracing stops,
+ * with the drop counters read from the BPF side. */
+struct mpt_end {
+	struct mpt_hdr h;	/* pid/tid/start are 0 */
+	__u64 lost[MPT_EV_MAX];	/* records dropped, per type (ring full) */
+	__u64 lost_track;	/* processes not tracked (pid map full) */
+};
+
+#endif /* MPTRACE_EVENTS_H */

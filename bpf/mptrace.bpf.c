@@ -1,0 +1,791 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * mptrace's kernel side: process lifecycle and lock waits from tracepoints
+ * only (this kernel has no kprobes and refuses fentry). Filtering happens
+ * here: only processes in `tracked` (the traced tree) produce records, unless
+ * trace_all is set.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "events.h"
+#include "core_fixes.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Knobs set by userspace before load. */
+const volatile __u32 self_pid = 0;	 /* mptrace: its waits reap the root */
+const volatile __u8 trace_all = 0;	 /* -a: no pid filter */
+const volatile __u8 trace_locks = 1;	 /* --no-locks clears it */
+const volatile __u64 lock_min_ns = 1000000; /* --lock-threshold */
+const volatile __u64 wakeup_bytes = 256 * 1024; /* wake the consumer past this */
+
+/* Records dropped because the ring was full, per event type, and
+ * processes that could not be tracked because `tracked` was full. */
+__u64 lost[MPT_EV_MAX] = {};
+__u64 lost_track = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 1024 * 1024);
+} rb SEC(".maps");
+
+/* tgid -> group leader start_time (0: any, for the /proc snapshot). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u64);
+} tracked SEC(".maps");
+
+struct wait_start {
+	__u64 ts;
+	__u64 infop;
+	__s32 target;
+	__u32 flags;
+};
+
+/* tid -> wait4/waitid in progress */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct wait_start);
+} waits SEC(".maps");
+
+struct lock_start {
+	__u64 ts;
+	__u64 arg;	/* futex uaddr, fd, or semid */
+	__u32 kind;
+	__u32 op;
+};
+
+/* tid -> lock syscall in progress */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct lock_start);
+} locks SEC(".maps");
+
+struct mpt_fkey {
+	__u64 dev;
+	__u64 ino;
+	__u64 off;
+};
+
+struct wake_rec {
+	__u64 ts;
+	__u32 tgid;
+	__u32 _pad;
+};
+
+/* futex key -> last traced waker */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct mpt_fkey);
+	__type(value, struct wake_rec);
+} wakes SEC(".maps");
+
+/* Scratch space for records too big for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mpt_exec);
+} exec_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mpt_lock);
+} lock_scratch SEC(".maps");
+
+static __always_inline int is_tracked(__u32 tgid)
+{
+	return trace_all || bpf_map_lookup_elem(&tracked, &tgid) != NULL;
+}
+
+static __always_inline __u64 leader_start(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, group_leader, start_time);
+}
+
+static __always_inline void fill_hdr(struct mpt_hdr *h, __u32 type, __u32 size,
+				     struct task_struct *t)
+{
+	h->type = type;
+	h->size = size;
+	h->ts = bpf_ktime_get_ns();
+	h->pid = BPF_CORE_READ(t, tgid);
+	h->tid = BPF_CORE_READ(t, pid);
+	h->start = leader_start(t);
+}
+
+/*
+ * Submit without waking the consumer unless enough is queued: a wake-up per
+ * record costs ~1.2x on fork storms, batching ~1.05x; userspace polls with a
+ * short timeout so latency stays bounded.
+ */
+static __always_inline __u64 rb_flags(void)
+{
+	if (bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void count_lost(__u32 type)
+{
+	if (type < MPT_EV_MAX)
+		__sync_fetch_and_add(&lost[type], 1);
+}
+
+static __always_inline void *reserve(__u32 size, __u32 type)
+{
+	void *p = bpf_ringbuf_reserve(&rb, size, 0);
+
+	if (!p)
+		count_lost(type);
+	return p;
+}
+
+static __always_inline void output(void *data, __u32 size, __u32 type)
+{
+	if (bpf_ringbuf_output(&rb, data, size, rb_flags()))
+		count_lost(type);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	__u32 ctid = BPF_CORE_READ(child, pid);
+	int thread = ctgid != ctid;
+	struct mpt_fork *e;
+	__u64 start;
+
+	if (!is_tracked(ptgid))
+		return 0;
+	start = leader_start(child);
+	if (!thread && !trace_all &&
+	    bpf_map_update_elem(&tracked, &ctgid, &start, BPF_ANY)) {
+		__sync_fetch_and_add(&lost_track, 1);
+		return 0;
+	}
+	e = reserve(sizeof(*e), MPT_EV_FORK);
+	if (!e)
+		return 0;
+	e->h.type = MPT_EV_FORK;
+	e->h.size = sizeof(*e);
+	e->h.ts = bpf_ktime_get_ns();
+	e->h.pid = ctgid;
+	e->h.tid = ctid;
+	e->h.start = start;
+	e->ppid = ptgid;
+	e->ptid = BPF_CORE_READ(parent, pid);
+	e->pstart = leader_start(parent);
+	e->flags = thread ? MPT_FORK_THREAD : 0;
+	e->_pad = 0;
+	BPF_CORE_READ_STR_INTO(&e->comm, child, comm);
+	bpf_ringbuf_submit(e, rb_flags());
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 zero = 0, tgid = BPF_CORE_READ(p, tgid);
+	unsigned long arg_start, arg_end, len;
+	struct mpt_exec *e;
+	const char *fname;
+	long n;
+
+	if (!is_tracked(tgid))
+		return 0;
+	e = bpf_map_lookup_elem(&exec_scratch, &zero);
+	if (!e)
+		return 0;
+	fill_hdr(&e->h, MPT_EV_EXEC, 0, p);
+	e->old_pid = old_pid;
+	e->flags = 0;
+	BPF_CORE_READ_STR_INTO(&e->comm, p, comm);
+
+	fname = BPF_CORE_READ(bprm, filename);
+	n = bpf_probe_read_kernel_str(e->data, MPT_FNAME_MAX, fname);
+	if (n < 0)
+		n = 0;
+	if (n == MPT_FNAME_MAX)
+		e->flags |= MPT_EXEC_TRUNC_FNAME;
+	e->fname_len = n;
+
+	/* The new image's argv, straight from its stack: the kernel has just
+	 * copied it there, so the pages are present. */
+	arg_start = BPF_CORE_READ(p, mm, arg_start);
+	arg_end = BPF_CORE_READ(p, mm, arg_end);
+	len = arg_end - arg_start;
+	if (len > MPT_ARGS_MAX) {
+		len = MPT_ARGS_MAX;
+		e->flags |= MPT_EXEC_TRUNC_ARGS;
+	}
+	n = e->fname_len;
+	if (n > MPT_FNAME_MAX)
+		n = MPT_FNAME_MAX;
+	barrier_var(len);
+	if (len > MPT_ARGS_MAX)
+		len = MPT_ARGS_MAX;
+	if (len > 0 && bpf_probe_read_user(e->data + n, len, (void *)arg_start) == 0)
+		e->args_len = len;
+	else
+		e->args_len = 0;
+	len = offsetof(struct mpt_exec, data) + n + e->args_len;
+	len = (len + 7) & ~7UL;
+	if (len > sizeof(*e))
+		len = sizeof(*e);
+	e->h.size = len;
+	output(e, len, MPT_EV_EXEC);
+	return 0;
+}
+
+/* Who adopts the running children of `t` when its group dies: the nearest
+ * PR_SET_CHILD_SUBREAPER ancestor, else pid 1 of its pid namespace (the
+ * kernel's find_new_reaper(), minus the same-group case: the group is dead). */
+static __always_inline __u32 new_reaper(struct task_struct *t)
+{
+	struct task_struct *ns_reaper, *p = t;
+	struct signal_struct *sig;
+	struct pid_namespace *ns;
+	struct pid *pid;
+	unsigned int level;
+
+	pid = BPF_CORE_READ(t, thread_pid);
+	level = BPF_CORE_READ(pid, level);
+	ns = NULL;
+	bpf_core_read(&ns, sizeof(ns), &pid->numbers[level & 31].ns);
+	ns_reaper = BPF_CORE_READ(ns, child_reaper);
+
+	sig = BPF_CORE_READ(t, signal);
+	if (BPF_CORE_READ_BITFIELD_PROBED(sig, has_child_subreaper)) {
+		for (int i = 0; i < 32; i++) {
+			p = BPF_CORE_READ(p, real_parent);
+			if (!p || p == ns_reaper)
+				break;
+			sig = BPF_CORE_READ(p, signal);
+			if (BPF_CORE_READ_BITFIELD_PROBED(sig, is_child_subreaper))
+				return BPF_CORE_READ(p, tgid);
+		}
+	}
+	return ns_reaper ? BPF_CORE_READ(ns_reaper, tgid) : 1;
+}
+
+/* The parent will not keep a zombie: do_notify_parent() auto-reaps when
+ * SIGCHLD is ignored or SA_NOCLDWAIT is set. */
+static __always_inline int will_autoreap(struct task_struct *t)
+{
+	struct task_struct *parent = BPF_CORE_READ(t, real_parent);
+	struct k_sigaction act = {};
+	struct sighand_struct *sh;
+
+	if (BPF_CORE_READ(t, exit_signal) != 17 /* SIGCHLD */)
+		return 0;
+	sh = BPF_CORE_READ(parent, sighand);
+	if (!sh)
+		return 0;
+	bpf_core_read(&act, sizeof(act), &sh->action[16]);
+	return act.sa.sa_handler == (void *)1 /* SIG_IGN */ ||
+	       (act.sa.sa_flags & 2 /* SA_NOCLDWAIT */);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
+{
+	__u32 tid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
+	struct mpt_exit *e;
+
+	/* A thread that dies inside a wait never returns from it. */
+	bpf_map_delete_elem(&waits, &tid);
+	bpf_map_delete_elem(&locks, &tid);
+	if (!group_dead || !is_tracked(tgid))
+		return 0;
+	e = reserve(sizeof(*e), MPT_EV_EXIT);
+	if (!e)
+		return 0;
+	fill_hdr(&e->h, MPT_EV_EXIT, sizeof(*e), p);
+	e->status = BPF_CORE_READ(p, exit_code);
+	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
+	e->reaper = new_reaper(p);
+	e->flags = will_autoreap(p) ? MPT_EXIT_AUTOREAP : 0;
+	BPF_CORE_READ_STR_INTO(&e->comm, p, comm);
+	bpf_ringbuf_submit(e, rb_flags());
+	return 0;
+}
+
+SEC("tp_btf/sched_process_free")
+int BPF_PROG(on_free, struct task_struct *p)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+	__u64 start, *want;
+	struct mpt_hdr *e;
+
+	if (BPF_CORE_READ(p, pid) != tgid)
+		return 0;	/* only the leader's release ends the process */
+	start = BPF_CORE_READ(p, start_time);
+	if (!trace_all) {
+		/* The pid may already belong to a new process (release is
+		 * RCU-delayed): only forget the one that was released. */
+		want = bpf_map_lookup_elem(&tracked, &tgid);
+		if (!want)
+			return 0;
+		if (*want && *want != start)
+			return 0;
+		bpf_map_delete_elem(&tracked, &tgid);
+	}
+	e = reserve(sizeof(*e), MPT_EV_FREE);
+	if (!e)
+		return 0;
+	e->type = MPT_EV_FREE;
+	e->size = sizeof(*e);
+	e->ts = bpf_ktime_get_ns();
+	e->pid = tgid;
+	e->tid = tgid;
+	e->start = start;
+	bpf_ringbuf_submit(e, rb_flags());
+	return 0;
+}
+
+/* ---- wait4 / waitid: join waits and who reaped whom ---- */
+
+static __always_inline int wait_enter(__s32 target, __u64 options, __u64 infop, __u32 flags)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	struct wait_start w = {};
+
+	if (tgid != self_pid && !is_tracked(tgid))
+		return 0;
+	w.ts = bpf_ktime_get_ns();
+	w.target = target;
+	w.infop = infop;
+	w.flags = flags | ((options & 1 /* WNOHANG */) ? MPT_WAIT_NOHANG : 0);
+	bpf_map_update_elem(&waits, &tid, &w, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int wait_exit(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct task_struct *t;
+	struct wait_start *w;
+	struct mpt_wait *e;
+	__u32 reaped = 0;
+	int si_pid = 0;
+
+	w = bpf_map_lookup_elem(&waits, &tid);
+	if (!w)
+		return 0;
+	if (w->flags & MPT_WAIT_WAITID) {
+		/* waitid returns 0 and the child in infop->si_pid (offset 16
+		 * on 64-bit: three ints, padding, then the union). */
+		if (ret == 0 && w->infop &&
+		    bpf_probe_read_user(&si_pid, sizeof(si_pid), (void *)(w->infop + 16)) == 0 &&
+		    si_pid > 0)
+			reaped = si_pid;
+	} else if (ret > 0) {
+		reaped = ret;
+	}
+	/* A WNOHANG poll that found nothing is neither a join nor a reap. */
+	if ((w->flags & MPT_WAIT_NOHANG) && !reaped)
+		goto out;
+	e = reserve(sizeof(*e), MPT_EV_WAIT);
+	if (!e)
+		goto out;
+	t = (struct task_struct *)bpf_get_current_task_btf();
+	fill_hdr(&e->h, MPT_EV_WAIT, sizeof(*e), t);
+	e->start_ts = w->ts;
+	e->ret = ret;
+	e->reaped = reaped;
+	e->target = w->target;
+	e->flags = w->flags;
+	bpf_ringbuf_submit(e, rb_flags());
+out:
+	bpf_map_delete_elem(&waits, &tid);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_wait4")
+int on_wait4_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return wait_enter((__s32)ctx->args[0], ctx->args[2], 0, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_wait4")
+int on_wait4_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return wait_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_waitid")
+int on_waitid_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	/* waitid(which, upid, infop, options, ru): a pid only for P_PID (1) */
+	__s32 target = ctx->args[0] == 1 ? (__s32)ctx->args[1] : -1;
+
+	return wait_enter(target, ctx->args[3], ctx->args[2], MPT_WAIT_WAITID);
+}
+
+SEC("tracepoint/syscalls/sys_exit_waitid")
+int on_waitid_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return wait_exit(ctx->ret);
+}
+
+/* ---- signals ---- */
+
+SEC("tp_btf/signal_generate")
+int BPF_PROG(on_signal, int sig, struct kernel_siginfo *info, struct task_struct *task,
+	     int group, int result)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct task_struct *cur;
+	struct mpt_signal *e;
+
+	/* SIGCHLD accompanies every exit; the exit record says it all. */
+	if (sig == 17 || result == 1 /* ignored */ || !is_tracked(tgid))
+		return 0;
+	e = reserve(sizeof(*e), MPT_EV_SIGNAL);
+	if (!e)
+		return 0;
+	fill_hdr(&e->h, MPT_EV_SIGNAL, sizeof(*e), task);
+	e->sig = sig;
+	e->code = info ? BPF_CORE_READ(info, si_code) : 0;
+	e->result = result;
+	cur = (struct task_struct *)bpf_get_current_task_btf();
+	e->sender_pid = BPF_CORE_READ(cur, tgid);
+	BPF_CORE_READ_STR_INTO(&e->sender_comm, cur, comm);
+	bpf_ringbuf_submit(e, rb_flags());
+	return 0;
+}
+
+/* ---- lock waits ---- */
+
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+#define FUTEX_WAKE_OP 5
+#define FUTEX_LOCK_PI 6
+#define FUTEX_UNLOCK_PI 7
+#define FUTEX_WAIT_BITSET 9
+#define FUTEX_WAKE_BITSET 10
+#define FUTEX_WAIT_REQUEUE_PI 11
+#define FUTEX_LOCK_PI2 13
+#define FUTEX_PRIVATE_FLAG 128
+#define FUTEX_CMD_MASK (~(128 | 256))
+
+static __always_inline int lock_begin(__u32 kind, __u64 arg, __u32 op)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct lock_start s = {};
+
+	if (!trace_locks || !is_tracked(id >> 32))
+		return 0;
+	s.ts = bpf_ktime_get_ns();
+	s.arg = arg;
+	s.kind = kind;
+	s.op = op;
+	bpf_map_update_elem(&locks, &tid, &s, BPF_ANY);
+	return 0;
+}
+
+struct vma_ctx {
+	struct mpt_lock *e;
+	__u64 addr;
+};
+
+static __always_inline void file_path(struct mpt_lock *e, struct file *f)
+{
+	struct dentry *d = BPF_CORE_READ(f, f_path.dentry), *parent;
+	struct vfsmount *vmnt = BPF_CORE_READ(f, f_path.mnt);
+	struct mount *mnt = container_of(vmnt, struct mount, mnt);
+	struct mount *mparent;
+	int i, slot = 0;
+
+	e->dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	e->ino = BPF_CORE_READ(f, f_inode, i_ino);
+	for (i = 0; i < MPT_PATH_COMPS + 4 && slot < MPT_PATH_COMPS; i++) {
+		parent = BPF_CORE_READ(d, d_parent);
+		if (d == parent) {
+			/* root of this mount: continue in the parent mount */
+			mparent = BPF_CORE_READ(mnt, mnt_parent);
+			if (mparent == mnt)
+				break;
+			d = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = mparent;
+			continue;
+		}
+		bpf_probe_read_kernel_str(e->comps[slot & (MPT_PATH_COMPS - 1)], MPT_COMP_LEN,
+					  BPF_CORE_READ(d, d_name.name));
+		slot++;
+		d = parent;
+	}
+}
+
+static long vma_cb(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct vma_ctx *c = data;
+	struct file *f = BPF_CORE_READ(vma, vm_file);
+
+	if (!f)
+		return 0;
+	c->e->off = c->addr - BPF_CORE_READ(vma, vm_start) +
+		    (BPF_CORE_READ(vma, vm_pgoff) << 12);
+	file_path(c->e, f);
+	c->e->flags &= ~MPT_LOCK_PRIVATE;
+	return 0;
+}
+
+/* A futex's identity across processes: the file (and offset) backing a
+ * shared mapping, like the kernel's own futex key; else (tgid, address). */
+static __always_inline void fkey_of(struct mpt_lock *e, __u64 uaddr, __u32 op, __u32 tgid)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	struct vma_ctx c = { .e = e, .addr = uaddr };
+
+	e->flags = MPT_LOCK_PRIVATE;
+	e->dev = tgid;
+	e->ino = uaddr;
+	e->off = 0;
+	if (op & FUTEX_PRIVATE_FLAG)
+		return;
+	if (bpf_find_vma(t, uaddr, vma_cb, &c, 0))
+		e->flags |= MPT_LOCK_KEY_FAIL;
+	if (e->flags & MPT_LOCK_PRIVATE) {
+		e->dev = tgid;
+		e->ino = uaddr;
+		e->off = 0;
+	}
+}
+
+static __always_inline struct file *fd_file(struct task_struct *t, __u64 fd)
+{
+	struct file **fds = BPF_CORE_READ(t, files, fdt, fd);
+	unsigned int max = BPF_CORE_READ(t, files, fdt, max_fds);
+	struct file *f = NULL;
+
+	if (fd >= max)
+		return NULL;
+	bpf_core_read(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+static __always_inline int lock_end(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 zero = 0, tid = (__u32)id, tgid = id >> 32;
+	struct task_struct *t;
+	struct lock_start *s;
+	struct mpt_lock *e;
+	struct wake_rec *w;
+	struct mpt_fkey k;
+	struct file *f;
+	__u64 now;
+
+	s = bpf_map_lookup_elem(&locks, &tid);
+	if (!s)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (now - s->ts < lock_min_ns)
+		goto out;
+	e = bpf_map_lookup_elem(&lock_scratch, &zero);
+	if (!e)
+		goto out;
+	__builtin_memset(e, 0, sizeof(*e));
+	t = (struct task_struct *)bpf_get_current_task_btf();
+	fill_hdr(&e->h, MPT_EV_LOCK, sizeof(*e), t);
+	e->h.ts = now;
+	e->start_ts = s->ts;
+	e->kind = s->kind;
+	e->op = s->op;
+	e->ret = ret;
+	switch (s->kind) {
+	case MPT_LOCK_FUTEX:
+		fkey_of(e, s->arg, s->op, tgid);
+		k.dev = e->dev;
+		k.ino = e->ino;
+		k.off = e->off;
+		w = bpf_map_lookup_elem(&wakes, &k);
+		if (w && w->ts >= s->ts && w->ts <= now)
+			e->waker = w->tgid;
+		break;
+	case MPT_LOCK_SYSV:
+		e->dev = 0;
+		e->ino = s->arg;
+		break;
+	default:
+		f = fd_file(t, s->arg);
+		if (f)
+			file_path(e, f);
+		else
+			e->flags |= MPT_LOCK_KEY_FAIL;
+		break;
+	}
+	output(e, sizeof(*e), MPT_EV_LOCK);
+out:
+	bpf_map_delete_elem(&locks, &tid);
+	return 0;
+}
+
+static __always_inline int is_futex_wait(__u32 cmd)
+{
+	return cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_LOCK_PI ||
+	       cmd == FUTEX_LOCK_PI2 || cmd == FUTEX_WAIT_REQUEUE_PI;
+}
+
+static __always_inline int is_futex_wake(__u32 cmd)
+{
+	return cmd == FUTEX_WAKE || cmd == FUTEX_WAKE_BITSET || cmd == FUTEX_WAKE_OP ||
+	       cmd == FUTEX_UNLOCK_PI;
+}
+
+/* Remember the traced thread that woke a futex, so the waiter's record can
+ * name it. Only for shared keys worth a lookup: the cost is one find_vma. */
+static __always_inline int futex_wake(__u64 uaddr, __u32 op)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 zero = 0, tgid = id >> 32;
+	struct wake_rec w = {};
+	struct mpt_fkey k;
+	struct mpt_lock *e;
+
+	if (!trace_locks || !is_tracked(tgid))
+		return 0;
+	e = bpf_map_lookup_elem(&lock_scratch, &zero);
+	if (!e)
+		return 0;
+	fkey_of(e, uaddr, op, tgid);
+	k.dev = e->dev;
+	k.ino = e->ino;
+	k.off = e->off;
+	w.ts = bpf_ktime_get_ns();
+	w.tgid = tgid;
+	bpf_map_update_elem(&wakes, &k, &w, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_futex")
+int on_futex_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 op = ctx->args[1], cmd = op & FUTEX_CMD_MASK;
+
+	if (is_futex_wait(cmd))
+		return lock_begin(MPT_LOCK_FUTEX, ctx->args[0], op);
+	if (is_futex_wake(cmd))
+		return futex_wake(ctx->args[0], op);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_futex")
+int on_futex_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return lock_end(ctx->ret);
+}
+
+/* futex2 (Linux 6.7): futex_wait(uaddr, val, mask, flags, ...),
+ * futex_wake(uaddr, mask, nr, flags); FUTEX2_PRIVATE is 128 as in futex(2). */
+SEC("tracepoint/syscalls/sys_enter_futex_wait")
+int on_futex2_wait_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return lock_begin(MPT_LOCK_FUTEX, ctx->args[0], ctx->args[3] & FUTEX_PRIVATE_FLAG);
+}
+
+SEC("tracepoint/syscalls/sys_exit_futex_wait")
+int on_futex2_wait_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return lock_end(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_futex_wake")
+int on_futex2_wake_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return futex_wake(ctx->args[0], ctx->args[3] & FUTEX_PRIVATE_FLAG);
+}
+
+SEC("tracepoint/syscalls/sys_enter_futex_waitv")
+int on_futex_waitv_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	/* futex_waitv(waiters, nr, ...): key on the first waiter's address.
+	 * struct futex_waitv { u64 val; u64 uaddr; u32 flags; u32 res; } */
+	__u64 uaddr = 0;
+	__u32 flags = 0;
+
+	bpf_probe_read_user(&uaddr, sizeof(uaddr), (void *)(ctx->args[0] + 8));
+	bpf_probe_read_user(&flags, sizeof(flags), (void *)(ctx->args[0] + 16));
+	return lock_begin(MPT_LOCK_FUTEX, uaddr, flags & FUTEX_PRIVATE_FLAG);
+}
+
+SEC("tracepoint/syscalls/sys_exit_futex_waitv")
+int on_futex_waitv_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return lock_end(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_flock")
+int on_flock_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 op = ctx->args[1];
+
+	if (op & 4 /* LOCK_NB */ || op & 8 /* LOCK_UN */)
+		return 0;
+	return lock_begin(MPT_LOCK_FLOCK, ctx->args[0], op);
+}
+
+SEC("tracepoint/syscalls/sys_exit_flock")
+int on_flock_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return lock_end(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_fcntl")
+int on_fcntl_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 cmd = ctx->args[1];
+
+	if (cmd == 7 /* F_SETLKW */)
+		return lock_begin(MPT_LOCK_POSIX, ctx->args[0], cmd);
+	if (cmd == 38 /* F_OFD_SETLKW */)
+		return lock_begin(MPT_LOCK_OFD, ctx->args[0], cmd);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_fcntl")
+int on_fcntl_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return lock_end(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_semop")
+int on_semop_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return lock_begin(MPT_LOCK_SYSV, ctx->args[0], 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_semop")
+int on_semop_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return lock_end(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_semtimedop")
+int on_semtimedop_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return lock_begin(MPT_LOCK_SYSV, ctx->args[0], 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_semtimedop")
+int on_semtimedop_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return lock_end(ctx->ret);
+}

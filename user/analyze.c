@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Findings (zombies, orphans, leaks, locks) with the rules of
+ * shared/spec/cli.md "Terms". PURE: reads the tree, writes findings.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "analyze.h"
+#include "util.h"
+
+static const char *const kind_names[AN_NKINDS] = { "zombie", "orphan", "leak", "lock", "deadlock" };
+static const char *const check_names[AN_NKINDS] = { "zombies", "orphans", "leaks", "locks", "deadlocks" };
+
+const char *an_kind_name(enum an_kind k)
+{
+	return k < AN_NKINDS ? kind_names[k] : "?";
+}
+
+const char *an_check_name(enum an_kind k)
+{
+	return k < AN_NKINDS ? check_names[k] : "?";
+}
+
+const char *an_reason_name(enum an_reason r)
+{
+	static const char *const n[] = { NULL, "slow", "never_reaped_by_parent", "unreaped_at_end" };
+
+	return n[r];
+}
+
+int an_parse_check(const char *list, const char **bad)
+{
+	static char word[64];
+	unsigned bits = 0;
+	const char *s = list;
+
+	while (*s) {
+		size_t n = strcspn(s, ","), k;
+
+		snprintf(word, sizeof(word), "%.*s", (int)n, s);
+		for (k = 0; k < AN_NKINDS; k++)
+			if (!strcmp(word, check_names[k]))
+				break;
+		if (k == AN_NKINDS) {
+			*bad = word;
+			return -1;
+		}
+		bits |= AN_CHECK(k);
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+	if (!bits) {
+		*bad = list;
+		return -1;
+	}
+	return bits;
+}
+
+const char *an_proc_name(const struct pt_proc *p, char *buf, size_t n)
+{
+	struct sbuf b = { 0 };
+
+	sb_put_printable(&b, p->comm, strlen(p->comm));
+	snprintf(buf, n, "%s[%u]", b.s ? b.s : "", p->pid);
+	sb_free(&b);
+	return buf;
+}
+
+static double ms(uint64_t ns)
+{
+	return ns / 1e6;
+}
+
+static struct an_finding *add(struct an_result *r, enum an_kind k, struct pt_proc *p)
+{
+	struct an_finding *f;
+
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 16;
+		r->v = xrealloc(r->v, r->cap * sizeof(*r->v));
+	}
+	f = &r->v[r->n++];
+	memset(f, 0, sizeof(*f));
+	f->kind = k;
+	f->proc = p;
+	r->count[k]++;
+	if (p)
+		p->findings |= AN_CHECK(k);
+	return f;
+}
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+	struct sbuf b = { 0 };
+	va_list ap;
+	char tmp[1024];
+
+	va_start(ap, f);
+	vsnprintf(tmp, sizeof(tmp), f, ap);
+	va_end(ap);
+	sb_puts(&b, tmp);
+	return b.s;
+}
+
+bool an_zombie_over(const struct pt_proc *p, const struct an_opts *o, uint64_t now)
+{
+	return p->exited && !p->is_root && !p->autoreap &&
+	       pt_zombie_ns(p, now) > o->zombie_threshold_ns;
+}
+
+static void reaper_text(const struct ptree *pt, const struct pt_proc *p, char *buf, size_t n)
+{
+	const struct pt_proc *r;
+	char name[64];
+
+	switch (p->reap) {
+	case PT_REAP_AUTO:
+		snprintf(buf, n, "the kernel (auto-reap: SIGCHLD ignored)");
+		return;
+	case PT_REAP_NONE:
+		snprintf(buf, n, "nobody");
+		return;
+	default:
+		break;
+	}
+	r = ptree_find(pt, p->reaped_by);
+	if (r && r->pid != pt->meta.self_pid)
+		an_proc_name(r, name, sizeof(name));
+	else if (p->reaped_by == pt->meta.self_pid && pt->meta.self_pid)
+		snprintf(name, sizeof(name), "mptrace[%u]", p->reaped_by);
+	else
+		snprintf(name, sizeof(name), "[%u]", p->reaped_by);
+	snprintf(buf, n, "%s%s", p->reap == PT_REAP_ADOPTER ? "its adopter " : "its parent ", name);
+}
+
+static void zombie(struct ptree *pt, struct pt_proc *p, const struct an_opts *o,
+		   uint64_t now, struct an_result *r)
+{
+	uint64_t z = pt_zombie_ns(p, now);
+	enum an_reason why = AN_R_NONE;
+	struct an_finding *f;
+	char name[64], par[64], by[128];
+
+	if (!p->exited || p->is_root)
+		return;
+	if (z > r->max_zombie_ns)
+		r->max_zombie_ns = z;
+	if (p->autoreap && p->state == PT_REAPED)
+		return;
+	/* Exited while its parent lived, then the parent died without
+	 * reaping it: the zombie was handed to the adopter. */
+	if (p->orphaned_ts == PT_NONE && p->adopted_by && !p->seen_late)
+		why = AN_R_NEVER_REAPED;
+	else if (p->state == PT_ZOMBIE)
+		why = AN_R_UNREAPED_AT_END;
+	else if (z > o->zombie_threshold_ns)
+		why = AN_R_SLOW;
+	if (why == AN_R_NONE)
+		return;
+	f = add(r, AN_ZOMBIE, p);
+	f->reason = why;
+	f->zombie_ns = z;
+	an_proc_name(p, name, sizeof(name));
+	if (p->parent)
+		an_proc_name(p->parent, par, sizeof(par));
+	else
+		snprintf(par, sizeof(par), "[%u]", p->ppid);
+	reaper_text(pt, p, by, sizeof(by));
+	switch (why) {
+	case AN_R_NEVER_REAPED:
+		if (p->state == PT_REAPED)
+			f->message = fmt("%s was never reaped by its parent %s, which exited first; "
+					 "reaped by %s after %.1f ms as a zombie", name, par, by, ms(z));
+		else
+			f->message = fmt("%s was never reaped by its parent %s, which exited first; "
+					 "still a zombie after %.1f ms (adopted by [%u])", name, par,
+					 ms(z), p->adopted_by);
+		break;
+	case AN_R_UNREAPED_AT_END:
+		f->message = fmt("%s is still a zombie at the end of the trace: unreaped for %.1f ms "
+				 "by %s", name, ms(z), par);
+		break;
+	default:
+		f->message = fmt("%s was a zombie for %.1f ms (threshold %.1f ms) before %s reaped it",
+				 name, ms(z), ms(o->zombie_threshold_ns), by);
+		break;
+	}
+}
+
+void analyze(struct ptree *pt, const struct an_opts *o, uint64_t now, struct an_result *r)
+{
+	char name[64], par[64];
+
+	memset(r, 0, sizeof(*r));
+	for (size_t i = 0; i < pt->nprocs; i++) {
+		struct pt_proc *p = pt->procs[i];
+
+		p->findings = 0;
+		r->threads += p->threads;
+		zombie(pt, p, o, now, r);
+		if (p->orphaned_ts != PT_NONE) {
+			struct an_finding *f = add(r, AN_ORPHAN, p);
+
+			an_proc_name(p, name, sizeof(name));
+			if (p->parent)
+				an_proc_name(p->parent, par, sizeof(par));
+			else
+				snprintf(par, sizeof(par), "[%u]", p->ppid);
+			f->message = fmt("%s was orphaned at %.1f ms when its parent %s exited; adopted by [%u]",
+					 name, pt_ms(pt, p->orphaned_ts), par, p->adopted_by);
+		}
+		if (p->alive_at_root_exit && pt->meta.mode == PT_MODE_COMMAND) {
+			struct an_finding *f = add(r, AN_LEAK, p);
+
+			an_proc_name(p, name, sizeof(name));
+			if (p->killed_by_us && p->exited)
+				f->message = fmt("%s was still running when the command exited; killed by "
+						 "--kill-leaks (%s)", name,
+						 pt_signaled(p) ? (pt_term_sig(p) == 9 ? "SIGKILL" : "SIGTERM") : "exited");
+			else if (p->exited)
+				f->message = fmt("%s was still running when the command exited (it exited "
+						 "%.1f ms later)", name, ms(p->exit_ts - pt->root_exit_ts));
+			else
+				f->message = fmt("%s was still running when the command exited", name);
+		}
+	}
+	for (size_t i = 0; i < pt->nlocks; i++) {
+		struct pt_lock *l = pt->locks[i];
+		struct an_finding *f;
+
+		if (!l->waits)
+			continue;
+		f = add(r, AN_LOCK, NULL);
+		f->lock = l;
+		f->message = fmt("%s%s%s%s: %u waits by %zu processes, total %.1f ms, max %.1f ms",
+				 pt_lock_type_name(l->type), l->name ? " " : "", l->name ? l->name : "",
+				 "", l->waits, l->waiters.n, ms(l->total_ns), ms(l->max_ns));
+	}
+	r->incomplete = pt->lost || pt->lost_track;
+	r->passed = !r->incomplete;
+	for (int k = 0; k < AN_NKINDS; k++)
+		if ((o->check & AN_CHECK(k)) && r->count[k])
+			r->passed = false;
+}
+
+void an_result_free(struct an_result *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->v[i].message);
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include "event.h"
+
+static const size_t min_size[MPT_EV_MAX] = {
+	[MPT_EV_FORK] = sizeof(struct mpt_fork),
+	[MPT_EV_EXEC] = offsetof(struct mpt_exec, data),
+	[MPT_EV_EXIT] = sizeof(struct mpt_exit),
+	[MPT_EV_WAIT] = sizeof(struct mpt_wait),
+	[MPT_EV_FREE] = sizeof(struct mpt_hdr),
+	[MPT_EV_LOCK] = sizeof(struct mpt_lock),
+	[MPT_EV_SIGNAL] = sizeof(struct mpt_signal),
+	[MPT_EV_PROC] = offsetof(struct mpt_proc, args),
+	[MPT_EV_END] = sizeof(struct mpt_end),
+};
+
+int event_validate(const void *data, size_t len, const char **why)
+{
+	const struct mpt_hdr *h = data;
+
+	if (len < sizeof(*h)) {
+		*why = "record shorter than its header";
+		return -EINVAL;
+	}
+	if (h->type == 0 || h->type >= MPT_EV_MAX) {
+		*why = "unknown record type";
+		return -EINVAL;
+	}
+	if (h->size != len && !(h->size < len && len - h->size < 8)) {
+		*why = "record size does not match its length";
+		return -EINVAL;
+	}
+	if (h->size < min_size[h->type]) {
+		*why = "record too short for its type";
+		return -EINVAL;
+	}
+	if (h->type == MPT_EV_EXEC) {
+		const struct mpt_exec *e = data;
+
+		if (e->fname_len > MPT_FNAME_MAX || e->args_len > MPT_ARGS_MAX ||
+		    offsetof(struct mpt_exec, data) + e->fname_len + e->args_len > h->size) {
+			*why = "exec record with impossible lengths";
+			return -EINVAL;
+		}
+	}
+	if (h->type == MPT_EV_PROC) {
+		const struct mpt_proc *e = data;
+
+		if (e->args_len > MPT_ARGS_MAX ||
+		    offsetof(struct mpt_proc, args) + e->args_len > h->size) {
+			*why = "process record with impossible lengths";
+			return -EINVAL;
+		}
+	}
+	if (h->type == MPT_EV_LOCK) {
+		const struct mpt_lock *e = data;
+
+		if (e->kind < MPT_LOCK_FUTEX || e->kind > MPT_LOCK_SYSV) {
+			*why = "lock record of unknown kind";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+const char *event_type_name(unsigned type)
+{
+	static const char *const n[MPT_EV_MAX] = {
+		[MPT_EV_FORK] = "fork", [MPT_EV_EXEC] = "exec", [MPT_EV_EXIT] = "exit",
+		[MPT_EV_WAIT] = "wait", [MPT_EV_FREE] = "free", [MPT_EV_LOCK] = "lock",
+		[MPT_EV_SIGNAL] = "signal", [MPT_EV_PROC] = "proc", [MPT_EV_END] = "end",
+	};
+
+	return type < MPT_EV_MAX && n[type] ? n[type] : "unknown";
+}
+
+const char *signal_name(int sig)
+{
+	static const char *const n[] = {
+		[SIGHUP] = "SIGHUP", [SIGINT] = "SIGINT", [SIGQUIT] = "SIGQUIT",
+		[SIGILL] = "SIGILL", [SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT",
+		[SIGBUS] = "SIGBUS", [SIGFPE] = "SIGFPE", [SIGKILL] = "SIGKILL",
+		[SIGUSR1] = "SIGUSR1", [SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2",
+		[SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM", [SIGTERM] = "SIGTERM",
+		[SIGSTKFLT] = "SIGSTKFLT", [SIGCHLD] = "SIGCHLD", [SIGCONT] = "SIGCONT",
+		[SIGSTOP] = "SIGSTOP", [SIGTSTP] = "SIGTSTP", [SIGTTIN] = "SIGTTIN",
+		[SIGTTOU] = "SIGTTOU", [SIGURG] = "SIGURG", [SIGXCPU] = "SIGXCPU",
+		[SIGXFSZ] = "SIGXFSZ", [SIGVTALRM] = "SIGVTALRM", [SIGPROF] = "SIGPROF",
+		[SIGWINCH] = "SIGWINCH", [SIGIO] = "SIGIO", [SIGPWR] = "SIGPWR",
+		[SIGSYS] = "SIGSYS",
+	};
+	static __thread char buf[16];
+
+	if (sig > 0 && sig < (int)(sizeof(n) / sizeof(n[0])) && n[sig])
+		return n[sig];
+	snprintf(buf, sizeof(buf), "SIG%d", sig);
+	return buf;
+}

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Skeleton lifecycle: open -> set knobs and sizes -> load -> attach -> poll,
+ * with one cleanup path. Optional hooks are switched off with a message
+ * when the kernel lacks them, instead of failing the whole run.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include "mptrace.skel.h"
+#include "loader.h"
+#include "log.h"
+
+struct loader {
+	struct mptrace_bpf *skel;
+	struct ring_buffer *rb;
+	int verbose;
+};
+
+static int verbose_level;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && verbose_level < 2)
+		return 0;
+	if (!verbose_level)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static bool has_caps(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = { 0 };
+	const int need[] = { 38 /* CAP_PERFMON */, 39 /* CAP_BPF */ };
+
+	if (geteuid() == 0)
+		return true;
+	if (syscall(SYS_capget, &h, d))
+		return false;
+	for (size_t i = 0; i < 2; i++) {
+		int c = need[i];
+
+		if (!(d[c / 32].effective & (1u << (c % 32))))
+			return false;
+	}
+	return true;
+}
+
+static const char *tracefs(void)
+{
+	if (!access("/sys/kernel/tracing/events", F_OK))
+		return "/sys/kernel/tracing/events";
+	if (!access("/sys/kernel/debug/tracing/events", F_OK))
+		return "/sys/kernel/debug/tracing/events";
+	return NULL;
+}
+
+static bool tp_exists(const char *base, const char *cat, const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s/%s", base, cat, name);
+	return !access(path, F_OK);
+}
+
+/* Syscall tracepoints mptrace can do without (older kernels lack futex2). */
+static void optional_hooks(struct mptrace_bpf *s, const char *tfs, bool locks)
+{
+	static const struct {
+		const char *tp;
+		int which;
+	} opt[] = {
+		{ "sys_enter_futex_wait", 0 }, { "sys_exit_futex_wait", 1 },
+		{ "sys_enter_futex_wake", 2 }, { "sys_enter_futex_waitv", 3 },
+		{ "sys_exit_futex_waitv", 4 }, { "sys_enter_semtimedop", 5 },
+		{ "sys_exit_semtimedop", 6 },
+	};
+	struct bpf_program *progs[] = {
+		s->progs.on_futex2_wait_enter, s->progs.on_futex2_wait_exit,
+		s->progs.on_futex2_wake_enter, s->progs.on_futex_waitv_enter,
+		s->progs.on_futex_waitv_exit, s->progs.on_semtimedop_enter,
+		s->progs.on_semtimedop_exit,
+	};
+	struct bpf_program *lock_progs[] = {
+		s->progs.on_futex_enter, s->progs.on_futex_exit, s->progs.on_flock_enter,
+		s->progs.on_flock_exit, s->progs.on_fcntl_enter, s->progs.on_fcntl_exit,
+		s->progs.on_semop_enter, s->progs.on_semop_exit,
+	};
+
+	for (size_t i = 0; i < sizeof(opt) / sizeof(opt[0]); i++) {
+		if (!locks || !tp_exists(tfs, "syscalls", opt[i].tp)) {
+			if (locks)
+				p_debug("tracepoint syscalls:%s is missing: not traced", opt[i].tp);
+			bpf_program__set_autoload(progs[opt[i].which], false);
+		}
+	}
+	if (!locks)
+		for (size_t i = 0; i < sizeof(lock_progs) / sizeof(lock_progs[0]); i++)
+			bpf_program__set_autoload(lock_progs[i], false);
+}
+
+int loader_open(struct loader **out, const struct loader_opts *o, loader_cb cb, void *ctx)
+{
+	static const char *const required[] = {
+		"sys_enter_wait4", "sys_exit_wait4", "sys_enter_waitid", "sys_exit_waitid",
+	};
+	static const char *const lock_required[] = {
+		"sys_enter_futex", "sys_exit_futex", "sys_enter_flock", "sys_exit_flock",
+		"sys_enter_fcntl", "sys_exit_fcntl", "sys_enter_semop", "sys_exit_semop",
+	};
+	struct loader *l;
+	const char *tfs;
+	bool locks = o->locks;
+	int err;
+
+	verbose_level = o->verbose;
+	libbpf_set_print(libbpf_print);
+	if (!has_caps()) {
+		p_err("tracing needs root or the CAP_BPF and CAP_PERFMON capabilities: run it with sudo");
+		return EXIT_ENV;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		p_err("this kernel has no BTF (/sys/kernel/btf/vmlinux): mptrace needs a kernel "
+		      "built with CONFIG_DEBUG_INFO_BTF=y");
+		return EXIT_ENV;
+	}
+	tfs = tracefs();
+	if (!tfs && mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0) {
+		/* libbpf finds classic tracepoints' ids in tracefs */
+		p_debug("mounted tracefs at /sys/kernel/tracing");
+		tfs = tracefs();
+	}
+	if (!tfs) {
+		p_err("tracefs is not mounted: mount it with 'mount -t tracefs nodev /sys/kernel/tracing'");
+		return EXIT_ENV;
+	}
+	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		if (!tp_exists(tfs, "syscalls", required[i])) {
+			p_err("this kernel lacks the tracepoint syscalls:%s: mptrace needs "
+			      "CONFIG_FTRACE_SYSCALLS=y", required[i]);
+			return EXIT_ENV;
+		}
+	}
+	for (size_t i = 0; locks && i < sizeof(lock_required) / sizeof(lock_required[0]); i++) {
+		if (!tp_exists(tfs, "syscalls", lock_required[i])) {
+			p_warn("this kernel lacks the tracepoint syscalls:%s: lock waits are not traced",
+			       lock_required[i]);
+			locks = false;
+		}
+	}
+
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		p_err("out of memory");
+		return EXIT_ENV;
+	}
+	l->skel = mptrace_bpf__open();
+	if (!l->skel) {
+		p_err("cannot open the BPF object: %s", strerror(errno));
+		goto out_free;
+	}
+	l->skel->rodata->self_pid = o->self_pid;
+	l->skel->rodata->trace_all = o->trace_all;
+	l->skel->rodata->trace_locks = locks;
+	l->skel->rodata->lock_min_ns = o->lock_min_ns;
+	bpf_map__set_max_entries(l->skel->maps.rb, o->ring_mb * 1024u * 1024u);
+	optional_hooks(l->skel, tfs, locks);
+
+	err = mptrace_bpf__load(l->skel);
+	if (err) {
+		p_err("cannot load the BPF programs: %s%s", strerror(-err),
+		      o->verbose ? "" : " (run with -v for the verifier's log)");
+		goto out_destroy;
+	}
+	err = mptrace_bpf__attach(l->skel);
+	if (err) {
+		p_err("cannot attach the BPF programs to their tracepoints: %s", strerror(-err));
+		goto out_destroy;
+	}
+	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.rb), (ring_buffer_sample_fn)cb, ctx, NULL);
+	if (!l->rb) {
+		p_err("cannot set up the ring buffer: %s", strerror(errno));
+		goto out_destroy;
+	}
+	*out = l;
+	return 0;
+
+out_destroy:
+	mptrace_bpf__destroy(l->skel);
+out_free:
+	free(l);
+	return EXIT_ENV;
+}
+
+int loader_track(struct loader *l, uint32_t pid, uint64_t start)
+{
+	if (bpf_map__update_elem(l->skel->maps.tracked, &pid, sizeof(pid), &start, sizeof(start),
+				 BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int loader_fd(struct loader *l)
+{
+	return ring_buffer__epoll_fd(l->rb);
+}
+
+int loader_consume(struct loader *l)
+{
+	return ring_buffer__consume(l->rb);
+}
+
+
+void loader_lost(struct loader *l, __u64 lost[MPT_EV_MAX], __u64 *lost_track)
+{
+	for (int i = 0; i < MPT_EV_MAX; i++)
+		lost[i] = __atomic_load_n(&l->skel->bss->lost[i], __ATOMIC_RELAXED);
+	*lost_track = __atomic_load_n(&l->skel->bss->lost_track, __ATOMIC_RELAXED);
+}
+
+void loader_close(struct loader *l)
+{
+	if (!l)
+		return;
+	ring_buffer__free(l->rb);
+	mptrace_bpf__destroy(l->skel);
+	free(l);
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* The only user of the BPF skeleton: probe, load, attach, poll, count drops. */
+#ifndef MPTRACE_LOADER_H
+#define MPTRACE_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "events.h"
+
+struct loader;
+
+struct loader_opts {
+	uint32_t self_pid;
+	bool trace_all;
+	bool locks;
+	uint64_t lock_min_ns;
+	uint32_t ring_mb;
+	int verbose;
+};
+
+/* Called for every ring-buffer record; a non-zero return stops the drain. */
+typedef int (*loader_cb)(void *ctx, const void *data, size_t len);
+
+/* Checks privileges and kernel features, loads and attaches. On failure it
+ * has printed one line saying what is wrong and returns the exit status. */
+int loader_open(struct loader **out, const struct loader_opts *o, loader_cb cb, void *ctx);
+int loader_track(struct loader *l, uint32_t pid, uint64_t start);
+int loader_fd(struct loader *l);		/* epoll fd: readable when woken */
+int loader_consume(struct loader *l);		/* drain what is queued */
+void loader_lost(struct loader *l, __u64 lost[MPT_EV_MAX], __u64 *lost_track);
+void loader_close(struct loader *l);
+/* Kernel start_time (CLOCK_MONOTONIC ns) of a process is not in /proc:
+ * this returns 0, the model's "unknown", which matches any start. */
+
+#endif

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* mptrace: parse, pick the mode, return its exit status. Nothing else. */
+#include "log.h"
+#include "opts.h"
+#include "replay.h"
+#include "trace.h"
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	int r = opts_parse(argc, argv, &o);
+
+	if (r >= 0)
+		return r;
+	log_verbose = o.verbose;
+	if (o.mode == RUN_REPORT)
+		return replay_run(&o);
+	return trace_run(&o);
+}

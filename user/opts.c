@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "analyze.h"
+#include "log.h"
+#include "opts.h"
+#include "util.h"
+
+static const char usage_text[] =
+"usage: mptrace [OPTIONS] -- COMMAND [ARG...]   trace COMMAND and every process it spawns\n"
+"       mptrace [OPTIONS] -p PID[,PID...]       trace running processes and their descendants\n"
+"       mptrace [OPTIONS] -a                    trace the whole system\n"
+"       mptrace top [OPTIONS]                   live view of the whole system\n"
+"       mptrace report [OPTIONS] FILE.mpt       replay a recording (no root needed)\n"
+"\n"
+"Output:\n"
+"  -o FILE                 event stream and report to FILE instead of stderr\n"
+"  -q                      no event stream; only the tree, summary and findings\n"
+"  --json FILE             JSON report (- for stdout)\n"
+"  --events-jsonl FILE     every event as one JSON object per line\n"
+"  --record FILE           record events to a zlib-compressed .mpt file\n"
+"  --svg FILE              timeline picture;  --perfetto FILE: Chrome/Perfetto trace JSON\n"
+"  --live                  full-screen live tree view;  --interval SECS (0.2)\n"
+"  --color=auto|always|never\n"
+"Findings and CI:\n"
+"  --check[=LIST]          fail (exit 3) on findings of LIST: zombies,orphans,leaks,locks,deadlocks\n"
+"                          (default zombies,leaks) or when events were lost\n"
+"  --check-exitcode N      exit status of a failed check (default 3)\n"
+"  --junit FILE            JUnit XML of the checks\n"
+"  --zombie-threshold T    unreaped longer than T is a finding (default 1s; ms/s suffixes)\n"
+"  --lock-threshold T      a lock wait counts from T (default 1ms)\n"
+"  --no-locks              do not trace lock waits\n"
+"  --kill-leaks[=GRACE]    SIGTERM leaked descendants when the command ends, SIGKILL after GRACE (2s)\n"
+"  --allow-leak PATTERN    a process meant to outlive the command (comm or argv glob; repeatable)\n"
+"  --wait-all              keep tracing until every descendant has exited\n"
+"Running:\n"
+"  -u USER                 run COMMAND as USER\n"
+"  --ring-size MB          BPF ring buffer size (default 16)\n"
+"  -v                      verbose (libbpf messages)\n"
+"  --version, --help\n"
+"\n"
+"Exit status: the command's (128+N if killed by signal N); 2 usage error; 1 no privilege or\n"
+"kernel feature; 126/127 command not executable/found; 3 (--check-exitcode) a failed check.\n"
+"\n"
+"Examples:\n"
+"  sudo mptrace -- make -j8                      watch a build's processes, then the tree\n"
+"  sudo mptrace -q --json - -- ./test.sh | jq .  JSON report on stdout\n"
+"  sudo mptrace --check -- make test             CI gate: fail on zombies and leaks\n"
+"  sudo mptrace -p 1234                          follow a running server's children\n"
+"  sudo mptrace --live -- python3 pool.py        full-screen live tree\n";
+
+static void usage(FILE *f)
+{
+	fputs(usage_text, f);
+}
+
+enum {
+	O_JSON = 256, O_JSONL, O_RECORD, O_LIVE, O_INTERVAL, O_COLOR, O_CHECK, O_CHECK_EXIT,
+	O_JUNIT, O_ZTHR, O_LTHR, O_NOLOCKS, O_KILL, O_WAITALL, O_SVG, O_PERFETTO, O_DLAFTER,
+	O_ONDL, O_ALLOW, O_VERSION, O_HELP, O_RING, O_EXITEND,
+};
+
+static const struct option longopts[] = {
+	{ "json", required_argument, 0, O_JSON },
+	{ "events-jsonl", required_argument, 0, O_JSONL },
+	{ "record", required_argument, 0, O_RECORD },
+	{ "live", no_argument, 0, O_LIVE },
+	{ "interval", required_argument, 0, O_INTERVAL },
+	{ "color", optional_argument, 0, O_COLOR },
+	{ "colour", optional_argument, 0, O_COLOR },
+	{ "check", optional_argument, 0, O_CHECK },
+	{ "check-exitcode", required_argument, 0, O_CHECK_EXIT },
+	{ "junit", required_argument, 0, O_JUNIT },
+	{ "zombie-threshold", required_argument, 0, O_ZTHR },
+	{ "lock-threshold", required_argument, 0, O_LTHR },
+	{ "no-locks", no_argument, 0, O_NOLOCKS },
+	{ "kill-leaks", optional_argument, 0, O_KILL },
+	{ "wait-all", no_argument, 0, O_WAITALL },
+	{ "svg", required_argument, 0, O_SVG },
+	{ "perfetto", required_argument, 0, O_PERFETTO },
+	{ "deadlock-after", required_argument, 0, O_DLAFTER },
+	{ "on-deadlock", required_argument, 0, O_ONDL },
+	{ "allow-leak", required_argument, 0, O_ALLOW },
+	{ "ring-size", required_argument, 0, O_RING },
+	{ "exit-on-end", no_argument, 0, O_EXITEND },
+	{ "version", no_argument, 0, O_VERSION },
+	{ "help", no_argument, 0, O_HELP },
+	{ 0 },
+};
+
+static int bad_value(const char *opt, const char *val, const char *want)
+{
+	p_usage("invalid value '%s' for %s: expected %s", val, opt, want);
+	return EXIT_USAGE;
+}
+
+static int parse_pids(struct opts *o, const char *arg)
+{
+	const char *s = arg;
+
+	while (*s) {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(s, &end, 10);
+		if (errno || end == s || v <= 0 || v > 4194304 || (*end && *end != ','))
+			return bad_value("-p", arg, "a comma-separated list of process ids");
+		o->pids = xrealloc(o->pids, (o->npids + 1) * sizeof(*o->pids));
+		o->pids[o->npids++] = v;
+		s = *end ? end + 1 : end;
+	}
+	if (!o->npids)
+		return bad_value("-p", arg, "a comma-separated list of process ids");
+	return -1;
+}
+
+static int duration(const char *opt, const char *arg, uint64_t *out)
+{
+	int64_t v = parse_duration_ns(arg);
+
+	if (v < 0)
+		return bad_value(opt, arg, "a duration like 500ms, 1.5s or 2");
+	*out = v;
+	return -1;
+}
+
+int opts_parse(int argc, char **argv, struct opts *o)
+{
+	int c, r, first = 1;
+	bool any_mode = false;
+
+	memset(o, 0, sizeof(*o));
+	o->interval_ns = 200000000ull;
+	o->zombie_thr_ns = 1000000000ull;
+	o->lock_thr_ns = 1000000ull;
+	o->kill_grace_ns = 2000000000ull;
+	o->deadlock_after_ns = 1000000000ull;
+	o->check_exitcode = EXIT_CHECK_DEFAULT;
+	o->ring_mb = 16;
+
+	if (argc > 1 && !strcmp(argv[1], "top")) {
+		o->mode = RUN_TOP;
+		o->live = true;
+		first = 2;
+	} else if (argc > 1 && !strcmp(argv[1], "report")) {
+		o->mode = RUN_REPORT;
+		first = 2;
+	}
+	optind = first;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:o:qp:au:vh", longopts, NULL)) != -1) {
+		r = -1;
+		switch (c) {
+		case 'o': o->out_file = optarg; break;
+		case 'q': o->quiet = true; break;
+		case 'p':
+			if (o->mode == RUN_TOP || o->mode == RUN_REPORT)
+				goto wrong_mode;
+			o->mode = RUN_PID;
+			any_mode = true;
+			r = parse_pids(o, optarg);
+			break;
+		case 'a':
+			if (o->mode == RUN_TOP || o->mode == RUN_REPORT)
+				goto wrong_mode;
+			o->mode = RUN_SYSTEM;
+			any_mode = true;
+			break;
+		case 'u': o->user = optarg; break;
+		case 'v': o->verbose++; break;
+		case 'h': case O_HELP: usage(stdout); return 0;
+		case O_VERSION: printf("mptrace %s\n", MPTRACE_VERSION); return 0;
+		case O_JSON: o->json_file = optarg; break;
+		case O_JSONL: o->jsonl_file = optarg; break;
+		case O_RECORD: o->record_file = optarg; break;
+		case O_LIVE: o->live = true; break;
+		case O_EXITEND: o->exit_on_end = true; break;
+		case O_INTERVAL:
+			r = duration("--interval", optarg, &o->interval_ns);
+			if (r < 0 && o->interval_ns < 10000000ull)
+				r = bad_value("--interval", optarg, "at least 0.01 s");
+			break;
+		case O_COLOR:
+			if (!optarg || !strcmp(optarg, "always"))
+				o->color = COLOR_ALWAYS;
+			else if (!strcmp(optarg, "auto"))
+				o->color = COLOR_AUTO;
+			else if (!strcmp(optarg, "never"))
+				o->color = COLOR_NEVER;
+			else
+				r = bad_value("--color", optarg, "auto, always or never");
+			break;
+		case O_CHECK:
+			if (optarg) {
+				const char *bad = NULL;
+				int bits = an_parse_check(optarg, &bad);
+
+				if (bits < 0) {
+					p_usage("unknown check '%s' in --check: expected a list of "
+						"zombies,orphans,leaks,locks,deadlocks", bad);
+					return EXIT_USAGE;
+				}
+				o->check = bits;
+			} else {
+				o->check = AN_CHECK_DEFAULT;
+			}
+			break;
+		case O_CHECK_EXIT: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || end == optarg || v < 1 || v > 255)
+				r = bad_value("--check-exitcode", optarg, "a number from 1 to 255");
+			o->check_exitcode = v;
+			break;
+		}
+		case O_JUNIT: o->junit_file = optarg; break;
+		case O_ZTHR: r = duration("--zombie-threshold", optarg, &o->zombie_thr_ns); break;
+		case O_LTHR: r = duration("--lock-threshold", optarg, &o->lock_thr_ns); break;
+		case O_NOLOCKS: o->no_locks = true; break;
+		case O_KILL:
+			o->kill_leaks = true;
+			if (optarg)
+				r = duration("--kill-leaks", optarg, &o->kill_grace_ns);
+			break;
+		case O_WAITALL: o->wait_all = true; break;
+		case O_SVG: o->svg_file = optarg; break;
+		case O_PERFETTO: o->perfetto_file = optarg; break;
+		case O_DLAFTER: r = duration("--deadlock-after", optarg, &o->deadlock_after_ns); break;
+		case O_ONDL:
+			if (!strcmp(optarg, "report"))
+				o->on_deadlock = DL_REPORT;
+			else if (!strcmp(optarg, "kill"))
+				o->on_deadlock = DL_KILL;
+			else if (!strcmp(optarg, "stop"))
+				o->on_deadlock = DL_STOP;
+			else
+				r = bad_value("--on-deadlock", optarg, "report, kill or stop");
+			break;
+		case O_ALLOW:
+			o->allow_leak = xrealloc(o->allow_leak, (o->nallow + 1) * sizeof(char *));
+			o->allow_leak[o->nallow++] = optarg;
+			break;
+		case O_RING: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || end == optarg || v < 1 || v > 1024 || (v & (v - 1)))
+				r = bad_value("--ring-size", optarg, "a power of two from 1 to 1024 (MiB)");
+			o->ring_mb = v;
+			break;
+		}
+		case ':':
+			p_usage("option '%s' needs a value", argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			if (optopt && optopt < 256 && strchr("opu", optopt))
+				p_usage("option '-%c' needs a value", optopt);
+			else if (optopt)
+				p_usage("unknown option '-%c'", optopt);
+			else
+				p_usage("unknown option '%s'", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+		if (r >= 0)
+			return r;
+	}
+
+	if (o->mode == RUN_REPORT) {
+		if (optind >= argc) {
+			p_usage("report needs a recording: mptrace report FILE.mpt");
+			return EXIT_USAGE;
+		}
+		o->report_file = argv[optind++];
+		if (optind < argc) {
+			p_usage("unexpected argument '%s' after the recording", argv[optind]);
+			return EXIT_USAGE;
+		}
+		return -1;
+	}
+	if (o->mode == RUN_TOP) {
+		if (optind < argc) {
+			p_usage("mptrace top takes no command");
+			return EXIT_USAGE;
+		}
+		return -1;
+	}
+	if (optind < argc) {
+		if (any_mode) {
+			p_usage("a command cannot be combined with %s", o->mode == RUN_PID ? "-p" : "-a");
+			return EXIT_USAGE;
+		}
+		o->mode = RUN_COMMAND;
+		o->cmd = argv + optind;
+	} else if (!any_mode) {
+		p_usage("no command given: mptrace [OPTIONS] -- COMMAND [ARG...]");
+		return EXIT_USAGE;
+	}
+	if (o->user && o->mode != RUN_COMMAND) {
+		p_usage("-u needs a command to run");
+		return EXIT_USAGE;
+	}
+	return -1;
+
+wrong_mode:
+	p_usage("-%c cannot be used with '%s'", c, argv[1]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * JSON renderers. Everything printed comes from the model, the analysis and
+ * the trace's meta data, so a replayed recording prints the same bytes.
+ */
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+#include "event.h"
+#include "out_json.h"
+
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0)
+		len = 2, cp = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		len = 3, cp = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+void json_str(struct sbuf *b, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	sb_putc(b, '"');
+	for (size_t i = 0; i < n && u[i];) {
+		size_t l = utf8_seq(u + i, n - i);
+
+		if (l == 0) {
+			sb_puts(b, "\xef\xbf\xbd");	/* U+FFFD */
+			i++;
+			continue;
+		}
+		if (l == 1) {
+			switch (u[i]) {
+			case '"': sb_puts(b, "\\\""); break;
+			case '\\': sb_puts(b, "\\\\"); break;
+			case '\n': sb_puts(b, "\\n"); break;
+			case '\t': sb_puts(b, "\\t"); break;
+			case '\r': sb_puts(b, "\\r"); break;
+			default:
+				if (u[i] < 0x20 || u[i] == 0x7f)
+					sb_printf(b, "\\u%04x", u[i]);
+				else
+					sb_putc(b, u[i]);
+			}
+			i++;
+			continue;
+		}
+		for (size_t k = 0; k < l; k++)
+			sb_putc(b, u[i + k]);
+		i += l;
+	}
+	sb_putc(b, '"');
+}
+
+static void jstr(struct sbuf *b, const char *s)
+{
+	json_str(b, s, strlen(s));
+}
+
+static void jms(struct sbuf *b, const struct ptree *pt, uint64_t ts)
+{
+	if (ts == PT_NONE)
+		sb_puts(b, "null");
+	else
+		sb_printf(b, "%.3f", pt_ms(pt, ts));
+}
+
+static void jdur(struct sbuf *b, uint64_t ns)
+{
+	sb_printf(b, "%.3f", ns / 1e6);
+}
+
+static void jpid(struct sbuf *b, uint32_t pid)
+{
+	if (pid)
+		sb_printf(b, "%u", pid);
+	else
+		sb_puts(b, "null");
+}
+
+static void jargv(struct sbuf *b, char **argv)
+{
+	sb_putc(b, '[');
+	for (int i = 0; argv && argv[i]; i++) {
+		if (i)
+			sb_putc(b, ',');
+		jstr(b, argv[i]);
+	}
+	sb_putc(b, ']');
+}
+
+static void jwait(struct sbuf *b, const struct pt_waitstat *w)
+{
+	sb_printf(b, "{\"count\":%u,\"total_ms\":", w->count);
+	jdur(b, w->total_ns);
+	sb_puts(b, ",\"max_ms\":");
+	jdur(b, w->max_ns);
+	sb_putc(b, '}');
+}
+
+static void jprocess(struct sbuf *b, const struct ptree *pt, const struct pt_proc *p, uint64_t end)
+{
+	sb_printf(b, "{\"id\":%d,\"pid\":%u,\"parent\":", p->id, p->pid);
+	if (p->parent)
+		sb_printf(b, "%d", p->parent->id);
+	else
+		sb_puts(b, "null");
+	sb_puts(b, ",\"ppid\":");
+	jpid(b, p->ppid);
+	sb_puts(b, ",\"comm\":");
+	jstr(b, p->comm);
+	sb_puts(b, ",\"argv\":");
+	jargv(b, p->argv);
+	sb_puts(b, ",\"exe\":");
+	if (p->nexecs)
+		jstr(b, p->execs[p->nexecs - 1].filename);
+	else
+		sb_puts(b, "null");
+	sb_puts(b, ",\"execs\":[");
+	for (int i = 0; i < p->nexecs; i++) {
+		const struct pt_exec *x = &p->execs[i];
+
+		sb_puts(b, i ? ",{\"t_ms\":" : "{\"t_ms\":");
+		jms(b, pt, x->ts);
+		sb_puts(b, ",\"filename\":");
+		jstr(b, x->filename);
+		sb_puts(b, ",\"argv\":");
+		jargv(b, x->argv);
+		sb_printf(b, ",\"truncated\":%s}", x->truncated ? "true" : "false");
+	}
+	sb_printf(b, "],\"seen_late\":%s,\"start_ms\":", p->seen_late ? "true" : "false");
+	jms(b, pt, p->start_ts);
+	sb_puts(b, ",\"exit_ms\":");
+	jms(b, pt, p->exited ? p->exit_ts : PT_NONE);
+	sb_puts(b, ",\"exit_code\":");
+	if (p->exited && !pt_signaled(p))
+		sb_printf(b, "%d", pt_exit_code(p));
+	else
+		sb_puts(b, "null");
+	sb_puts(b, ",\"signal\":");
+	if (pt_signaled(p))
+		sb_printf(b, "%d", pt_term_sig(p));
+	else
+		sb_puts(b, "null");
+	sb_printf(b, ",\"core_dumped\":%s,\"killed_by\":", pt_core(p) ? "true" : "false");
+	if (pt_signaled(p) && p->killer_pid) {
+		sb_printf(b, "{\"pid\":%u,\"comm\":", p->killer_pid);
+		jstr(b, p->killer_comm);
+		sb_printf(b, ",\"signal\":%d}", pt_term_sig(p));
+	} else {
+		sb_puts(b, "null");
+	}
+	sb_puts(b, ",\"reaped_ms\":");
+	jms(b, pt, p->state == PT_REAPED ? p->reaped_ts : PT_NONE);
+	sb_puts(b, ",\"reaped_by\":");
+	jpid(b, p->state == PT_REAPED ? p->reaped_by : 0);
+	sb_puts(b, ",\"reap\":");
+	if (p->state == PT_REAPED)
+		jstr(b, pt_reap_name(p->reap));
+	else
+		sb_puts(b, "null");
+	sb_puts(b, ",\"zombie_ms\":");
+	if (p->exited)
+		jdur(b, pt_zombie_ns(p, end));
+	else
+		sb_puts(b, "null");
+	sb_puts(b, ",\"orphaned_ms\":");
+	jms(b, pt, p->orphaned_ts);
+	sb_puts(b, ",\"adopted_by\":");
+	jpid(b, p->adopted_by);
+	sb_printf(b, ",\"threads\":%u,\"lock_wait\":", p->threads);
+	jwait(b, &p->lock_wait);
+	sb_puts(b, ",\"join_wait\":");
+	jwait(b, &p->join_wait);
+	if (p->test) {
+		sb_puts(b, ",\"test\":");
+		jstr(b, p->test);
+	}
+	sb_putc(b, '}');
+}
+
+static void jfinding(struct sbuf *b, const struct ptree *pt, const struct an_finding *f)
+{
+	const struct pt_proc *p = f->proc;
+
+	sb_puts(b, "{\"kind\":");
+	jstr(b, an_kind_name(f->kind));
+	if (p) {
+		sb_printf(b, ",\"id\":%d,\"pid\":%u,\"comm\":", p->id, p->pid);
+		jstr(b, p->comm);
+	} else {
+		sb_puts(b, ",\"id\":null,\"pid\":null,\"comm\":null");
+	}
+	sb_puts(b, ",\"message\":");
+	jstr(b, f->message);
+	switch (f->kind) {
+	case AN_ZOMBIE:
+		sb_puts(b, ",\"reason\":");
+		jstr(b, an_reason_name(f->reason));
+		sb_puts(b, ",\"zombie_ms\":");
+		jdur(b, f->zombie_ns);
+		sb_puts(b, ",\"parent_pid\":");
+		jpid(b, p->ppid);
+		sb_puts(b, ",\"reaped_by\":");
+		jpid(b, p->state == PT_REAPED ? p->reaped_by : 0);
+		sb_puts(b, ",\"adopted_by\":");
+		jpid(b, p->adopted_by);
+		break;
+	case AN_ORPHAN:
+		sb_puts(b, ",\"parent_pid\":");
+		jpid(b, p->ppid);
+		sb_puts(b, ",\"adopted_by\":");
+		jpid(b, p->adopted_by);
+		break;
+	case AN_LEAK:
+		sb_puts(b, ",\"parent_pid\":");
+		jpid(b, p->ppid);
+		sb_printf(b, ",\"killed\":%s", p->killed_by_us && p->exited ? "true" : "false");
+		break;
+	case AN_LOCK:
+		sb_puts(b, ",\"lock\":");
+		jstr(b, f->lock->id);
+		break;
+	default:
+		break;
+	}
+	if (p) {
+		sb_puts(b, ",\"test\":");
+		if (p->test)
+			jstr(b, p->test);
+		else
+			sb_puts(b, "null");
+	}
+	(void)pt;
+	sb_putc(b, '}');
+}
+
+static void jidset(struct sbuf *b, const struct pt_idset *s)
+{
+	sb_putc(b, '[');
+	for (size_t i = 0; i < s->n; i++)
+		sb_printf(b, i ? ",%u" : "%u", s->v[i]);
+	sb_putc(b, ']');
+}
+
+static void jlock(struct sbuf *b, const struct pt_lock *l)
+{
+	sb_puts(b, "{\"id\":");
+	jstr(b, l->id);
+	sb_puts(b, ",\"type\":");
+	jstr(b, pt_lock_type_name(l->type));
+	sb_puts(b, ",\"name\":");
+	if (l->name)
+		jstr(b, l->name);
+	else
+		sb_puts(b, "null");
+	sb_printf(b, ",\"waits\":%u,\"total_ms\":", l->waits);
+	jdur(b, l->total_ns);
+	sb_puts(b, ",\"max_ms\":");
+	jdur(b, l->max_ns);
+	sb_puts(b, ",\"waiters\":");
+	jidset(b, &l->waiters);
+	sb_puts(b, ",\"wakers\":");
+	jidset(b, &l->wakers);
+	sb_puts(b, ",\"holders\":");
+	jidset(b, &l->holders);
+	sb_putc(b, '}');
+}
+
+static void rfc3339(struct sbuf *b, int64_t ns)
+{
+	time_t s = ns / 1000000000;
+	struct tm tm;
+	char buf[64];
+
+	gmtime_r(&s, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	sb_printf(b, "\"%s.%06ld+00:00\"", buf, (long)((ns % 1000000000) / 1000));
+}
+
+void json_report(struct sbuf *b, struct ptree *pt, const struct an_result *r,
+		 const struct an_opts *o)
+{
+	static const char *const modes[] = { "command", "pid", "system" };
+	uint64_t end = pt->ended ? pt->end_ts : pt->last_ts;
+	const struct pt_proc *root = pt->root;
+
+	sb_puts(b, "{\"mptrace_version\":");
+	jstr(b, MPTRACE_VERSION);
+	sb_puts(b, ",\"mode\":");
+	jstr(b, modes[pt->meta.mode]);
+	sb_puts(b, ",\"command\":");
+	jargv(b, pt->meta.argv);
+	sb_puts(b, ",\"start_time\":");
+	rfc3339(b, pt->meta.wall_t0_ns);
+	sb_puts(b, ",\"duration_ms\":");
+	jdur(b, end >= pt->meta.t0 ? end - pt->meta.t0 : 0);
+	sb_puts(b, ",\"exit\":");
+	if (pt->meta.mode == PT_MODE_COMMAND && root && root->exited) {
+		sb_puts(b, "{\"code\":");
+		if (pt_signaled(root))
+			sb_printf(b, "null,\"signal\":%d", pt_term_sig(root));
+		else
+			sb_printf(b, "%d,\"signal\":null", pt_exit_code(root));
+		sb_printf(b, ",\"core_dumped\":%s}", pt_core(root) ? "true" : "false");
+	} else {
+		sb_puts(b, "null");
+	}
+	sb_printf(b, ",\"complete\":%s,\"lost_events\":%" PRIu64 ",\"lost_processes\":%" PRIu64,
+		  r->incomplete ? "false" : "true", pt->lost, pt->lost_track);
+	sb_puts(b, ",\n\"processes\":[");
+	for (size_t i = 0; i < pt->nprocs; i++) {
+		sb_puts(b, i ? ",\n" : "\n");
+		jprocess(b, pt, pt->procs[i], end);
+	}
+	sb_puts(b, "],\n\"findings\":[");
+	for (size_t i = 0; i < r->n; i++) {
+		sb_puts(b, i ? ",\n" : "\n");
+		jfinding(b, pt, &r->v[i]);
+	}
+	sb_puts(b, "],\n\"locks\":[");
+	for (size_t i = 0; i < pt->nlocks; i++) {
+		sb_puts(b, i ? ",\n" : "\n");
+		jlock(b, pt->locks[i]);
+	}
+	sb_puts(b, "],\n\"longest_lock_waits\":[");
+	for (size_t i = 0; i < pt->ntop; i++) {
+		const struct pt_lockwait *w = &pt->top[i];
+
+		sb_printf(b, "%s{\"pid\":%u,\"tid\":%u,\"comm\":", i ? "," : "", w->proc->pid, w->tid);
+		jstr(b, w->proc->comm);
+		sb_puts(b, ",\"lock\":");
+		jstr(b, w->lock->id);
+		sb_puts(b, ",\"start_ms\":");
+		jms(b, pt, w->start_ts);
+		sb_puts(b, ",\"wait_ms\":");
+		jdur(b, w->dur_ns);
+		sb_puts(b, ",\"waker\":");
+		jpid(b, w->waker);
+		sb_putc(b, '}');
+	}
+	sb_printf(b, "],\n\"summary\":{\"processes\":%zu,\"threads\":%" PRIu64 ",\"execs\":%" PRIu64
+		  ",\"zombies\":%u,\"orphans\":%u,\"leaks\":%u,\"lock_waits\":%" PRIu64 ",\"lock_wait_ms\":",
+		  pt->nprocs, r->threads, pt->execs, r->count[AN_ZOMBIE], r->count[AN_ORPHAN],
+		  r->count[AN_LEAK], pt->lock_waits);
+	jdur(b, pt->lock_wait_ns);
+	sb_puts(b, ",\"max_zombie_ms\":");
+	jdur(b, r->max_zombie_ns);
+	sb_putc(b, '}');
+	if (o->check) {
+		bool first = true;
+
+		sb_puts(b, ",\n\"check\":{\"kinds\":[");
+		for (int k = 0; k < AN_NKINDS; k++) {
+			if (!(o->check & AN_CHECK(k)))
+				continue;
+			if (!first)
+				sb_putc(b, ',');
+			first = false;
+			jstr(b, an_check_name(k));
+		}
+		sb_printf(b, "],\"passed\":%s}", r->passed ? "true" : "false");
+	}
+	sb_puts(b, "}\n");
+}
+
+void json_event(struct sbuf *b, const struct ptree *pt, const struct mpt_hdr *ev)
+{
+	sb_puts(b, "{\"type\":");
+	jstr(b, event_type_name(ev->type));
+	sb_puts(b, ",\"t_ms\":");
+	jms(b, pt, ev->ts);
+	sb_printf(b, ",\"pid\":%u,\"tid\":%u", ev->pid, ev->tid);
+	switch (ev->type) {
+	case MPT_EV_FORK: {
+		const struct mpt_fork *e = (const void *)ev;
+
+		sb_printf(b, ",\"ppid\":%u,\"ptid\":%u,\"thread\":%s,\"comm\":", e->ppid, e->ptid,
+			  e->flags & MPT_FORK_THREAD ? "true" : "false");
+		json_str(b, e->comm, MPT_COMM_LEN);
+		break;
+	}
+	case MPT_EV_EXEC: {
+		const struct mpt_exec *e = (const void *)ev;
+		size_t off = 0;
+		bool first = true;
+
+		sb_printf(b, ",\"old_pid\":%u,\"comm\":", e->old_pid);
+		json_str(b, e->comm, MPT_COMM_LEN);
+		sb_puts(b, ",\"filename\":");
+		json_str(b, e->data, e->fname_len);
+		sb_puts(b, ",\"argv\":[");
+		while (off < e->args_len) {
+			size_t l = strnlen(e->data + e->fname_len + off, e->args_len - off);
+
+			if (!first)
+				sb_putc(b, ',');
+			first = false;
+			json_str(b, e->data + e->fname_len + off, l);
+			off += l + 1;
+		}
+		sb_printf(b, "],\"truncated\":%s", e->flags ? "true" : "false");
+		break;
+	}
+	case MPT_EV_EXIT: {
+		const struct mpt_exit *e = (const void *)ev;
+		int st = e->status;
+
+		sb_puts(b, ",\"comm\":");
+		json_str(b, e->comm, MPT_COMM_LEN);
+		if ((st & 0x7f) == 0)
+			sb_printf(b, ",\"exit_code\":%d,\"signal\":null", (st >> 8) & 0xff);
+		else
+			sb_printf(b, ",\"exit_code\":null,\"signal\":%d", st & 0x7f);
+		sb_printf(b, ",\"ppid\":%u,\"reaper\":%u,\"autoreap\":%s", e->ppid, e->reaper,
+			  e->flags & MPT_EXIT_AUTOREAP ? "true" : "false");
+		break;
+	}
+	case MPT_EV_WAIT: {
+		const struct mpt_wait *e = (const void *)ev;
+
+		sb_puts(b, ",\"start_ms\":");
+		jms(b, pt, e->start_ts);
+		sb_printf(b, ",\"ret\":%d,\"reaped\":%u,\"target\":%d,\"nohang\":%s", e->ret, e->reaped,
+			  e->target, e->flags & MPT_WAIT_NOHANG ? "true" : "false");
+		break;
+	}
+	case MPT_EV_LOCK: {
+		const struct mpt_lock *e = (const void *)ev;
+		static const char *const k[] = { "", "futex", "flock", "posix", "ofd", "sysv_sem" };
+
+		sb_puts(b, ",\"kind\":");
+		jstr(b, k[e->kind <= MPT_LOCK_SYSV ? e->kind : 0]);
+		sb_puts(b, ",\"start_ms\":");
+		jms(b, pt, e->start_ts);
+		sb_printf(b, ",\"wait_ms\":%.3f,\"dev\":%llu,\"ino\":%llu,\"off\":%llu,\"private\":%s,\"ret\":%d,\"waker\":",
+			  (e->h.ts - e->start_ts) / 1e6, (unsigned long long)e->dev,
+			  (unsigned long long)e->ino, (unsigned long long)e->off,
+			  e->flags & MPT_LOCK_PRIVATE ? "true" : "false", e->ret);
+		jpid(b, e->waker);
+		break;
+	}
+	case MPT_EV_SIGNAL: {
+		const struct mpt_signal *e = (const void *)ev;
+
+		sb_printf(b, ",\"signal\":%u,\"name\":\"%s\",\"sender\":%u,\"sender_comm\":", e->sig,
+			  signal_name(e->sig), e->sender_pid);
+		json_str(b, e->sender_comm, MPT_COMM_LEN);
+		break;
+	}
+	case MPT_EV_PROC: {
+		const struct mpt_proc *e = (const void *)ev;
+
+		sb_printf(b, ",\"ppid\":%u,\"comm\":", e->ppid);
+		json_str(b, e->comm, MPT_COMM_LEN);
+		break;
+	}
+	case MPT_EV_END: {
+		const struct mpt_end *e = (const void *)ev;
+		uint64_t lost = 0;
+
+		for (int i = 0; i < MPT_EV_MAX; i++)
+			lost += e->lost[i];
+		sb_printf(b, ",\"lost_events\":%" PRIu64 ",\"lost_processes\":%llu", lost,
+			  (unsigned long long)e->lost_track);
+		break;
+	}
+	default:
+		break;
+	}
+	sb_putc(b, '}');
+}

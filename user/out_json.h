@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* The JSON report (shared/spec/report.schema.json) and event lines (jsonl). */
+#ifndef MPTRACE_OUT_JSON_H
+#define MPTRACE_OUT_JSON_H
+
+#include <stdio.h>
+#include "analyze.h"
+#include "ptree.h"
+#include "util.h"
+
+/* JSON string: escapes controls, replaces invalid UTF-8 with U+FFFD. */
+void json_str(struct sbuf *b, const char *s, size_t n);
+void json_report(struct sbuf *b, struct ptree *pt, const struct an_result *r,
+		 const struct an_opts *o);
+/* One event as a JSON object (no newline), for --events-jsonl. */
+void json_event(struct sbuf *b, const struct ptree *pt, const struct mpt_hdr *ev);
+
+#endif

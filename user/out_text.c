@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <stdlib.h>
+#include <string.h>
+#include "event.h"
+#include "out_text.h"
+
+#define C_RESET "\033[0m"
+#define C_DIM "\033[2m"
+#define C_BOLD "\033[1m"
+#define C_RED "\033[31m"
+#define C_GREEN "\033[32m"
+#define C_YELLOW "\033[33m"
+#define C_MAGENTA "\033[35m"
+#define C_CYAN "\033[36m"
+
+static void col(struct sbuf *b, const struct text_style *st, const char *c)
+{
+	if (st->color)
+		sb_puts(b, c);
+}
+
+static void name(struct sbuf *b, const struct pt_proc *p)
+{
+	sb_put_printable(b, p->comm, strlen(p->comm));
+	sb_printf(b, "[%u]", p->pid);
+}
+
+static void argv_text(struct sbuf *b, char **argv, size_t max)
+{
+	size_t start = b->len;
+
+	for (int i = 0; argv && argv[i]; i++) {
+		if (i)
+			sb_putc(b, ' ');
+		sb_put_shell_word(b, argv[i]);
+		if (max && b->len - start > max) {
+			b->len = start + max;
+			b->s[b->len] = '\0';
+			sb_puts(b, "...");
+			break;
+		}
+	}
+}
+
+void text_fate(struct sbuf *b, const struct pt_proc *p)
+{
+	if (!p->exited)
+		sb_puts(b, "running");
+	else if (pt_signaled(p))
+		sb_printf(b, "killed by %s%s", signal_name(pt_term_sig(p)),
+			  pt_core(p) ? " (core dumped)" : "");
+	else
+		sb_printf(b, "exit %d", pt_exit_code(p));
+}
+
+static void prefix(struct sbuf *b, const struct text_style *st, const struct ptree *pt, uint64_t ts,
+		   const struct pt_proc *p)
+{
+	size_t start;
+
+	col(b, st, C_DIM);
+	sb_printf(b, "%10.3f ", pt_ms(pt, ts));
+	col(b, st, C_RESET);
+	start = b->len;
+	if (p)
+		name(b, p);
+	while (b->len - start < 22)
+		sb_putc(b, ' ');
+	sb_putc(b, ' ');
+}
+
+static void by_name(struct sbuf *b, const struct ptree *pt, uint32_t pid)
+{
+	const struct pt_proc *q = ptree_find(pt, pid);
+
+	if (q)
+		name(b, q);
+	else if (pid == pt->meta.self_pid && pid)
+		sb_printf(b, "mptrace[%u]", pid);
+	else
+		sb_printf(b, "[%u]", pid);
+}
+
+void text_event(struct sbuf *b, const struct text_style *st, const struct ptree *pt,
+		const struct mpt_hdr *ev, const struct pt_change *chg)
+{
+	const struct pt_proc *p = chg->proc;
+	const char *arrow = st->utf8 ? "→" : "->";
+
+	switch (ev->type) {
+	case MPT_EV_FORK: {
+		const struct mpt_fork *e = (const void *)ev;
+
+		if (e->flags & MPT_FORK_THREAD) {
+			prefix(b, st, pt, ev->ts, p);
+			sb_printf(b, "thread %u (%u threads)\n", ev->tid, p->threads);
+			return;
+		}
+		prefix(b, st, pt, ev->ts, chg->other);
+		col(b, st, C_GREEN);
+		sb_printf(b, "fork %s %u", arrow, ev->pid);
+		col(b, st, C_RESET);
+		sb_putc(b, '\n');
+		return;
+	}
+	case MPT_EV_EXEC:
+		prefix(b, st, pt, ev->ts, p);
+		col(b, st, C_CYAN);
+		sb_puts(b, "exec ");
+		col(b, st, C_RESET);
+		argv_text(b, p->argv, 200);
+		if (p->nexecs && p->execs[p->nexecs - 1].truncated)
+			sb_puts(b, " (argv truncated)");
+		sb_putc(b, '\n');
+		return;
+	case MPT_EV_EXIT: {
+		prefix(b, st, pt, ev->ts, p);
+		col(b, st, pt_signaled(p) || pt_exit_code(p) ? C_RED : C_BOLD);
+		text_fate(b, p);
+		col(b, st, C_RESET);
+		if (pt_signaled(p) && p->killer_pid) {
+			sb_puts(b, " from ");
+			by_name(b, pt, p->killer_pid);
+		}
+		if (p->start_ts != PT_NONE)
+			sb_printf(b, " after %.1f ms", (ev->ts - p->start_ts) / 1e6);
+		if (chg->orphaned_some) {
+			const struct mpt_exit *e = (const void *)ev;
+
+			col(b, st, C_MAGENTA);
+			sb_printf(b, "; its running children are orphaned, adopted by [%u]", e->reaper);
+			col(b, st, C_RESET);
+		}
+		sb_putc(b, '\n');
+		return;
+	}
+	case MPT_EV_WAIT: {
+		const struct pt_proc *c = chg->other;
+
+		if (!c)
+			return;
+		prefix(b, st, pt, ev->ts, p);
+		if (!p)
+			sb_printf(b, "mptrace[%u] ", ev->pid);
+		sb_puts(b, "reaped ");
+		name(b, c);
+		sb_printf(b, " (zombie for %.1f ms", pt_zombie_ns(c, ev->ts) / 1e6);
+		if (c->reap == PT_REAP_ADOPTER)
+			sb_puts(b, ", as its adopter");
+		sb_puts(b, ")\n");
+		return;
+	}
+	case MPT_EV_FREE:
+		/* Released without a traced wait: init, an untraced parent, or auto-reap. */
+		if (!p || p->state != PT_REAPED || p->reaped_ts != ev->ts)
+			return;
+		prefix(b, st, pt, ev->ts, p);
+		if (p->reap == PT_REAP_AUTO)
+			sb_puts(b, "released by the kernel (auto-reap, SIGCHLD ignored)");
+		else {
+			sb_puts(b, "reaped by ");
+			by_name(b, pt, p->reaped_by);
+			if (p->reap == PT_REAP_ADOPTER)
+				sb_puts(b, ", its adopter,");
+		}
+		sb_printf(b, " after %.1f ms as a zombie\n", pt_zombie_ns(p, ev->ts) / 1e6);
+		return;
+	case MPT_EV_LOCK: {
+		const struct mpt_lock *e = (const void *)ev;
+		const struct pt_lock *l = chg->lock;
+
+		prefix(b, st, pt, ev->ts, p);
+		col(b, st, C_YELLOW);
+		sb_printf(b, "lock wait %.1f ms", (ev->ts - e->start_ts) / 1e6);
+		col(b, st, C_RESET);
+		sb_printf(b, " on %s ", pt_lock_type_name(l->type));
+		if (l->name)
+			sb_put_printable(b, l->name, strlen(l->name));
+		else
+			sb_puts(b, l->id);
+		if (e->waker && e->waker != ev->pid) {
+			sb_puts(b, " (woken by ");
+			by_name(b, pt, e->waker);
+			sb_putc(b, ')');
+		}
+		if (ev->tid != ev->pid)
+			sb_printf(b, " [thread %u]", ev->tid);
+		sb_putc(b, '\n');
+		return;
+	}
+	case MPT_EV_SIGNAL: {
+		const struct mpt_signal *e = (const void *)ev;
+
+		prefix(b, st, pt, ev->ts, p);
+		sb_printf(b, "signal %s from ", signal_name(e->sig));
+		sb_put_printable(b, e->sender_comm, strnlen(e->sender_comm, MPT_COMM_LEN));
+		sb_printf(b, "[%u]\n", e->sender_pid);
+		return;
+	}
+	default:
+		return;
+	}
+}
+
+void text_zombie_alert(struct sbuf *b, const struct text_style *st, const struct ptree *pt,
+		       const struct pt_proc *p, uint64_t now)
+{
+	prefix(b, st, pt, now, p);
+	col(b, st, C_YELLOW C_BOLD);
+	sb_printf(b, "ZOMBIE for %.1f ms", pt_zombie_ns(p, now) / 1e6);
+	col(b, st, C_RESET);
+	sb_puts(b, ": not reaped by ");
+	by_name(b, pt, p->cur_ppid);
+	sb_putc(b, '\n');
+}
+
+static void markers(struct sbuf *b, const struct text_style *st, const struct ptree *pt,
+		    const struct pt_proc *p, uint64_t end)
+{
+	if (p->findings & AN_CHECK(AN_ZOMBIE)) {
+		col(b, st, C_YELLOW C_BOLD);
+		sb_printf(b, " [ZOMBIE %.1f ms]", pt_zombie_ns(p, end) / 1e6);
+		col(b, st, C_RESET);
+	}
+	if (p->findings & AN_CHECK(AN_ORPHAN)) {
+		col(b, st, C_MAGENTA C_BOLD);
+		sb_printf(b, " [ORPHAN %s %u]", st->utf8 ? "→" : "->", p->adopted_by);
+		col(b, st, C_RESET);
+	}
+	if (p->findings & AN_CHECK(AN_LEAK)) {
+		col(b, st, C_RED C_BOLD);
+		sb_puts(b, p->killed_by_us && p->exited ? " [LEAK, killed]" : " [LEAK]");
+		col(b, st, C_RESET);
+	}
+	(void)pt;
+}
+
+static void tree_line(struct sbuf *b, const struct text_style *st, const struct ptree *pt,
+		      const struct pt_proc *p, uint64_t end)
+{
+	col(b, st, C_BOLD);
+	name(b, p);
+	col(b, st, C_RESET);
+	sb_putc(b, ' ');
+	argv_text(b, p->argv, 60);
+	col(b, st, C_DIM);
+	if (p->start_ts != PT_NONE)
+		sb_printf(b, "  %.1f", pt_ms(pt, p->start_ts));
+	else
+		sb_puts(b, "  (before)");
+	if (p->exited)
+		sb_printf(b, "..%.1f ms", pt_ms(pt, p->exit_ts));
+	else
+		sb_puts(b, "..");
+	col(b, st, C_RESET);
+	sb_puts(b, "  ");
+	col(b, st, pt_signaled(p) || (p->exited && pt_exit_code(p)) ? C_RED : "");
+	text_fate(b, p);
+	col(b, st, pt_signaled(p) || (p->exited && pt_exit_code(p)) ? C_RESET : "");
+	if (pt_signaled(p) && p->killer_pid) {
+		sb_puts(b, " from ");
+		by_name(b, pt, p->killer_pid);
+	}
+	if (p->state == PT_REAPED && !p->is_root) {
+		if (p->reap == PT_REAP_AUTO)
+			sb_puts(b, ", auto-reaped");
+		else if (p->reap == PT_REAP_ADOPTER)
+			sb_printf(b, ", reaped by adopter [%u]", p->reaped_by);
+		else if (pt_zombie_ns(p, end) >= 1000000)
+			sb_printf(b, ", reaped after %.1f ms", pt_zombie_ns(p, end) / 1e6);
+	} else if (p->state == PT_ZOMBIE) {
+		sb_puts(b, ", unreaped");
+	}
+	if (p->threads > 1)
+		sb_printf(b, ", %u threads", p->threads);
+	if (p->lock_wait.count)
+		sb_printf(b, ", lock wait %.1f ms", p->lock_wait.total_ns / 1e6);
+	if (p->join_wait.count && p->join_wait.total_ns >= 1000000)
+		sb_printf(b, ", join wait %.1f ms", p->join_wait.total_ns / 1e6);
+	markers(b, st, pt, p, end);
+	sb_putc(b, '\n');
+}
+
+/* Siblings this alike and this many are summarised in one line. */
+#define FOLD_MIN 12
+#define FOLD_KEEP 3
+
+static bool plain_sibling(const struct pt_proc *p)
+{
+	return !p->child && !p->findings && p->exited && !pt_signaled(p) && !pt_exit_code(p) &&
+	       p->state == PT_REAPED && p->reap == PT_REAP_PARENT;
+}
+
+struct tree_it {
+	const struct pt_proc **kids;	/* a NULL entry stands for the fold line */
+	size_t n, i, folded, plen;
+};
+
+static void kids_of(const struct pt_proc *p, struct tree_it *it)
+{
+	size_t cnt = 0, plain = 0, k = 0, shown = 0;
+
+	memset(it, 0, sizeof(*it));
+	for (const struct pt_proc *c = p->child; c; c = c->sibling) {
+		cnt++;
+		plain += plain_sibling(c);
+	}
+	if (!cnt)
+		return;
+	it->kids = xcalloc(cnt + 1, sizeof(*it->kids));
+	for (const struct pt_proc *c = p->child; c; c = c->sibling) {
+		if (plain >= FOLD_MIN && plain_sibling(c) && shown++ >= FOLD_KEEP)
+			continue;
+		it->kids[k++] = c;
+	}
+	if (plain >= FOLD_MIN) {
+		it->folded = plain - FOLD_KEEP;
+		it->kids[k++] = NULL;
+	}
+	it->n = k;
+}
+
+/* Depth-first, with an explicit stack: fork chains can be very deep. */
+static void tree(struct sbuf *b, const struct text_style *st, const struct ptree *pt,
+		 const struct pt_proc *root, uint64_t end)
+{
+	const char *tee = st->utf8 ? "├─ " : "|- ", *elbow = st->utf8 ? "└─ " : "`- ";
+	const char *bar = st->utf8 ? "│  " : "|  ";
+	struct tree_it *stack;
+	size_t n = 0, cap = 16;
+	struct sbuf pre = { 0 };
+
+	sb_puts(&pre, "");
+	tree_line(b, st, pt, root, end);
+	stack = xcalloc(cap, sizeof(*stack));
+	kids_of(root, &stack[n++]);
+	while (n) {
+		struct tree_it *top = &stack[n - 1];
+		const struct pt_proc *c;
+		bool last;
+
+		if (top->i == top->n) {
+			free(top->kids);
+			n--;
+			continue;
+		}
+		c = top->kids[top->i++];
+		last = top->i == top->n;
+		pre.len = top->plen;
+		pre.s[pre.len] = '\0';
+		sb_puts(b, pre.s);
+		sb_puts(b, last ? elbow : tee);
+		if (!c) {
+			col(b, st, C_DIM);
+			sb_printf(b, "... %zu more children that exited 0 and were reaped\n",
+				  top->folded);
+			col(b, st, C_RESET);
+			continue;
+		}
+		tree_line(b, st, pt, c, end);
+		sb_puts(&pre, last ? "   " : bar);
+		if (n == cap) {
+			cap *= 2;
+			stack = xrealloc(stack, cap * sizeof(*stack));
+		}
+		kids_of(c, &stack[n]);
+		stack[n].plen = pre.len;
+		n++;
+	}
+	free(stack);
+	sb_free(&pre);
+}
+
+static void summary(struct sbuf *b, const struct text_style *st, struct ptree *pt,
+		    const struct an_result *r, uint64_t end)
+{
+	sb_printf(b, "%zu process%s, %llu thread%s, %llu exec%s in %.1f ms", pt->nprocs,
+		  pt->nprocs == 1 ? "" : "es", (unsigned long long)r->threads,
+		  r->threads == 1 ? "" : "s", (unsigned long long)pt->execs,
+		  pt->execs == 1 ? "" : "s", end >= pt->meta.t0 ? (end - pt->meta.t0) / 1e6 : 0.0);
+	if (pt->root && pt->root->exited) {
+		sb_puts(b, "; command ");
+		text_fate(b, pt->root);
+	}
+	sb_printf(b, "; %u zombie%s, %u orphan%s, %u leak%s, %llu lock wait%s (%.1f ms)",
+		  r->count[AN_ZOMBIE], r->count[AN_ZOMBIE] == 1 ? "" : "s", r->count[AN_ORPHAN],
+		  r->count[AN_ORPHAN] == 1 ? "" : "s", r->count[AN_LEAK],
+		  r->count[AN_LEAK] == 1 ? "" : "s", (unsigned long long)pt->lock_waits,
+		  pt->lock_waits == 1 ? "" : "s", pt->lock_wait_ns / 1e6);
+	if (r->incomplete) {
+		col(b, st, C_RED C_BOLD);
+		sb_printf(b, "; INCOMPLETE: %llu events lost", (unsigned long long)pt->lost);
+		if (pt->lost_track)
+			sb_printf(b, ", %llu processes untracked (pid map full)",
+				  (unsigned long long)pt->lost_track);
+		col(b, st, C_RESET);
+	} else {
+		sb_puts(b, "; 0 events lost");
+	}
+	sb_putc(b, '\n');
+}
+
+void text_report(struct sbuf *b, const struct text_style *st, struct ptree *pt,
+		 const struct an_result *r, const struct an_opts *o)
+{
+	static const char *const tags[AN_NKINDS] = { "ZOMBIE", "ORPHAN", "LEAK", "LOCK", "DEADLOCK" };
+	static const char *const colors[AN_NKINDS] = { C_YELLOW, C_MAGENTA, C_RED, C_CYAN, C_RED };
+	uint64_t end = pt->ended ? pt->end_ts : pt->last_ts;
+
+	sb_putc(b, '\n');
+	for (size_t i = 0; i < pt->nprocs; i++) {
+		const struct pt_proc *p = pt->procs[i];
+
+		if (!p->parent)
+			tree(b, st, pt, p, end);
+	}
+	sb_putc(b, '\n');
+	summary(b, st, pt, r, end);
+	if (r->n) {
+		sb_puts(b, "\nfindings:\n");
+		for (size_t i = 0; i < r->n; i++) {
+			const struct an_finding *f = &r->v[i];
+
+			sb_puts(b, "  ");
+			col(b, st, colors[f->kind]);
+			col(b, st, C_BOLD);
+			sb_printf(b, "%-8s", tags[f->kind]);
+			col(b, st, C_RESET);
+			sb_putc(b, ' ');
+			sb_puts(b, f->message);
+			sb_putc(b, '\n');
+		}
+	}
+	if (pt->ntop) {
+		sb_puts(b, "\nlongest lock waits:\n");
+		for (size_t i = 0; i < pt->ntop; i++) {
+			const struct pt_lockwait *w = &pt->top[i];
+
+			sb_printf(b, "  %8.1f ms  ", w->dur_ns / 1e6);
+			name(b, w->proc);
+			sb_printf(b, " at %.1f ms on %s ", pt_ms(pt, w->start_ts),
+				  pt_lock_type_name(w->lock->type));
+			if (w->lock->name)
+				sb_put_printable(b, w->lock->name, strlen(w->lock->name));
+			else
+				sb_puts(b, w->lock->id);
+			if (w->waker && w->waker != w->proc->pid) {
+				sb_puts(b, ", woken by ");
+				by_name(b, pt, w->waker);
+			}
+			sb_putc(b, '\n');
+		}
+	}
+	if (o->check) {
+		sb_putc(b, '\n');
+		if (r->passed) {
+			col(b, st, C_GREEN C_BOLD);
+			sb_puts(b, "check passed");
+		} else {
+			bool first = true;
+
+			col(b, st, C_RED C_BOLD);
+			sb_puts(b, "check FAILED:");
+			for (int k = 0; k < AN_NKINDS; k++) {
+				if ((o->check & AN_CHECK(k)) && r->count[k]) {
+					sb_printf(b, "%s %u %s", first ? "" : ",", r->count[k],
+						  an_check_name(k));
+					first = false;
+				}
+			}
+			if (r->incomplete)
+				sb_printf(b, "%s trace incomplete (%llu events lost)", first ? "" : ",",
+					  (unsigned long long)pt->lost);
+		}
+		col(b, st, C_RESET);
+		sb_putc(b, '\n');
+	}
+}

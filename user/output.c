@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "log.h"
+#include "out_json.h"
+#include "out_junit.h"
+#include "output.h"
+#include "util.h"
+
+struct text_style text_style_for(FILE *f, enum color_mode mode)
+{
+	struct text_style st = { 0 };
+	const char *term = getenv("TERM");
+	const char *cs;
+
+	setlocale(LC_CTYPE, "");
+	cs = nl_langinfo(CODESET);
+	st.utf8 = cs && !strcmp(cs, "UTF-8");
+	if (mode == COLOR_ALWAYS)
+		st.color = true;
+	else if (mode == COLOR_AUTO)
+		st.color = isatty(fileno(f)) && !getenv("NO_COLOR") && term && strcmp(term, "dumb");
+	return st;
+}
+
+/* Writes b to path ("-" is stdout). */
+static int write_file(const char *what, const char *path, const struct sbuf *b)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	int ok;
+
+	if (!f) {
+		p_err("cannot open '%s' for the %s: %s", path, what, strerror(errno));
+		return EXIT_USAGE;
+	}
+	ok = fwrite(b->s ? b->s : "", 1, b->len, f) == b->len;
+	ok = (f == stdout ? fflush(f) == 0 : fclose(f) == 0) && ok;
+	if (!ok) {
+		p_err("cannot write the %s to '%s': %s", what, path, strerror(errno));
+		return EXIT_ENV;
+	}
+	return 0;
+}
+
+int write_outputs(struct ptree *pt, const struct an_result *r, const struct an_opts *an,
+		  const struct opts *o, FILE *out, const struct text_style *st)
+{
+	struct sbuf b = { 0 };
+	int err = 0;
+
+	text_report(&b, st, pt, r, an);
+	fwrite(b.s, 1, b.len, out);
+	fflush(out);
+	b.len = 0;
+	if (getenv("GITHUB_ACTIONS") && !strcmp(getenv("GITHUB_ACTIONS"), "true")) {
+		github_annotations(&b, pt, r, an->check);
+		if (b.len) {
+			fwrite(b.s, 1, b.len, stdout);
+			fflush(stdout);
+		}
+		b.len = 0;
+	}
+	if (o->json_file) {
+		json_report(&b, pt, r, an);
+		err = write_file("JSON report", o->json_file, &b);
+		b.len = 0;
+	}
+	if (!err && o->junit_file) {
+		junit_report(&b, pt, r, an->check);
+		err = write_file("JUnit report", o->junit_file, &b);
+		b.len = 0;
+	}
+	sb_free(&b);
+	return err;
+}

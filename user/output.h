@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* The end of a trace, live or replayed: every requested report, written once. */
+#ifndef MPTRACE_OUTPUT_H
+#define MPTRACE_OUTPUT_H
+
+#include <stdio.h>
+#include "analyze.h"
+#include "opts.h"
+#include "out_text.h"
+#include "ptree.h"
+
+struct text_style text_style_for(FILE *f, enum color_mode mode);
+/* Text report to `out` (and GitHub annotations), JSON, JUnit, SVG, Perfetto.
+ * Returns 0 or an exit status after one error line. */
+int write_outputs(struct ptree *pt, const struct an_result *r, const struct an_opts *an,
+		  const struct opts *o, FILE *out, const struct text_style *st);
+
+#endif

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The process-tree model: PURE (no libbpf, no I/O, no clock, no globals).
+ * It is fed validated events one at a time, by the live ring buffer and by
+ * the replay of a recording alike, and answers what happened to every
+ * process of the traced tree.
+ */
+#ifndef MPTRACE_PTREE_H
+#define MPTRACE_PTREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "events.h"
+
+enum pt_mode { PT_MODE_COMMAND, PT_MODE_PID, PT_MODE_SYSTEM };
+enum pt_state { PT_RUNNING, PT_ZOMBIE, PT_REAPED };
+enum pt_reap { PT_REAP_NONE, PT_REAP_PARENT, PT_REAP_ADOPTER, PT_REAP_AUTO };
+
+#define PT_NONE UINT64_MAX	/* a time that did not happen */
+
+struct pt_waitstat {
+	uint32_t count;
+	uint64_t total_ns;
+	uint64_t max_ns;
+};
+
+struct pt_exec {
+	uint64_t ts;
+	char *filename;
+	char **argv;		/* NULL-terminated */
+	int argc;
+	bool truncated;
+};
+
+struct pt_sig {			/* the last sender of one signal */
+	struct pt_sig *next;
+	uint32_t sig;
+	uint32_t sender;
+	char comm[MPT_COMM_LEN + 1];
+};
+
+struct pt_proc {
+	int id;			/* 1.. in order of creation; unique per report */
+	uint32_t pid;
+	uint64_t kstart;	/* kernel start_time; 0 until known (snapshot) */
+	struct pt_proc *parent;	/* fork lineage; NULL for roots */
+	struct pt_proc *child, *sibling, *last_child;
+	struct pt_proc *hnext;	/* pid hash chain */
+	uint32_t ppid;		/* pid of the forking process */
+	uint32_t cur_ppid;	/* current real parent (changes when orphaned) */
+	char comm[MPT_COMM_LEN + 1];
+	char **argv;		/* last exec's argv, or the parent's; NULL-terminated */
+	int argc;
+	bool argv_owned;	/* argv is its own (exec or snapshot), not inherited */
+	char **snap_argv;	/* argv read from /proc for a snapshot process */
+	struct pt_exec *execs;
+	int nexecs;
+	bool seen_late;
+	bool is_root;		/* the traced command itself */
+	enum pt_state state;
+	uint64_t start_ts, exit_ts, reaped_ts, orphaned_ts; /* PT_NONE if not */
+	bool exited;
+	uint32_t status;	/* wait status when exited */
+	uint32_t reaped_by;	/* 0: nobody/auto */
+	enum pt_reap reap;
+	uint32_t adopted_by;	/* 0: not adopted */
+	bool autoreap;		/* its parent ignored SIGCHLD when it exited */
+	bool alive_at_root_exit;/* a leak candidate */
+	bool killed_by_us;	/* --kill-leaks signalled it */
+	uint32_t threads;
+	struct pt_waitstat lock_wait, join_wait;
+	struct pt_sig *sigs;
+	uint32_t killer_pid;	/* who sent the fatal signal, 0 if unknown */
+	char killer_comm[MPT_COMM_LEN + 1];
+	uint32_t findings;	/* PT_F_* bits, set by analyze */
+	char *test;		/* per-test attribution (may be NULL) */
+	uint64_t zombie_noted;	/* stream: threshold line already printed */
+};
+
+enum pt_lock_type { PT_LK_FUTEX, PT_LK_FLOCK, PT_LK_POSIX, PT_LK_OFD, PT_LK_SYSV };
+
+struct pt_idset {		/* small set of pids, insertion order */
+	uint32_t *v;
+	size_t n, cap;
+};
+
+struct pt_lock {
+	char id[96];
+	enum pt_lock_type type;
+	char *name;		/* path, or NULL */
+	uint32_t waits;
+	uint64_t total_ns, max_ns;
+	struct pt_idset waiters, wakers, holders;
+	uint64_t *waiter_ns;	/* per waiter (same index as waiters.v) */
+	struct pt_lock *hnext;
+};
+
+struct pt_lockwait {		/* one of the longest lock waits */
+	uint64_t start_ts, dur_ns;
+	struct pt_proc *proc;
+	uint32_t tid;
+	struct pt_lock *lock;
+	uint32_t waker;
+};
+
+#define PT_TOP_WAITS 10
+
+struct pt_meta {
+	enum pt_mode mode;
+	char **argv;		/* the traced command; NULL-terminated, may be empty */
+	uint64_t t0;		/* monotonic ns when tracing was armed */
+	int64_t wall_t0_ns;	/* CLOCK_REALTIME at t0 (ns since the epoch) */
+	uint32_t self_pid;	/* mptrace, the root's parent */
+	uint32_t root_pid;	/* the command (PT_MODE_COMMAND) */
+};
+
+struct ptree {
+	struct pt_meta meta;
+	struct pt_proc **procs;	/* by id - 1 */
+	size_t nprocs, cap;
+	struct pt_proc **hash;	/* pid -> newest process with that pid */
+	size_t hsize;
+	struct pt_lock **lhash;
+	struct pt_lock **locks;	/* in order of first wait */
+	size_t nlocks, lcap;
+	struct pt_lockwait top[PT_TOP_WAITS];
+	size_t ntop;
+	struct pt_proc *root;
+	uint64_t last_ts;	/* newest event time seen */
+	uint64_t root_exit_ts;
+	bool ended;
+	uint64_t end_ts;
+	uint64_t lost;		/* records dropped in the kernel */
+	uint64_t lost_track;	/* processes that could not be tracked */
+	uint64_t lost_type[MPT_EV_MAX];
+	uint64_t nevents[MPT_EV_MAX];
+	uint64_t execs, lock_waits, lock_wait_ns;
+	uint32_t live;		/* processes not exited */
+	uint32_t zombies_now;	/* exited, not yet reaped */
+};
+
+/* What a fed event did, for the event stream and live views. */
+struct pt_change {
+	struct pt_proc *proc;	/* the process the event is about */
+	struct pt_proc *other;	/* fork: the parent; wait: the reaped child */
+	struct pt_lock *lock;	/* lock: the lock */
+	bool orphaned_some;	/* exit: running children were orphaned */
+};
+
+struct ptree *ptree_new(const struct pt_meta *meta);
+void ptree_free(struct ptree *pt);
+/* Feeds one validated event; returns 0, or -EINVAL for an event it cannot use. */
+int ptree_feed(struct ptree *pt, const struct mpt_hdr *ev, struct pt_change *chg);
+struct pt_proc *ptree_find(const struct ptree *pt, uint32_t pid);
+
+/* ms since t0 (monotonic), for printing */
+double pt_ms(const struct ptree *pt, uint64_t ts);
+/* wait status helpers */
+bool pt_signaled(const struct pt_proc *p);
+int pt_exit_code(const struct pt_proc *p);
+int pt_term_sig(const struct pt_proc *p);
+bool pt_core(const struct pt_proc *p);
+const char *pt_lock_type_name(enum pt_lock_type t);
+const char *pt_reap_name(enum pt_reap r);
+/* zombie time so far: reaped - exit, or until `now` if still a zombie */
+uint64_t pt_zombie_ns(const struct pt_proc *p, uint64_t now);
+
+#endif

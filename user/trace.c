@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * A live trace: spawn the command (or attach, or trace everything), arm the
+ * BPF side, feed every ring-buffer record through event_validate() into the
+ * model, stream lines as they come, and report at the end.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include "analyze.h"
+#include "event.h"
+#include "loader.h"
+#include "log.h"
+#include "out_json.h"
+#include "out_junit.h"
+#include "out_text.h"
+#include "output.h"
+#include "ptree.h"
+#include "record.h"
+#include "snapshot.h"
+#include "spawn.h"
+#include "trace.h"
+#include "tui.h"
+#include "util.h"
+
+struct trace {
+	const struct opts *o;
+	struct ptree *pt;
+	struct loader *ld;
+	struct an_opts an;
+	struct text_style st;
+	FILE *out;		/* event stream and report */
+	bool stream;
+	FILE *jsonl;
+	struct rec_writer *rec;
+	struct tui *tui;
+	struct sbuf line;
+	pid_t child;
+	bool child_done;
+	int child_status;
+	bool stop;
+	int sigfd, epfd;
+	uint64_t bad_records;
+	uint64_t next_zcheck;
+	int rec_err;
+};
+
+static uint64_t now_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static uint64_t mono(void)
+{
+	return now_ns(CLOCK_MONOTONIC);
+}
+
+/* Every record, live or synthesized, goes through here. */
+static int on_record(void *ctx, const void *data, size_t len)
+{
+	struct trace *t = ctx;
+	const struct mpt_hdr *h = data;
+	struct pt_change chg;
+	const char *why;
+
+	if (event_validate(data, len, &why)) {
+		if (!t->bad_records++)
+			p_warn("malformed record from the kernel side: %s", why);
+		return 0;
+	}
+	if (ptree_feed(t->pt, h, &chg))
+		return 0;
+	if (t->rec && !t->rec_err) {
+		t->rec_err = rec_write(t->rec, data, len, mono());
+		if (t->rec_err)
+			p_err("cannot write the recording '%s': %s", t->o->record_file, strerror(-t->rec_err));
+	}
+	if (t->jsonl) {
+		json_event(&t->line, t->pt, h);
+		sb_putc(&t->line, '\n');
+		fwrite(t->line.s, 1, t->line.len, t->jsonl);
+		t->line.len = 0;
+	}
+	if (t->tui)
+		tui_event(t->tui, h, &chg);
+	if (t->stream) {
+		text_event(&t->line, &t->st, t->pt, h, &chg);
+		if (t->line.len)
+			fwrite(t->line.s, 1, t->line.len, t->out);
+		t->line.len = 0;
+	}
+	return 0;
+}
+
+static void feed_synthetic(struct trace *t, const void *rec, size_t len)
+{
+	on_record(t, rec, len);
+}
+
+/* The stream says so as soon as a zombie passes the threshold. */
+static void zombie_alerts(struct trace *t, uint64_t now)
+{
+	struct ptree *pt = t->pt;
+
+	if (!t->pt->zombies_now || now < t->next_zcheck)
+		return;
+	t->next_zcheck = now + 50000000ull;
+	for (size_t i = 0; i < pt->nprocs; i++) {
+		struct pt_proc *p = pt->procs[i];
+
+		if (p->state != PT_ZOMBIE || p->zombie_noted || !an_zombie_over(p, &t->an, now))
+			continue;
+		p->zombie_noted = now;
+		if (t->stream) {
+			text_zombie_alert(&t->line, &t->st, pt, p, now);
+			fwrite(t->line.s, 1, t->line.len, t->out);
+			t->line.len = 0;
+		}
+	}
+}
+
+static void forward(struct trace *t, int sig)
+{
+	if (t->child > 0 && !t->child_done)
+		kill(t->child, sig);
+}
+
+static void handle_signals(struct trace *t)
+{
+	struct signalfd_siginfo si;
+
+	while (read(t->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			continue;
+		if (si.ssi_signo == SIGWINCH) {
+			if (t->tui)
+				tui_resize(t->tui);
+			continue;
+		}
+		if (t->o->mode != RUN_COMMAND) {
+			t->stop = true;
+			continue;
+		}
+		/* A terminal's ^C reaches the command's process group by itself
+		 * (si_code SI_KERNEL); a kill aimed at mptrace is passed on. */
+		if (si.ssi_code != SI_KERNEL)
+			forward(t, si.ssi_signo);
+	}
+	if (t->child > 0 && !t->child_done) {
+		int st;
+		pid_t r = waitpid(t->child, &st, WNOHANG);
+
+		if (r == t->child) {
+			t->child_done = true;
+			t->child_status = st;
+		}
+	}
+}
+
+static void pump(struct trace *t, int timeout_ms)
+{
+	struct epoll_event ev[4];
+
+	fflush(t->out);
+	epoll_wait(t->epfd, ev, 4, timeout_ms);
+	loader_consume(t->ld);
+	handle_signals(t);
+	zombie_alerts(t, mono());
+	if (t->rec)
+		rec_tick(t->rec, mono());
+	if (t->tui && tui_tick(t->tui, mono()) == TUI_QUIT) {
+		if (t->o->mode == RUN_COMMAND && !t->child_done)
+			forward(t, SIGINT);
+		t->stop = true;
+	}
+}
+
+/* Processes adopted as zombies wait for their adopter (usually init) to
+ * reap them; give it a moment so the report can say who did. */
+static bool unsettled(struct trace *t)
+{
+	struct ptree *pt = t->pt;
+
+	if (!pt->zombies_now)
+		return false;
+	for (size_t i = 0; i < pt->nprocs; i++) {
+		struct pt_proc *p = pt->procs[i];
+
+		if (p->state == PT_ZOMBIE && (p->adopted_by || p->autoreap))
+			return true;
+	}
+	return false;
+}
+
+static void settle(struct trace *t)
+{
+	uint64_t deadline = mono() + 300000000ull;
+
+	pump(t, 5);
+	pump(t, 5);
+	while (unsettled(t) && mono() < deadline)
+		pump(t, 10);
+}
+
+static bool allowed_leak(const struct trace *t, const struct pt_proc *p)
+{
+	for (int i = 0; i < t->o->nallow; i++) {
+		const char *pat = t->o->allow_leak[i];
+
+		if (!fnmatch(pat, p->comm, 0))
+			return true;
+		for (int a = 0; p->argv && p->argv[a]; a++)
+			if (!fnmatch(pat, p->argv[a], 0))
+				return true;
+	}
+	return false;
+}
+
+/* --kill-leaks: SIGTERM what outlived the command, SIGKILL after the grace. */
+static void kill_leaks(struct trace *t)
+{
+	struct ptree *pt = t->pt;
+	uint64_t deadline;
+	int pending;
+
+	for (int round = 0; round < 2; round++) {
+		pending = 0;
+		for (size_t i = 0; i < pt->nprocs; i++) {
+			struct pt_proc *p = pt->procs[i];
+
+			if (!p->alive_at_root_exit || p->exited || allowed_leak(t, p))
+				continue;
+			/* alive in the model: no exit seen, so the pid is still its own */
+			if (kill(p->pid, round ? SIGKILL : SIGTERM) == 0) {
+				p->killed_by_us = true;
+				pending++;
+			}
+		}
+		if (!pending)
+			return;
+		deadline = mono() + (round ? 1000000000ull : t->o->kill_grace_ns);
+		while (mono() < deadline) {
+			bool alive = false;
+
+			pump(t, 10);
+			for (size_t i = 0; i < pt->nprocs && !alive; i++)
+				alive = pt->procs[i]->killed_by_us && !pt->procs[i]->exited;
+			if (!alive)
+				return;
+		}
+	}
+}
+
+static void end_record(struct trace *t)
+{
+	struct mpt_end e = { 0 };
+
+	e.h.type = MPT_EV_END;
+	e.h.size = sizeof(e);
+	e.h.ts = mono();
+	loader_lost(t->ld, e.lost, &e.lost_track);
+	feed_synthetic(t, &e, sizeof(e));
+}
+
+static int attach_pids(struct trace *t)
+{
+	const struct opts *o = t->o;
+	struct snapshot s;
+	size_t before = 0, now;
+
+	/* Track the roots first, then their descendants until no new one
+	 * appears: whatever forks after its parent is tracked is seen by BPF. */
+	for (int i = 0; i < o->npids; i++)
+		loader_track(t->ld, o->pids[i], 0);
+	for (int pass = 0; pass < 5; pass++) {
+		if (snapshot_read(&s, t->pt->meta.t0)) {
+			p_err("cannot read /proc: %s", strerror(errno));
+			return EXIT_ENV;
+		}
+		now = snapshot_select(&s, o->pids, o->npids, false);
+		for (size_t i = 0; i < s.n; i++)
+			if (s.v[i].selected)
+				loader_track(t->ld, s.v[i].pid, 0);
+		if (now == before || pass == 4) {
+			snapshot_order(&s);
+			for (size_t i = 0; i < s.n; i++)
+				if (s.v[i].selected)
+					feed_synthetic(t, &s.v[i].rec, s.v[i].rec.h.size);
+			snapshot_free(&s);
+			break;
+		}
+		before = now;
+		snapshot_free(&s);
+	}
+	return 0;
+}
+
+static int attach_system(struct trace *t)
+{
+	struct snapshot s;
+
+	if (snapshot_read(&s, t->pt->meta.t0)) {
+		p_err("cannot read /proc: %s", strerror(errno));
+		return EXIT_ENV;
+	}
+	snapshot_select(&s, NULL, 0, true);
+	snapshot_order(&s);
+	for (size_t i = 0; i < s.n; i++)
+		feed_synthetic(t, &s.v[i].rec, s.v[i].rec.h.size);
+	snapshot_free(&s);
+	return 0;
+}
+
+static bool all_gone(struct trace *t)
+{
+	return t->pt->live == 0;
+}
+
+static int open_outputs(struct trace *t)
+{
+	const struct opts *o = t->o;
+
+	t->out = stderr;
+	if (o->out_file) {
+		t->out = fopen(o->out_file, "w");
+		if (!t->out) {
+			p_err("cannot open '%s' for the output: %s", o->out_file, strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
+	if (o->jsonl_file) {
+		t->jsonl = !strcmp(o->jsonl_file, "-") ? stdout : fopen(o->jsonl_file, "w");
+		if (!t->jsonl) {
+			p_err("cannot open '%s' for the event lines: %s", o->jsonl_file, strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
+	/* The stream is written line by line but flushed per batch. */
+	setvbuf(t->out, NULL, _IOFBF, 1 << 16);
+	t->st = text_style_for(t->out, o->color);
+	t->stream = !o->quiet;
+	return 0;
+}
+
+static int exit_status_of(int st)
+{
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return WEXITSTATUS(st);
+}
+
+static int setup_signals(struct trace *t)
+{
+	sigset_t set;
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	t->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	t->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (t->sigfd < 0 || t->epfd < 0) {
+		p_err("cannot set up signal handling: %s", strerror(errno));
+		return EXIT_ENV;
+	}
+	epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->sigfd, &ev);
+	ev.data.fd = loader_fd(t->ld);
+	epoll_ctl(t->epfd, EPOLL_CTL_ADD, loader_fd(t->ld), &ev);
+	return 0;
+}
+
+int trace_run(const struct opts *o)
+{
+	struct trace t = { .o = o, .sigfd = -1, .epfd = -1, .child = -1 };
+	struct loader_opts lo = { 0 };
+	struct pt_meta meta = { 0 };
+	struct spawn sp = { 0 };
+	struct an_result res;
+	int status = 0, err;
+
+	t.an.zombie_threshold_ns = o->zombie_thr_ns;
+	t.an.check = o->check;
+	err = open_outputs(&t);
+	if (err)
+		return err;
+	if (o->mode == RUN_PID) {
+		for (int i = 0; i < o->npids; i++) {
+			if (!pid_exists(o->pids[i])) {
+				p_usage("no process with pid %u for -p", o->pids[i]);
+				return EXIT_USAGE;
+			}
+		}
+	}
+	if (o->mode == RUN_COMMAND) {
+		err = spawn_prepare(&sp, o->cmd, o->user);
+		if (err)
+			return err;
+		t.child = sp.pid;
+	}
+
+	lo.self_pid = getpid();
+	lo.trace_all = o->mode == RUN_SYSTEM || o->mode == RUN_TOP;
+	lo.locks = !o->no_locks;
+	lo.lock_min_ns = o->lock_thr_ns;
+	lo.ring_mb = o->ring_mb;
+	lo.verbose = o->verbose;
+	err = loader_open(&t.ld, &lo, on_record, &t);
+	if (err) {
+		if (o->mode == RUN_COMMAND)
+			spawn_abort(&sp);
+		return err;
+	}
+	if (o->mode == RUN_COMMAND && loader_track(t.ld, sp.pid, 0)) {
+		p_err("cannot track the command's pid: %s", strerror(errno));
+		spawn_abort(&sp);
+		loader_close(t.ld);
+		return EXIT_ENV;
+	}
+	err = setup_signals(&t);
+	if (err)
+		goto out;
+
+	meta.mode = o->mode == RUN_COMMAND ? PT_MODE_COMMAND :
+		    o->mode == RUN_PID ? PT_MODE_PID : PT_MODE_SYSTEM;
+	meta.argv = o->mode == RUN_COMMAND ? o->cmd : NULL;
+	meta.self_pid = getpid();
+	meta.root_pid = o->mode == RUN_COMMAND ? (uint32_t)sp.pid : 0;
+	meta.t0 = mono();
+	meta.wall_t0_ns = now_ns(CLOCK_REALTIME);
+	t.pt = ptree_new(&meta);
+	if (o->record_file) {
+		err = rec_open(&t.rec, o->record_file, &t.pt->meta);
+		if (err) {
+			p_err("cannot create the recording '%s': %s", o->record_file, strerror(-err));
+			err = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (o->live) {
+		t.tui = tui_open(t.pt, o, &t.an);
+		if (t.tui)
+			t.stream = false;
+	}
+
+	if (o->mode == RUN_PID)
+		err = attach_pids(&t);
+	else if (o->mode == RUN_SYSTEM || o->mode == RUN_TOP)
+		err = attach_system(&t);
+	if (err)
+		goto out;
+	if (o->mode == RUN_COMMAND) {
+		err = spawn_release(&sp, o->cmd);
+		if (err) {
+			t.child = -1;
+			goto out;
+		}
+	}
+
+	for (;;) {
+		pump(&t, 20);
+		if (t.stop)
+			break;
+		if (o->mode == RUN_COMMAND && t.child_done && (!o->wait_all || all_gone(&t)))
+			break;
+		if (o->mode == RUN_PID && all_gone(&t))
+			break;
+	}
+	settle(&t);
+	if (o->mode == RUN_COMMAND && o->kill_leaks)
+		kill_leaks(&t);
+	if (t.tui)
+		tui_finish(t.tui, &t.stop);
+	/* keep the model's end in step with what the kernel counted */
+	pump(&t, 0);
+	end_record(&t);
+	if (t.tui) {
+		tui_close(t.tui);
+		t.tui = NULL;
+	}
+
+	analyze(t.pt, &t.an, t.pt->end_ts, &res);
+	status = o->mode == RUN_COMMAND && t.child_done ? exit_status_of(t.child_status) : 0;
+	err = write_outputs(t.pt, &res, &t.an, o, t.out, &t.st);
+	if (!err && o->check && !res.passed)
+		status = o->check_exitcode;
+	if (err)
+		status = err;
+	an_result_free(&res);
+	if (t.bad_records)
+		p_warn("%llu malformed records were dropped", (unsigned long long)t.bad_records);
+	err = 0;
+
+out:
+	if (t.tui)
+		tui_close(t.tui);
+	if (t.rec && rec_close(t.rec) && !err)
+		p_err("cannot finish the recording '%s'", o->record_file);
+	if (o->mode == RUN_COMMAND && t.child > 0 && !t.child_done) {
+		/* tracing failed after the command started: let it finish */
+		kill(t.child, SIGTERM);
+		waitpid(t.child, NULL, 0);
+	}
+	loader_close(t.ld);
+	if (t.jsonl && t.jsonl != stdout)
+		fclose(t.jsonl);
+	if (t.out != stderr)
+		fclose(t.out);
+	else
+		fflush(stderr);
+	ptree_free(t.pt);
+	sb_free(&t.line);
+	if (t.sigfd >= 0)
+		close(t.sigfd);
+	if (t.epfd >= 0)
+		close(t.epfd);
+	return err ? err : status;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+#ifndef MPTRACE_UTIL_H
+#define MPTRACE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Allocation that cannot fail: out of memory ends mptrace with a message. */
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+const char *base_name(const char *path);
+
+/* Parses "1.5", "250ms", "2s" into ns; returns -1 if invalid. */
+int64_t parse_duration_ns(const char *s);
+
+/* Growable string buffer. */
+struct sbuf {
+	char *s;
+	size_t len, cap;
+};
+void sb_putc(struct sbuf *b, char c);
+void sb_puts(struct sbuf *b, const char *s);
+void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_free(struct sbuf *b);
+/* Appends s as printable text: invalid UTF-8 and control bytes as \xNN. */
+void sb_put_printable(struct sbuf *b, const char *s, size_t n);
+/* Appends s quoted like a shell word when it needs quoting. */
+void sb_put_shell_word(struct sbuf *b, const char *s);
+
+#endif
