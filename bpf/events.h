@@ -32,6 +32,7 @@ enum mpt_ev_type {
 	MPT_EV_SIGNAL = 7,	/* a signal was sent to a traced process */
 	MPT_EV_PROC = 8,	/* userspace: a process found in the /proc snapshot */
 	MPT_EV_END = 9,		/* userspace: tracing ended; what was lost */
+	MPT_EV_KILL = 10,	/* userspace: mptrace signalled a leak (--kill-leaks) */
 	MPT_EV_MAX
 };
 
@@ -139,6 +140,13 @@ struct mpt_proc {
 	__u32 _pad;
 	char comm[MPT_COMM_LEN];
 	char args[MPT_ARGS_MAX];	/* NUL-separated argv, args_len bytes */
+};
+
+/* Not from BPF: mptrace itself sent `sig` to a leaked process. */
+struct mpt_kill {
+	struct mpt_hdr h;	/* the target */
+	__u32 sig;
+	__u32 _pad;
 };
 
 /* Not from BPF: the last record of a trace, written when tracing stops,

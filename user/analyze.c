@@ -182,8 +182,12 @@ static void zombie(struct ptree *pt, struct pt_proc *p, const struct an_opts *o,
 					 ms(z), p->adopted_by);
 		break;
 	case AN_R_UNREAPED_AT_END:
-		f->message = fmt("%s is still a zombie at the end of the trace: unreaped for %.1f ms "
-				 "by %s", name, ms(z), par);
+		if (p->adopted_by)
+			f->message = fmt("%s is still a zombie at the end of the trace: unreaped for %.1f ms "
+					 "by its adopter [%u]", name, ms(z), p->adopted_by);
+		else
+			f->message = fmt("%s is still a zombie at the end of the trace: unreaped for %.1f ms "
+					 "by %s", name, ms(z), par);
 		break;
 	default:
 		f->message = fmt("%s was a zombie for %.1f ms (threshold %.1f ms) before %s reaped it",

@@ -15,6 +15,7 @@ static const size_t min_size[MPT_EV_MAX] = {
 	[MPT_EV_SIGNAL] = sizeof(struct mpt_signal),
 	[MPT_EV_PROC] = offsetof(struct mpt_proc, args),
 	[MPT_EV_END] = sizeof(struct mpt_end),
+	[MPT_EV_KILL] = sizeof(struct mpt_kill),
 };
 
 int event_validate(const void *data, size_t len, const char **why)
@@ -72,6 +73,7 @@ const char *event_type_name(unsigned type)
 		[MPT_EV_FORK] = "fork", [MPT_EV_EXEC] = "exec", [MPT_EV_EXIT] = "exit",
 		[MPT_EV_WAIT] = "wait", [MPT_EV_FREE] = "free", [MPT_EV_LOCK] = "lock",
 		[MPT_EV_SIGNAL] = "signal", [MPT_EV_PROC] = "proc", [MPT_EV_END] = "end",
+		[MPT_EV_KILL] = "kill",
 	};
 
 	return type < MPT_EV_MAX && n[type] ? n[type] : "unknown";

@@ -476,6 +476,12 @@ void json_event(struct sbuf *b, const struct ptree *pt, const struct mpt_hdr *ev
 		json_str(b, e->comm, MPT_COMM_LEN);
 		break;
 	}
+	case MPT_EV_KILL: {
+		const struct mpt_kill *e = (const void *)ev;
+
+		sb_printf(b, ",\"signal\":%u,\"name\":\"%s\"", e->sig, signal_name(e->sig));
+		break;
+	}
 	case MPT_EV_END: {
 		const struct mpt_end *e = (const void *)ev;
 		uint64_t lost = 0;

@@ -109,6 +109,16 @@ void text_event(struct sbuf *b, const struct text_style *st, const struct ptree 
 		sb_puts(b, "exec ");
 		col(b, st, C_RESET);
 		argv_text(b, p->argv, 200);
+		if (p->nexecs && (!p->argv || !p->argv[0] ||
+				  strcmp(p->execs[p->nexecs - 1].filename, p->argv[0]))) {
+			const char *fn = p->execs[p->nexecs - 1].filename;
+
+			col(b, st, C_DIM);
+			sb_puts(b, "  (");
+			sb_put_printable(b, fn, strlen(fn));
+			sb_putc(b, ')');
+			col(b, st, C_RESET);
+		}
 		if (p->nexecs && p->execs[p->nexecs - 1].truncated)
 			sb_puts(b, " (argv truncated)");
 		sb_putc(b, '\n');
@@ -197,6 +207,15 @@ void text_event(struct sbuf *b, const struct text_style *st, const struct ptree 
 		sb_printf(b, "[%u]\n", e->sender_pid);
 		return;
 	}
+	case MPT_EV_KILL:
+		if (!p)
+			return;
+		prefix(b, st, pt, ev->ts, p);
+		col(b, st, C_RED);
+		sb_printf(b, "leaked: mptrace sends %s (--kill-leaks)\n",
+			  signal_name(((const struct mpt_kill *)ev)->sig));
+		col(b, st, C_RESET);
+		return;
 	default:
 		return;
 	}

@@ -668,6 +668,14 @@ int ptree_feed(struct ptree *pt, const struct mpt_hdr *ev, struct pt_change *chg
 	case MPT_EV_END:
 		on_end(pt, (const struct mpt_end *)ev);
 		break;
+	case MPT_EV_KILL: {
+		struct pt_proc *p = find_exact(pt, ev->pid, ev->start);
+
+		if (p)
+			p->killed_by_us = true;
+		chg->proc = p;
+		break;
+	}
 	default:
 		err = -EINVAL;
 	}

@@ -247,7 +247,12 @@ static void kill_leaks(struct trace *t)
 				continue;
 			/* alive in the model: no exit seen, so the pid is still its own */
 			if (kill(p->pid, round ? SIGKILL : SIGTERM) == 0) {
-				p->killed_by_us = true;
+				struct mpt_kill k = { .h = { .type = MPT_EV_KILL, .size = sizeof(k),
+							    .ts = mono(), .pid = p->pid, .tid = p->pid,
+							    .start = p->kstart },
+						      .sig = round ? SIGKILL : SIGTERM };
+
+				feed_synthetic(t, &k, sizeof(k));
 				pending++;
 			}
 		}
@@ -487,8 +492,10 @@ int trace_run(const struct opts *o)
 			break;
 	}
 	settle(&t);
-	if (o->mode == RUN_COMMAND && o->kill_leaks)
+	if (o->mode == RUN_COMMAND && o->kill_leaks) {
 		kill_leaks(&t);
+		settle(&t);
+	}
 	if (t.tui)
 		tui_finish(t.tui, &t.stop);
 	/* keep the model's end in step with what the kernel counted */
