@@ -1,0 +1,62 @@
+# Shared by every bats file: `load helpers/common` in setup().
+# MPTRACE is the binary under test (make check passes the sanitized one).
+
+TOP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+MPTRACE="${MPTRACE:-$TOP/build/mptrace}"
+EX="$TOP/build/examples"
+SCHEMA="${MPTRACE_SCHEMA:-$TOP/../shared/spec/report.schema.json}"
+PY=/usr/bin/python3
+# ASan's leak checker cannot follow a forked child that execs; the rest of
+# ASan/UBSan stays on, and a sanitizer report makes mptrace exit 99.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:exitcode=99:abort_on_error=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=99}"
+
+# BPF tests run for real as root. They may skip only when
+# MPTRACE_REQUIRE_BPF is unset; .ci/run sets it, so a skip there fails.
+require_bpf() {
+	local why=""
+	if [ "$(id -u)" != 0 ]; then
+		why="not root"
+	elif [ ! -r /sys/kernel/btf/vmlinux ]; then
+		why="kernel without BTF"
+	fi
+	if [ -n "$why" ]; then
+		if [ -n "${MPTRACE_REQUIRE_BPF:-}" ]; then
+			echo "BPF is required (MPTRACE_REQUIRE_BPF=1) but unavailable: $why" >&2
+			return 1
+		fi
+		skip "BPF unavailable: $why"
+	fi
+}
+
+require_examples() {
+	[ -x "$EX/ticket_demo" ] || { echo "build/examples missing: run make" >&2; return 1; }
+}
+
+# run_mptrace ARGS...: $status, $output (stdout) and $stderr, separately.
+run_mptrace() {
+	run --separate-stderr "$MPTRACE" "$@"
+}
+
+# jqr FILE FILTER: jq -r over a report
+jqr() {
+	jq -r "$2" "$1"
+}
+
+validate_report() {
+	"$PY" - "$SCHEMA" "$1" <<'PYEOF'
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+report = json.load(open(sys.argv[2]))
+jsonschema.Draft202012Validator(schema).validate(report)
+PYEOF
+}
+
+# no_sanitizer_report: fail when ASan/UBSan printed anything
+no_sanitizer_report() {
+	if grep -qE 'ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer' <<<"${stderr:-}$output"; then
+		echo "sanitizer report:" >&2
+		echo "${stderr:-}" >&2
+		return 1
+	fi
+}

@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * The model and the detectors fed scripted event sequences: orderings of
+ * fork/exec/exit/reap, threads, pid reuse, late and out-of-order events,
+ * reparenting, auto-reap, thresholds.
+ */
+#include <string.h>
+#include "analyze.h"
+#include "event.h"
+#include "ptree.h"
+#include "tap.h"
+
+#define MS 1000000ull
+#define T0 (1000 * MS)
+#define SELF 1
+#define ROOT 100
+
+static struct ptree *mk(enum pt_mode mode)
+{
+	char *argv[] = { "sh", "-c", "x", NULL };
+	struct pt_meta m = { .mode = mode, .argv = argv, .t0 = T0, .self_pid = SELF,
+			     .root_pid = ROOT };
+
+	return ptree_new(&m);
+}
+
+static int feed(struct ptree *pt, void *ev)
+{
+	const struct mpt_hdr *h = ev;
+	const char *why;
+
+	if (event_validate(ev, h->size, &why))
+		return -99;
+	return ptree_feed(pt, ev, NULL);
+}
+
+static void hdr(struct mpt_hdr *h, uint32_t type, uint32_t size, uint64_t ms, uint32_t pid, uint64_t start)
+{
+	h->type = type;
+	h->size = size;
+	h->ts = T0 + ms * MS;
+	h->pid = pid;
+	h->tid = pid;
+	h->start = start;
+}
+
+static void fork_(struct ptree *pt, uint64_t ms, uint32_t ppid, uint32_t pid, bool thread)
+{
+	struct mpt_fork e = { 0 };
+
+	hdr(&e.h, MPT_EV_FORK, sizeof(e), ms, thread ? ppid : pid, thread ? ppid : pid);
+	if (thread)
+		e.h.tid = pid;
+	e.ppid = ppid;
+	e.ptid = ppid;
+	e.pstart = ppid;
+	e.flags = thread ? MPT_FORK_THREAD : 0;
+	strcpy(e.comm, "child");
+	feed(pt, &e);
+}
+
+/* start times: a process's start is its pid unless given (pid reuse tests) */
+static void fork_s(struct ptree *pt, uint64_t ms, uint32_t ppid, uint64_t pstart, uint32_t pid, uint64_t start)
+{
+	struct mpt_fork e = { 0 };
+
+	hdr(&e.h, MPT_EV_FORK, sizeof(e), ms, pid, start);
+	e.ppid = ppid;
+	e.ptid = ppid;
+	e.pstart = pstart;
+	strcpy(e.comm, "child");
+	feed(pt, &e);
+}
+
+static void exec_(struct ptree *pt, uint64_t ms, uint32_t pid, uint64_t start, uint32_t old_pid,
+		  const char *file, const char *args, size_t alen)
+{
+	struct mpt_exec e = { 0 };
+	size_t fl = strlen(file) + 1;
+
+	hdr(&e.h, MPT_EV_EXEC, 0, ms, pid, start);
+	e.old_pid = old_pid;
+	e.fname_len = fl;
+	e.args_len = alen;
+	memcpy(e.data, file, fl);
+	memcpy(e.data + fl, args, alen);
+	strncpy(e.comm, file, sizeof(e.comm) - 1);
+	e.h.size = (offsetof(struct mpt_exec, data) + fl + alen + 7) & ~7ul;
+	feed(pt, &e);
+}
+
+static void exit_(struct ptree *pt, uint64_t ms, uint32_t pid, uint64_t start, uint32_t status,
+		  uint32_t ppid, uint32_t reaper, uint32_t flags)
+{
+	struct mpt_exit e = { 0 };
+
+	hdr(&e.h, MPT_EV_EXIT, sizeof(e), ms, pid, start);
+	e.status = status;
+	e.ppid = ppid;
+	e.reaper = reaper;
+	e.flags = flags;
+	strcpy(e.comm, "x");
+	feed(pt, &e);
+}
+
+static void wait_(struct ptree *pt, uint64_t ms, uint32_t waiter, uint64_t start_ms, uint32_t reaped,
+		  uint32_t flags)
+{
+	struct mpt_wait e = { 0 };
+
+	hdr(&e.h, MPT_EV_WAIT, sizeof(e), ms, waiter, waiter);
+	e.start_ts = T0 + start_ms * MS;
+	e.ret = reaped;
+	e.reaped = reaped;
+	e.target = -1;
+	e.flags = flags;
+	feed(pt, &e);
+}
+
+static void free_(struct ptree *pt, uint64_t ms, uint32_t pid, uint64_t start)
+{
+	struct mpt_hdr e = { 0 };
+
+	hdr(&e, MPT_EV_FREE, sizeof(e), ms, pid, start);
+	feed(pt, &e);
+}
+
+static void end_(struct ptree *pt, uint64_t ms, uint64_t lost)
+{
+	struct mpt_end e = { 0 };
+
+	hdr(&e.h, MPT_EV_END, sizeof(e), ms, 0, 0);
+	e.lost[MPT_EV_FORK] = lost;
+	feed(pt, &e);
+}
+
+static void lock_(struct ptree *pt, uint64_t ms, uint32_t pid, uint64_t wait_ms, uint64_t ino,
+		  uint32_t waker)
+{
+	struct mpt_lock e = { 0 };
+
+	hdr(&e.h, MPT_EV_LOCK, sizeof(e), ms, pid, pid);
+	e.start_ts = e.h.ts - wait_ms * MS;
+	e.kind = MPT_LOCK_FUTEX;
+	e.dev = 7;
+	e.ino = ino;
+	e.off = 16;
+	e.waker = waker;
+	strcpy(e.comps[0], "sem.ticket");
+	strcpy(e.comps[1], "shm");
+	strcpy(e.comps[2], "dev");
+	feed(pt, &e);
+}
+
+static const struct an_finding *finding(const struct an_result *r, enum an_kind k, uint32_t pid)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].kind == k && (!r->v[i].proc || r->v[i].proc->pid == pid))
+			return &r->v[i];
+	return NULL;
+}
+
+static void test_basic_lifecycle(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	struct pt_proc *root, *c;
+	struct an_result r;
+	struct an_opts o = { .zombie_threshold_ns = 1000 * MS, .check = AN_CHECK_DEFAULT };
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/bin/sh", "sh\0-c\0x\0", 9);
+	fork_(pt, 2, ROOT, 101, false);
+	exec_(pt, 3, 101, 101, 101, "/bin/sleep", "sleep\0" "1\0", 8);
+	exit_(pt, 10, 101, 101, 0, ROOT, 1, 0);
+	wait_(pt, 11, ROOT, 5, 101, 0);
+	exit_(pt, 12, ROOT, ROOT, 3 << 8, SELF, 1, 0);
+	wait_(pt, 13, SELF, 12, ROOT, MPT_WAIT_NOHANG);
+	end_(pt, 14, 0);
+
+	root = pt->root;
+	c = ptree_find(pt, 101);
+	ok(root && root->is_root && root->id == 1, "the command is the root, id 1");
+	is_int(pt->nprocs, 2, "two processes");
+	ok(c && c->parent == root, "child's parent is the root");
+	is_int(c->state, PT_REAPED, "child reaped");
+	is_int(c->reap, PT_REAP_PARENT, "reaped by its parent");
+	is_int(c->reaped_by, ROOT, "reaped_by is the parent's pid");
+	is_int(pt_zombie_ns(c, 0), 1 * MS, "zombie time is exit to reap");
+	is_int(c->argc, 2, "argv from the exec");
+	ok(!strcmp(c->argv[0], "sleep") && !strcmp(c->argv[1], "1"), "argv split");
+	is_int(root->join_wait.count, 1, "one join wait");
+	is_int(root->join_wait.total_ns, 6 * MS, "join wait measured enter to exit");
+	is_int(pt_exit_code(root), 3, "root exit code");
+	is_int(root->reaped_by, SELF, "mptrace reaped the root");
+	is_int(root->reap, PT_REAP_PARENT, "root reap is parent");
+	is_int(pt->execs, 2, "execs counted, the command's included");
+	analyze(pt, &o, pt->end_ts, &r);
+	is_int(r.n, 0, "no findings");
+	ok(r.passed, "check passes");
+	an_result_free(&r);
+	ptree_free(pt);
+}
+
+static void test_threads_and_exec_by_thread(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	struct pt_proc *root;
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/usr/bin/python3", "python3\0", 8);
+	fork_(pt, 2, ROOT, 105, true);
+	fork_(pt, 3, ROOT, 106, true);
+	root = pt->root;
+	is_int(pt->nprocs, 1, "threads are not processes");
+	is_int(root->threads, 3, "threads counted per process");
+	exec_(pt, 4, ROOT, ROOT, 105, "/bin/true", "true\0", 5);
+	is_int(pt->nprocs, 1, "exec by a non-leader thread keeps the process");
+	ok(!strcmp(root->argv[0], "true"), "argv replaced by the thread's exec");
+	is_int(root->nexecs, 2, "both execs listed");
+	ptree_free(pt);
+}
+
+static void test_pid_reuse(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	struct pt_proc *a, *b;
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/bin/sh", "sh\0", 3);
+	fork_s(pt, 2, ROOT, ROOT, 200, 5000);
+	exit_(pt, 3, 200, 5000, 0, ROOT, 1, 0);
+	wait_(pt, 4, ROOT, 3, 200, 0);
+	a = ptree_find(pt, 200);
+	fork_s(pt, 5, ROOT, ROOT, 200, 6000);
+	b = ptree_find(pt, 200);
+	ok(a != b, "a reused pid makes a new process");
+	ok(a->id != b->id, "with its own id");
+	is_int(pt->nprocs, 3, "three processes");
+	exit_(pt, 6, 200, 6000, 1 << 8, ROOT, 1, 0);
+	ok(b->exited && pt_exit_code(b) == 1, "the new one exits");
+	is_int(pt_exit_code(a), 0, "the old one keeps its status");
+	/* a late free of the old process must not touch the new one */
+	free_(pt, 7, 200, 5000);
+	is_int(b->state, PT_ZOMBIE, "late free of the old pid leaves the new one alone");
+	ptree_free(pt);
+}
+
+static void test_unknown_and_out_of_order(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	struct pt_proc *p;
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/bin/sh", "sh\0", 3);
+	exit_(pt, 2, 555, 555, 0, 77, 1, 0);
+	p = ptree_find(pt, 555);
+	ok(p && p->seen_late, "an exit of an unknown pid creates a seen-late process");
+	ok(p && p->exited, "and records its exit");
+	/* child's exec arrives before its fork (different CPUs) */
+	exec_(pt, 4, 300, 300, 300, "/bin/ls", "ls\0", 3);
+	fork_(pt, 3, ROOT, 300, false);
+	p = ptree_find(pt, 300);
+	is_int(pt->nprocs, 3, "the overtaken fork merges with the early node");
+	ok(p->parent == pt->root, "and links it to its parent");
+	ok(!p->seen_late, "no longer seen late");
+	ok(!strcmp(p->argv[0], "ls"), "keeps the exec's argv");
+	ptree_free(pt);
+}
+
+static void test_orphan_and_zombie_leak(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	struct an_opts o = { .zombie_threshold_ns = 1000 * MS, .check = AN_CHECK_DEFAULT };
+	struct pt_proc *orphan, *zombie;
+	const struct an_finding *f;
+	struct an_result r;
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/bin/sh", "sh\0", 3);
+	fork_(pt, 2, ROOT, 101, false);
+	fork_(pt, 3, 101, 102, false);	/* will be orphaned while running */
+	fork_(pt, 4, 101, 103, false);	/* will be a zombie its parent abandons */
+	exit_(pt, 5, 103, 103, 0, 101, 1, 0);
+	exit_(pt, 6, 101, 101, 0, ROOT, 1, 0);	/* reaper: init */
+	wait_(pt, 7, ROOT, 2, 101, 0);
+	orphan = ptree_find(pt, 102);
+	zombie = ptree_find(pt, 103);
+	is_int(orphan->orphaned_ts, T0 + 6 * MS, "orphaned when its parent died");
+	is_int(orphan->adopted_by, 1, "adopted by the reaper the kernel chose");
+	is_int(zombie->adopted_by, 1, "the abandoned zombie goes to the reaper too");
+	ok(zombie->orphaned_ts == PT_NONE, "a zombie is not an orphan");
+	free_(pt, 2000, 103, 103);	/* init reaps it */
+	is_int(zombie->reap, PT_REAP_ADOPTER, "reaped by the adopter");
+	is_int(zombie->reaped_by, 1, "reaped_by is the adopter");
+	exit_(pt, 2500, 102, 102, 0, 1, 1, 0);
+	exit_(pt, 3000, ROOT, ROOT, 0, SELF, 1, 0);
+	end_(pt, 3001, 0);
+	analyze(pt, &o, pt->end_ts, &r);
+	f = finding(&r, AN_ZOMBIE, 103);
+	ok(f && f->reason == AN_R_NEVER_REAPED, "abandoned zombie: never_reaped_by_parent");
+	f = finding(&r, AN_ORPHAN, 102);
+	ok(f != NULL, "orphan finding");
+	f = finding(&r, AN_ZOMBIE, 102);
+	ok(f && f->reason == AN_R_UNREAPED_AT_END,
+	   "an orphan that exits later can only be unreaped_at_end or slow");
+	ok(!finding(&r, AN_LEAK, 102), "exited before the root: not a leak");
+	ok(!r.passed, "zombies fail the default check");
+	an_result_free(&r);
+	ptree_free(pt);
+}
+
+static void test_subreaper(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	struct pt_proc *c;
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/bin/sh", "sh\0", 3);
+	fork_(pt, 2, ROOT, 101, false);
+	fork_(pt, 3, 101, 102, false);
+	exit_(pt, 4, 101, 101, 0, ROOT, ROOT, 0);	/* the root is a subreaper */
+	wait_(pt, 5, ROOT, 4, 101, 0);
+	exit_(pt, 6, 102, 102, 0, ROOT, 1, 0);
+	wait_(pt, 7, ROOT, 6, 102, 0);
+	c = ptree_find(pt, 102);
+	is_int(c->adopted_by, ROOT, "adopted by the subreaper");
+	is_int(c->reap, PT_REAP_ADOPTER, "its wait counts as the adopter's");
+	is_int(c->reaped_by, ROOT, "reaped_by the subreaper");
+	ptree_free(pt);
+}
+
+static void test_autoreap_and_thresholds(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	struct an_opts o = { .zombie_threshold_ns = 1000 * MS, .check = AN_CHECK_DEFAULT };
+	struct an_result r;
+	struct pt_proc *a;
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/bin/sh", "sh\0", 3);
+	fork_(pt, 2, ROOT, 101, false);
+	fork_(pt, 3, ROOT, 102, false);
+	fork_(pt, 4, ROOT, 103, false);
+	fork_(pt, 5, ROOT, 104, false);
+	exit_(pt, 10, 101, 101, 0, ROOT, 1, MPT_EXIT_AUTOREAP);
+	exit_(pt, 10, 102, 102, 0, ROOT, 1, 0);
+	exit_(pt, 10, 103, 103, 0, ROOT, 1, 0);
+	exit_(pt, 10, 104, 104, 0, ROOT, 1, 0);
+	wait_(pt, 1010, ROOT, 1000, 102, 0);	/* exactly the threshold: not over */
+	wait_(pt, 1011, ROOT, 1000, 103, 0);	/* 1 ms over */
+	exit_(pt, 1100, ROOT, ROOT, 0, SELF, 1, 0);
+	end_(pt, 1101, 0);	/* 104 is still a zombie */
+	a = ptree_find(pt, 101);
+	is_int(a->reap, PT_REAP_AUTO, "SIGCHLD ignored: auto-reaped");
+	is_int(a->reaped_by, 0, "auto-reap has no reaper");
+	analyze(pt, &o, pt->end_ts, &r);
+	ok(!finding(&r, AN_ZOMBIE, 101), "auto-reaped: no zombie finding");
+	ok(!finding(&r, AN_ZOMBIE, 102), "zombie for exactly the threshold: no finding");
+	ok(finding(&r, AN_ZOMBIE, 103) && finding(&r, AN_ZOMBIE, 103)->reason == AN_R_SLOW,
+	   "1 ms over the threshold: slow");
+	ok(finding(&r, AN_ZOMBIE, 104) &&
+	   finding(&r, AN_ZOMBIE, 104)->reason == AN_R_NEVER_REAPED,
+	   "left unreaped by a parent that exited: never_reaped_by_parent comes first");
+	an_result_free(&r);
+	o.zombie_threshold_ns = 2000 * MS;
+	analyze(pt, &o, pt->end_ts, &r);
+	ok(!finding(&r, AN_ZOMBIE, 103), "a higher threshold drops the slow finding");
+	an_result_free(&r);
+	ptree_free(pt);
+}
+
+static void test_unreaped_at_end(void)
+{
+	struct ptree *pt = mk(PT_MODE_PID);
+	struct an_opts o = { .zombie_threshold_ns = 1000 * MS };
+	struct an_result r;
+
+	fork_(pt, 2, 500, 501, false);
+	exit_(pt, 3, 501, 501, 0, 500, 1, 0);
+	end_(pt, 50, 0);
+	analyze(pt, &o, pt->end_ts, &r);
+	ok(finding(&r, AN_ZOMBIE, 501) && finding(&r, AN_ZOMBIE, 501)->reason == AN_R_UNREAPED_AT_END,
+	   "a zombie whose parent lives on at the end: unreaped_at_end, under the threshold too");
+	ok(ptree_find(pt, 500)->seen_late, "attach mode: the parent is seen late");
+	ok(!finding(&r, AN_LEAK, 500), "no leaks without a command");
+	an_result_free(&r);
+	ptree_free(pt);
+}
+
+static void test_leaks_locks_lost(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	struct an_opts o = { .zombie_threshold_ns = 1000 * MS, .check = AN_CHECK(AN_LOCK) };
+	struct an_result r;
+	struct pt_lock *l;
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/bin/sh", "sh\0", 3);
+	fork_(pt, 2, ROOT, 101, false);
+	fork_(pt, 3, ROOT, 102, false);
+	lock_(pt, 200, 101, 100, 42, 102);
+	lock_(pt, 300, 102, 150, 42, 0);
+	lock_(pt, 310, 102, 5, 43, 0);
+	exit_(pt, 400, ROOT, ROOT, 0, SELF, 1, 0);
+	end_(pt, 401, 3);
+	is_int(pt->nlocks, 2, "two lock identities");
+	l = pt->locks[0];
+	is_int(l->waits, 2, "one lock, two waits");
+	is_int(l->waiters.n, 2, "two waiters");
+	is_int(l->total_ns, 250 * MS, "total wait");
+	is_int(l->max_ns, 150 * MS, "max wait");
+	ok(l->name && !strcmp(l->name, "/dev/shm/sem.ticket"), "name from the path components");
+	is_int(l->wakers.n, 1, "the waker is recorded");
+	is_int(ptree_find(pt, 102)->lock_wait.count, 2, "per-process lock waits");
+	is_int(pt->top[0].dur_ns, 150 * MS, "longest wait first");
+	analyze(pt, &o, pt->end_ts, &r);
+	ok(finding(&r, AN_LEAK, 101) && finding(&r, AN_LEAK, 102), "alive at the root's exit: leaks");
+	is_int(r.count[AN_LOCK], 2, "one lock finding per lock");
+	ok(r.incomplete, "lost events make the trace incomplete");
+	ok(!r.passed, "an incomplete trace never passes");
+	an_result_free(&r);
+	ptree_free(pt);
+}
+
+static void test_wait_edges(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	struct pt_proc *c;
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/bin/sh", "sh\0", 3);
+	fork_(pt, 2, ROOT, 101, false);
+	wait_(pt, 5, ROOT, 3, 101, 0);	/* a stopped child reported by WUNTRACED */
+	c = ptree_find(pt, 101);
+	is_int(c->state, PT_RUNNING, "a wait for a running child reaps nothing");
+	exit_(pt, 6, 101, 101, 9, ROOT, 1, 0);
+	ok(pt_signaled(c) && pt_term_sig(c) == 9, "killed by a signal");
+	wait_(pt, 7, ROOT, 7, 101, MPT_WAIT_NOHANG);
+	is_int(c->state, PT_REAPED, "a WNOHANG wait that returns the pid reaps it");
+	is_int(pt->root->join_wait.count, 1, "WNOHANG polls are not join waits");
+	ptree_free(pt);
+}
+
+static void test_validate(void)
+{
+	struct mpt_exec e = { 0 };
+	struct mpt_hdr h = { 0 };
+	const char *why;
+
+	ok(event_validate(&h, 4, &why) < 0, "a short record is rejected");
+	h.type = 99;
+	h.size = sizeof(h);
+	ok(event_validate(&h, sizeof(h), &why) < 0, "an unknown type is rejected");
+	h.type = MPT_EV_EXIT;
+	ok(event_validate(&h, sizeof(h), &why) < 0, "a record too short for its type is rejected");
+	e.h.type = MPT_EV_EXEC;
+	e.h.size = sizeof(e);
+	e.fname_len = 10;
+	e.args_len = MPT_ARGS_MAX + 1;
+	ok(event_validate(&e, sizeof(e), &why) < 0, "impossible exec lengths are rejected");
+	e.args_len = 10;
+	ok(event_validate(&e, sizeof(e), &why) == 0, "a good exec passes");
+	h.type = MPT_EV_FREE;
+	h.size = sizeof(h) + 64;
+	ok(event_validate(&h, sizeof(h), &why) < 0, "a size beyond the buffer is rejected");
+}
+
+int main(void)
+{
+	test_basic_lifecycle();
+	test_threads_and_exec_by_thread();
+	test_pid_reuse();
+	test_unknown_and_out_of_order();
+	test_orphan_and_zombie_leak();
+	test_subreaper();
+	test_autoreap_and_thresholds();
+	test_unreaped_at_end();
+	test_leaks_locks_lost();
+	test_wait_edges();
+	test_validate();
+	return tap_done();
+}
