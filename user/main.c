@@ -14,6 +14,9 @@ int main(int argc, char **argv)
 		return r;
 	log_verbose = o.verbose;
 	if (o.mode == RUN_REPORT)
-		return replay_run(&o);
-	return trace_run(&o);
+		r = replay_run(&o);
+	else
+		r = trace_run(&o);
+	opts_free(&o);
+	return r;
 }

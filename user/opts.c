@@ -128,7 +128,7 @@ static int duration(const char *opt, const char *arg, uint64_t *out)
 	return -1;
 }
 
-int opts_parse(int argc, char **argv, struct opts *o)
+static int parse(int argc, char **argv, struct opts *o)
 {
 	int c, r, first = 1;
 	bool any_mode = false;
@@ -309,4 +309,21 @@ int opts_parse(int argc, char **argv, struct opts *o)
 wrong_mode:
 	p_usage("-%c cannot be used with '%s'", c, argv[1]);
 	return EXIT_USAGE;
+}
+
+void opts_free(struct opts *o)
+{
+	free(o->pids);
+	free(o->allow_leak);
+	o->pids = NULL;
+	o->allow_leak = NULL;
+}
+
+int opts_parse(int argc, char **argv, struct opts *o)
+{
+	int r = parse(argc, argv, o);
+
+	if (r >= 0)
+		opts_free(o);
+	return r;
 }

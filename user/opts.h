@@ -33,5 +33,6 @@ struct opts {
 
 /* Returns -1 to go on, or an exit status (0 after --help/--version). */
 int opts_parse(int argc, char **argv, struct opts *o);
+void opts_free(struct opts *o);
 
 #endif

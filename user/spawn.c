@@ -132,6 +132,8 @@ int spawn_prepare(struct spawn *s, char *const argv[], const char *user)
 		}
 		if (!pw) {
 			p_usage("unknown user '%s' for -u", user);
+			free(s->path);
+			s->path = NULL;
 			return EXIT_USAGE;
 		}
 	}
@@ -173,6 +175,8 @@ int spawn_release(struct spawn *s, char *const argv[])
 	while (n < 0 && errno == EINTR);
 	close(s->err_fd);
 	s->err_fd = -1;
+	free(s->path);
+	s->path = NULL;
 	if (n != (ssize_t)sizeof(err))
 		return 0;	/* EOF: exec succeeded (the pipe was close-on-exec) */
 	waitpid(s->pid, NULL, 0);
@@ -193,4 +197,6 @@ void spawn_abort(struct spawn *s)
 		waitpid(s->pid, NULL, 0);
 	s->go_fd = s->err_fd = -1;
 	s->pid = 0;
+	free(s->path);
+	s->path = NULL;
 }

@@ -1,4 +1,5 @@
 # Shared by every bats file: `load helpers/common` in setup().
+bats_require_minimum_version 1.5.0
 # MPTRACE is the binary under test (make check passes the sanitized one).
 
 TOP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
