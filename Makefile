@@ -27,7 +27,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all demo check unit bats bench fuzz install clean deps vmlinux san
+.PHONY: all demo check unit bats bench fuzz install clean deps deps-test vmlinux san
 
 USER_SRCS  := $(wildcard user/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
@@ -103,7 +103,10 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/tap.h $(PURE_SAN)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -Itests/unit $< $(PURE_SAN) -o $@ -lz -lm
 
 deps:
-	$(Q)sh scripts/install-deps.sh
+	$(Q)sh scripts/install-deps.sh build
+
+deps-test:
+	$(Q)sh scripts/install-deps.sh test
 
 unit: $(UNIT_BINS)
 	$(Q)set -e; for t in $(UNIT_BINS); do $$t; done
@@ -115,7 +118,7 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(BUILD)/mptrace -- $(BUILD)/examples/ticket_demo
 
-check: deps
+check: deps-test
 	$(Q)$(MAKE) --no-print-directory all san $(UNIT_BINS)
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory bats

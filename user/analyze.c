@@ -4,6 +4,7 @@
  * shared/spec/cli.md "Terms". PURE: reads the tree, writes findings.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +106,18 @@ static char *fmt(const char *f, ...)
 	va_end(ap);
 	sb_puts(&b, tmp);
 	return b.s;
+}
+
+bool an_leak_allowed(const struct pt_proc *p, const struct an_opts *o)
+{
+	for (int i = 0; i < o->nallow; i++) {
+		if (!fnmatch(o->allow_leak[i], p->comm, 0))
+			return true;
+		for (int a = 0; p->argv && p->argv[a]; a++)
+			if (!fnmatch(o->allow_leak[i], p->argv[a], 0))
+				return true;
+	}
+	return false;
 }
 
 bool an_zombie_over(const struct pt_proc *p, const struct an_opts *o, uint64_t now)
@@ -218,7 +231,8 @@ void analyze(struct ptree *pt, const struct an_opts *o, uint64_t now, struct an_
 			f->message = fmt("%s was orphaned at %.1f ms when its parent %s exited; adopted by [%u]",
 					 name, pt_ms(pt, p->orphaned_ts), par, p->adopted_by);
 		}
-		if (p->alive_at_root_exit && pt->meta.mode == PT_MODE_COMMAND) {
+		if (p->alive_at_root_exit && pt->meta.mode == PT_MODE_COMMAND &&
+		    !an_leak_allowed(p, o)) {
 			struct an_finding *f = add(r, AN_LEAK, p);
 
 			an_proc_name(p, name, sizeof(name));

@@ -17,6 +17,8 @@ enum an_reason { AN_R_NONE, AN_R_SLOW, AN_R_NEVER_REAPED, AN_R_UNREAPED_AT_END }
 struct an_opts {
 	uint64_t zombie_threshold_ns;
 	unsigned check;		/* AN_CHECK bits; 0: no check requested */
+	char **allow_leak;	/* fnmatch patterns on comm or argv: not leaks */
+	int nallow;
 };
 
 struct an_finding {
@@ -49,6 +51,8 @@ int an_parse_check(const char *list, const char **bad);
 /* "sh[12]" into buf */
 const char *an_proc_name(const struct pt_proc *p, char *buf, size_t n);
 /* Is this process's zombie time over the threshold right now? (stream) */
+/* Is this process allowed to outlive the command (--allow-leak)? */
+bool an_leak_allowed(const struct pt_proc *p, const struct an_opts *o);
 bool an_zombie_over(const struct pt_proc *p, const struct an_opts *o, uint64_t now);
 
 #endif

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
@@ -219,20 +218,6 @@ static void settle(struct trace *t)
 		pump(t, 10);
 }
 
-static bool allowed_leak(const struct trace *t, const struct pt_proc *p)
-{
-	for (int i = 0; i < t->o->nallow; i++) {
-		const char *pat = t->o->allow_leak[i];
-
-		if (!fnmatch(pat, p->comm, 0))
-			return true;
-		for (int a = 0; p->argv && p->argv[a]; a++)
-			if (!fnmatch(pat, p->argv[a], 0))
-				return true;
-	}
-	return false;
-}
-
 /* --kill-leaks: SIGTERM what outlived the command, SIGKILL after the grace. */
 static void kill_leaks(struct trace *t)
 {
@@ -245,7 +230,7 @@ static void kill_leaks(struct trace *t)
 		for (size_t i = 0; i < pt->nprocs; i++) {
 			struct pt_proc *p = pt->procs[i];
 
-			if (!p->alive_at_root_exit || p->exited || allowed_leak(t, p))
+			if (!p->alive_at_root_exit || p->exited || an_leak_allowed(p, &t->an))
 				continue;
 			/* alive in the model: no exit seen, so the pid is still its own */
 			if (kill(p->pid, round ? SIGKILL : SIGTERM) == 0) {
@@ -408,6 +393,8 @@ int trace_run(const struct opts *o)
 
 	t.an.zombie_threshold_ns = o->zombie_thr_ns;
 	t.an.check = o->check;
+	t.an.allow_leak = o->allow_leak;
+	t.an.nallow = o->nallow;
 	err = open_outputs(&t);
 	if (err)
 		return err;
@@ -457,7 +444,10 @@ int trace_run(const struct opts *o)
 	meta.wall_t0_ns = now_ns(CLOCK_REALTIME);
 	t.pt = ptree_new(&meta);
 	if (o->record_file) {
-		err = rec_open(&t.rec, o->record_file, &t.pt->meta);
+		struct rec_params rp = { .lock_threshold_ns = o->lock_thr_ns,
+					 .flags = o->no_locks ? REC_F_NO_LOCKS : 0 };
+
+		err = rec_open(&t.rec, o->record_file, &t.pt->meta, &rp);
 		if (err) {
 			p_err("cannot create the recording '%s': %s", o->record_file, strerror(-err));
 			err = EXIT_USAGE;

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs what mptrace needs to build (`install-deps.sh build`) or to build
+# and run its tests (`install-deps.sh test`), when missing, on Debian or
+# Ubuntu (apt-get). Elsewhere it lists what to install and goes on.
+set -eu
+
+BUILD_PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libncurses-dev pkg-config"
+TEST_PKGS="bats jq libxml2-utils tmux python3 python3-jsonschema strace util-linux procps libclang-rt-14-dev chromium"
+
+missing=""
+want="$BUILD_PKGS"
+[ "${1:-build}" = test ] && want="$want $TEST_PKGS"
+for p in $want; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "mptrace: not a Debian/Ubuntu system: install the equivalents of:$missing" >&2
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "mptrace: missing packages:$missing; run 'sudo make ...' to install them" >&2
+	exit 1
+fi
+echo "mptrace: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
