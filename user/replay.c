@@ -1,5 +1,222 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* TEMPORARY until recording lands (issue 5). */
+/*
+ * mptrace report FILE.mpt: a recording through the very same model, analysis
+ * and outputs as a live trace. Only the analysis options are taken from this
+ * command line (thresholds, checks, allowed leaks); everything else comes
+ * from the recording, so the same options give the same report, byte for
+ * byte.
+ *
+ * Exit status: the recorded command's (as a live run), --check-exitcode when
+ * a check fails, 1 when the file cannot be read or is corrupted.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "analyze.h"
+#include "event.h"
 #include "log.h"
+#include "out_json.h"
+#include "out_text.h"
+#include "output.h"
+#include "ptree.h"
+#include "record.h"
 #include "replay.h"
-int replay_run(const struct opts *o) { (void)o; p_err("report is not built yet"); return EXIT_ENV; }
+#include "util.h"
+
+struct replay {
+	const struct opts *o;
+	struct ptree *pt;
+	struct an_opts an;
+	struct text_style st;
+	FILE *out;		/* event stream and text report */
+	bool stream;
+	FILE *jsonl;
+	struct sbuf line;
+	uint64_t next_zcheck;
+};
+
+static int on_meta(void *ctx, const struct pt_meta *meta, const struct rec_info *info)
+{
+	struct replay *rp = ctx;
+
+	p_debug("recording: format %u, ABI %u, kernel %s, mptrace %s, lock threshold %.3f ms%s",
+		info->version, info->abi, info->kernel, info->mptrace_version,
+		info->lock_threshold_ns / 1e6, info->flags & REC_F_NO_LOCKS ? ", no locks" : "");
+	rp->pt = ptree_new(meta);
+	return 0;
+}
+
+/* The stream's zombie line, at the first recorded event after a zombie
+ * passed the threshold (a live run prints it on a timer instead). */
+static void zombie_lines(struct replay *rp, uint64_t now)
+{
+	struct ptree *pt = rp->pt;
+
+	if (!pt->zombies_now || now < rp->next_zcheck)
+		return;
+	rp->next_zcheck = now + 50000000ull;
+	for (size_t i = 0; i < pt->nprocs; i++) {
+		struct pt_proc *p = pt->procs[i];
+
+		if (p->state == PT_ZOMBIE && !p->zombie_noted && an_zombie_over(p, &rp->an, now)) {
+			p->zombie_noted = now;
+			text_zombie_alert(&rp->line, &rp->st, pt, p, now);
+		}
+	}
+}
+
+static int on_rec(void *ctx, const void *data, size_t len)
+{
+	struct replay *rp = ctx;
+	const struct mpt_hdr *h = data;
+	struct pt_change chg;
+
+	(void)len;	/* validated by the reader */
+	if (!rp->pt)
+		return -EINVAL;
+	/* --lock-threshold again: the kernel side kept waits from the
+	 * recorded threshold up; a higher one drops the shorter ones here. */
+	if (h->type == MPT_EV_LOCK) {
+		const struct mpt_lock *l = data;
+
+		if (l->h.ts < l->start_ts || l->h.ts - l->start_ts < rp->o->lock_thr_ns)
+			return 0;
+	}
+	if (ptree_feed(rp->pt, h, &chg))
+		return 0;	/* as live: the model had no use for it */
+	if (rp->jsonl) {
+		json_event(&rp->line, rp->pt, h);
+		sb_putc(&rp->line, '\n');
+		fwrite(rp->line.s, 1, rp->line.len, rp->jsonl);
+		rp->line.len = 0;
+	}
+	if (rp->stream) {
+		zombie_lines(rp, h->ts);
+		text_event(&rp->line, &rp->st, rp->pt, h, &chg);
+		fwrite(rp->line.s, 1, rp->line.len, rp->out);
+		rp->line.len = 0;
+	}
+	return 0;
+}
+
+static bool is_stdout(const char *path)
+{
+	return path && !strcmp(path, "-");
+}
+
+static int open_outputs(struct replay *rp)
+{
+	const struct opts *o = rp->o;
+
+	/* The report is this command's product: stdout, unless another
+	 * output was asked for there. */
+	rp->out = is_stdout(o->json_file) || is_stdout(o->jsonl_file) || is_stdout(o->junit_file) ||
+		  is_stdout(o->svg_file) || is_stdout(o->perfetto_file) ? stderr : stdout;
+	if (o->out_file) {
+		rp->out = fopen(o->out_file, "w");
+		if (!rp->out) {
+			p_err("cannot open '%s' for the output: %s", o->out_file, strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
+	if (o->jsonl_file) {
+		rp->jsonl = is_stdout(o->jsonl_file) ? stdout : fopen(o->jsonl_file, "w");
+		if (!rp->jsonl) {
+			p_err("cannot open '%s' for the event lines: %s", o->jsonl_file, strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
+	rp->st = text_style_for(rp->out, o->color);
+	rp->stream = !o->quiet;
+	return 0;
+}
+
+static void close_outputs(struct replay *rp)
+{
+	if (rp->jsonl && rp->jsonl != stdout)
+		fclose(rp->jsonl);
+	else if (rp->jsonl)
+		fflush(stdout);
+	if (rp->out && rp->out != stdout && rp->out != stderr)
+		fclose(rp->out);
+	else if (rp->out)
+		fflush(rp->out);
+}
+
+/* Says what a damaged or unfinished recording cost; true if anything. */
+static bool warn_lost(const char *path, const struct rec_info *info)
+{
+	if (info->bytes_lost) {
+		if (info->records_lost)
+			p_warn("'%s' is truncated: the block at byte %llu is incomplete (%llu bytes "
+			       "of it present, %llu records lost); the report is incomplete", path,
+			       (unsigned long long)info->lost_offset,
+			       (unsigned long long)info->bytes_lost,
+			       (unsigned long long)info->records_lost);
+		else
+			p_warn("'%s' is truncated: %llu bytes at byte %llu do not form a block; the "
+			       "report is incomplete", path, (unsigned long long)info->bytes_lost,
+			       (unsigned long long)info->lost_offset);
+		return true;
+	}
+	if (!info->ended) {
+		p_warn("'%s' has no end record: the recording stopped before tracing ended "
+		       "(mptrace killed?); the report is incomplete", path);
+		return true;
+	}
+	return false;
+}
+
+static int exit_status(const struct ptree *pt)
+{
+	const struct pt_proc *root = pt->root;
+
+	if (pt->meta.mode != PT_MODE_COMMAND || !root || !root->exited)
+		return 0;
+	return pt_signaled(root) ? 128 + pt_term_sig(root) : pt_exit_code(root);
+}
+
+int replay_run(const struct opts *o)
+{
+	struct replay rp = { .o = o };
+	struct rec_handler h = { .meta = on_meta, .record = on_rec, .ctx = &rp };
+	struct rec_info info;
+	struct an_result res;
+	char err[256];
+	int status, ret;
+
+	rp.an.zombie_threshold_ns = o->zombie_thr_ns;
+	rp.an.check = o->check;
+	rp.an.allow_leak = o->allow_leak;
+	rp.an.nallow = o->nallow;
+	status = open_outputs(&rp);
+	if (status)
+		goto out;
+	ret = rec_replay(o->report_file, &h, &info, err, sizeof(err));
+	if (ret) {
+		p_err("cannot read the recording '%s': %s", o->report_file, err);
+		status = EXIT_ENV;
+		goto out;
+	}
+	if (!rp.pt) {
+		p_err("cannot read the recording '%s': no header", o->report_file);
+		status = EXIT_ENV;
+		goto out;
+	}
+	fflush(rp.out);
+	analyze(rp.pt, &rp.an, rp.pt->ended ? rp.pt->end_ts : rp.pt->last_ts, &res);
+	if (warn_lost(o->report_file, &info)) {
+		res.incomplete = true;
+		res.passed = false;
+	}
+	status = write_outputs(rp.pt, &res, &rp.an, o, rp.out, &rp.st);
+	if (!status)
+		status = o->check && !res.passed ? o->check_exitcode : exit_status(rp.pt);
+	an_result_free(&res);
+out:
+	close_outputs(&rp);
+	ptree_free(rp.pt);
+	sb_free(&rp.line);
+	return status;
+}
