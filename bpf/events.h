@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define MPT_ABI_VERSION 1
+#define MPT_ABI_VERSION 2
 
 #define MPT_COMM_LEN 16
 #define MPT_FNAME_MAX 256	/* exec filename bytes kept */
@@ -33,6 +33,10 @@ enum mpt_ev_type {
 	MPT_EV_PROC = 8,	/* userspace: a process found in the /proc snapshot */
 	MPT_EV_END = 9,		/* userspace: tracing ended; what was lost */
 	MPT_EV_KILL = 10,	/* userspace: mptrace signalled a leak (--kill-leaks) */
+	MPT_EV_LOCK_BEGIN = 11,	/* userspace, from the BPF wait table: a lock wait in progress */
+	MPT_EV_WAIT_BEGIN = 12,	/* userspace, from the BPF wait table: a child wait in progress */
+	MPT_EV_DEADLOCK = 13,	/* userspace: a wait-for cycle outlived --deadlock-after */
+	MPT_EV_TEST = 14,	/* a process exec'd with MPTRACE_TEST=, or a runner's marker */
 	MPT_EV_MAX
 };
 
@@ -107,6 +111,14 @@ enum mpt_lock_kind {
 #define MPT_LOCK_PRIVATE 0x1	/* key is (tgid, address): no shared backing file */
 #define MPT_LOCK_KEY_FAIL 0x2	/* the backing mapping could not be read */
 
+/* Where a lock's holder came from. */
+enum mpt_holder_kind {
+	MPT_HOLDER_NONE = 0,
+	MPT_HOLDER_OWNER_TID = 1,	/* futex: PI owner, or glibc mutex __owner (a tid) */
+	MPT_HOLDER_BLOCKER = 2,		/* file lock: the kernel's blocker chain (a tgid) */
+	MPT_HOLDER_SEM_LAST = 3,	/* SysV: last traced semop on the set (a tgid) */
+};
+
 struct mpt_lock {
 	struct mpt_hdr h;	/* the waiting thread */
 	__u64 start_ts;		/* syscall entry; h.ts is the syscall exit */
@@ -118,8 +130,57 @@ struct mpt_lock {
 	__u32 op;		/* futex op / fcntl cmd / flock op */
 	__s32 ret;		/* syscall return value */
 	__u32 waker;		/* tgid of a traced thread that woke this key meanwhile, or 0 */
+	__u32 holder;		/* see hkind: a tid or a tgid, 0 if unknown */
+	__u32 hkind;		/* enum mpt_holder_kind */
 	__u32 _pad;
 	char comps[MPT_PATH_COMPS][MPT_COMP_LEN]; /* path, last component first */
+};
+
+/* Not from the ring: read from the BPF table of waits in progress, so that a
+ * wait that never ends (a deadlock) is still known. h.ts is the wait's start. */
+struct mpt_lock_begin {
+	struct mpt_hdr h;
+	__u32 kind;		/* enum mpt_lock_kind */
+	__u32 flags;		/* MPT_LOCK_* */
+	__u64 dev, ino, off;	/* the lock's key, as in struct mpt_lock */
+	__u32 holder;
+	__u32 hkind;
+};
+
+struct mpt_wait_begin {
+	struct mpt_hdr h;	/* h.ts is the wait's start */
+	__s32 target;		/* pid argument, -1 for any child */
+	__u32 flags;
+};
+
+#define MPT_DL_MAX 8
+
+struct mpt_dl_member {
+	__u32 pid;		/* the waiting process */
+	__u32 kind;		/* the lock it waits on (enum mpt_lock_kind), 0: its children */
+	__u64 start;		/* its start_time */
+	__u64 dev, ino, off;	/* the lock's key */
+	__u64 since;		/* when this wait began */
+};
+
+/* A cycle of waits: member i waits on a lock held by member i+1 (mod n). */
+struct mpt_deadlock {
+	struct mpt_hdr h;	/* h.ts: when it was detected */
+	__u32 n;
+	__u32 _pad;
+	struct mpt_dl_member m[MPT_DL_MAX];
+};
+
+#define MPT_TEST_LEN 64
+#define MPT_TEST_ENV 0x0	/* the exec'ing process's MPTRACE_TEST (h.pid) */
+#define MPT_TEST_BEGIN 0x1	/* runner marker on MPTRACE_FD: a test begins */
+#define MPT_TEST_END 0x2	/* runner marker: it ended */
+
+struct mpt_test {
+	struct mpt_hdr h;
+	__u32 flags;		/* MPT_TEST_* */
+	__u32 _pad;
+	char name[MPT_TEST_LEN];
 };
 
 struct mpt_signal {
@@ -155,6 +216,35 @@ struct mpt_end {
 	struct mpt_hdr h;	/* pid/tid/start are 0 */
 	__u64 lost[MPT_EV_MAX];	/* records dropped, per type (ring full) */
 	__u64 lost_track;	/* processes not tracked (pid map full) */
+};
+
+/*
+ * Tables of waits in progress, keyed by tid, kept by BPF and read by the
+ * loader (never recorded): a wait that never ends is still seen.
+ */
+struct wait_start {
+	__u64 ts;
+	__u64 infop;
+	__u64 start;	/* waiter's start_time */
+	__s32 target;
+	__u32 flags;
+	__u32 tgid;
+	__u32 _pad;
+};
+
+/* A lock wait in progress. The key and the holder are taken at entry so that
+ * userspace can read a wait that never ends (a deadlock) from this table. */
+struct lock_start {
+	__u64 ts;
+	__u64 arg;	/* futex uaddr, fd, or semid */
+	__u64 dev, ino, off;	/* the lock's key (struct mpt_lock) */
+	__u64 start;	/* waiter's start_time */
+	__u32 kind;
+	__u32 op;
+	__u32 tgid;
+	__u32 flags;	/* MPT_LOCK_* */
+	__u32 holder;
+	__u32 hkind;	/* enum mpt_holder_kind */
 };
 
 #endif /* MPTRACE_EVENTS_H */

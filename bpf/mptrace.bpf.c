@@ -20,6 +20,7 @@ const volatile __u8 trace_all = 0;	 /* -a: no pid filter */
 const volatile __u8 trace_locks = 1;	 /* --no-locks clears it */
 const volatile __u64 lock_min_ns = 1000000; /* --lock-threshold */
 const volatile __u64 wakeup_bytes = 256 * 1024; /* wake the consumer past this */
+const volatile __u8 scan_test_env = 1;	 /* look for MPTRACE_TEST= at exec */
 
 /* Records dropped because the ring was full, per event type, and
  * processes that could not be tracked because `tracked` was full. */
@@ -39,13 +40,6 @@ struct {
 	__type(value, __u64);
 } tracked SEC(".maps");
 
-struct wait_start {
-	__u64 ts;
-	__u64 infop;
-	__s32 target;
-	__u32 flags;
-};
-
 /* tid -> wait4/waitid in progress */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -53,13 +47,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct wait_start);
 } waits SEC(".maps");
-
-struct lock_start {
-	__u64 ts;
-	__u64 arg;	/* futex uaddr, fd, or semid */
-	__u32 kind;
-	__u32 op;
-};
 
 /* tid -> lock syscall in progress */
 struct {
@@ -89,6 +76,14 @@ struct {
 	__type(value, struct wake_rec);
 } wakes SEC(".maps");
 
+/* SysV semaphore set -> tgid of the last traced semop that succeeded. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u32);
+} semlast SEC(".maps");
+
 /* Scratch space for records too big for the BPF stack. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -103,6 +98,21 @@ struct {
 	__type(key, __u32);
 	__type(value, struct mpt_lock);
 } lock_scratch SEC(".maps");
+
+#define ENV_VAR_MAX 4096	/* longer variables are skipped in pieces */
+#define ENV_VARS_MAX 512	/* variables looked at per exec */
+
+struct env_scratch {
+	char var[ENV_VAR_MAX];
+	struct mpt_test t;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct env_scratch);
+} env_scratch SEC(".maps");
 
 static __always_inline int is_tracked(__u32 tgid)
 {
@@ -195,6 +205,67 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+struct env_ctx {
+	struct env_scratch *sc;
+	unsigned long pos, end;
+	int whole;	/* pos is at the start of a variable */
+	int found;
+};
+
+static __always_inline int env_is_test(const char *var, const char *want)
+{
+	for (int i = 0; i < 13; i++)
+		if (var[i] != want[i])
+			return 0;
+	return 1;
+}
+
+static long env_step(__u32 i, void *data)
+{
+	static const char want[] = "MPTRACE_TEST=";
+	struct env_ctx *c = data;
+	long n;
+
+	if (c->pos >= c->end)
+		return 1;
+	n = bpf_probe_read_user_str(c->sc->var, ENV_VAR_MAX, (void *)c->pos);
+	if (n <= 0)
+		return 1;
+	if (c->whole && n > (long)sizeof(want) - 1 && env_is_test(c->sc->var, want)) {
+		bpf_probe_read_kernel_str(c->sc->t.name, MPT_TEST_LEN, c->sc->var + sizeof(want) - 1);
+		c->found = 1;
+		return 1;
+	}
+	/* n counts the NUL; a variable longer than the buffer goes on */
+	c->whole = n < ENV_VAR_MAX;
+	c->pos += c->whole ? n : n - 1;
+	return 0;
+}
+
+/*
+ * Per-test attribution: a runner exports MPTRACE_TEST=name and every
+ * process exec'd in that test carries it. One string read per variable.
+ */
+static __always_inline void exec_test_env(struct task_struct *p)
+{
+	__u32 zero = 0;
+	struct env_ctx c = {};
+
+	c.sc = bpf_map_lookup_elem(&env_scratch, &zero);
+	if (!c.sc)
+		return;
+	c.pos = BPF_CORE_READ(p, mm, env_start);
+	c.end = BPF_CORE_READ(p, mm, env_end);
+	c.whole = 1;
+	bpf_loop(ENV_VARS_MAX, env_step, &c, 0);
+	if (!c.found)
+		return;
+	fill_hdr(&c.sc->t.h, MPT_EV_TEST, sizeof(c.sc->t), p);
+	c.sc->t.flags = MPT_TEST_ENV;
+	c.sc->t._pad = 0;
+	output(&c.sc->t, sizeof(c.sc->t), MPT_EV_TEST);
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -247,6 +318,8 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		len = sizeof(*e);
 	e->h.size = len;
 	output(e, len, MPT_EV_EXEC);
+	if (scan_test_env)
+		exec_test_env(p);
 	return 0;
 }
 
@@ -367,6 +440,8 @@ static __always_inline int wait_enter(__s32 target, __u64 options, __u64 infop, 
 	if (tgid != self_pid && !is_tracked(tgid))
 		return 0;
 	w.ts = bpf_ktime_get_ns();
+	w.tgid = tgid;
+	w.start = leader_start((struct task_struct *)bpf_get_current_task_btf());
 	w.target = target;
 	w.infop = infop;
 	w.flags = flags | ((options & 1 /* WNOHANG */) ? MPT_WAIT_NOHANG : 0);
@@ -484,22 +559,6 @@ int BPF_PROG(on_signal, int sig, struct kernel_siginfo *info, struct task_struct
 #define FUTEX_PRIVATE_FLAG 128
 #define FUTEX_CMD_MASK (~(128 | 256))
 
-static __always_inline int lock_begin(__u32 kind, __u64 arg, __u32 op)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct lock_start s = {};
-
-	if (!trace_locks || !is_tracked(id >> 32))
-		return 0;
-	s.ts = bpf_ktime_get_ns();
-	s.arg = arg;
-	s.kind = kind;
-	s.op = op;
-	bpf_map_update_elem(&locks, &tid, &s, BPF_ANY);
-	return 0;
-}
-
 struct vma_ctx {
 	struct mpt_lock *e;
 	__u64 addr;
@@ -547,26 +606,18 @@ static long vma_cb(struct task_struct *task, struct vm_area_struct *vma, void *d
 	return 0;
 }
 
-/* A futex's identity across processes: the file (and offset) backing a
- * shared mapping, like the kernel's own futex key; else (tgid, address). */
-static __always_inline void fkey_of(struct mpt_lock *e, __u64 uaddr, __u32 op, __u32 tgid)
+static long vma_key_cb(struct task_struct *task, struct vm_area_struct *vma, void *data)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
-	struct vma_ctx c = { .e = e, .addr = uaddr };
+	struct lock_start *l = data;
+	struct file *f = BPF_CORE_READ(vma, vm_file);
 
-	e->flags = MPT_LOCK_PRIVATE;
-	e->dev = tgid;
-	e->ino = uaddr;
-	e->off = 0;
-	if (op & FUTEX_PRIVATE_FLAG)
-		return;
-	if (bpf_find_vma(t, uaddr, vma_cb, &c, 0))
-		e->flags |= MPT_LOCK_KEY_FAIL;
-	if (e->flags & MPT_LOCK_PRIVATE) {
-		e->dev = tgid;
-		e->ino = uaddr;
-		e->off = 0;
-	}
+	if (!f)
+		return 0;
+	l->off = l->arg - BPF_CORE_READ(vma, vm_start) + (BPF_CORE_READ(vma, vm_pgoff) << 12);
+	l->dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	l->ino = BPF_CORE_READ(f, f_inode, i_ino);
+	l->flags &= ~MPT_LOCK_PRIVATE;
+	return 0;
 }
 
 static __always_inline struct file *fd_file(struct task_struct *t, __u64 fd)
@@ -581,6 +632,130 @@ static __always_inline struct file *fd_file(struct task_struct *t, __u64 fd)
 	return f;
 }
 
+/*
+ * Who holds the futex, where user space shows it: a PI futex word holds the
+ * owner's tid; a glibc mutex waiter sleeps on value 2 and the mutex keeps
+ * its owner's tid at offset 8 (struct __pthread_mutex_s: __lock, __count,
+ * __owner; unchanged since glibc 2.3 on 64-bit). Semaphores and condition
+ * variables have no owner: their waker is recorded instead.
+ */
+static __always_inline void futex_holder(struct lock_start *l, __u32 cmd, __u64 val, int is_futex2)
+{
+	__u32 word = 0;
+
+	if (!is_futex2 && (cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2)) {
+		if (!bpf_probe_read_user(&word, sizeof(word), (void *)l->arg) && (word & 0x3fffffff)) {
+			l->holder = word & 0x3fffffff;
+			l->hkind = MPT_HOLDER_OWNER_TID;
+		}
+		return;
+	}
+	if ((cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET || is_futex2) && val == 2 &&
+	    !bpf_probe_read_user(&word, sizeof(word), (void *)(l->arg + 8)) && word &&
+	    word < 0x400000) {
+		l->holder = word;
+		l->hkind = MPT_HOLDER_OWNER_TID;
+	}
+}
+
+static __always_inline int lock_begin(__u32 kind, __u64 arg, __u32 op, __u64 val, int is_futex2)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, tgid = id >> 32;
+	struct task_struct *t;
+	struct lock_start s = {};
+	struct file *f;
+	__u32 *last;
+
+	if (!trace_locks || !is_tracked(tgid))
+		return 0;
+	t = (struct task_struct *)bpf_get_current_task_btf();
+	s.ts = bpf_ktime_get_ns();
+	s.arg = arg;
+	s.kind = kind;
+	s.op = op;
+	s.tgid = tgid;
+	s.start = leader_start(t);
+	switch (kind) {
+	case MPT_LOCK_FUTEX:
+		s.flags = MPT_LOCK_PRIVATE;
+		s.dev = tgid;
+		s.ino = arg;
+		if (!(op & FUTEX_PRIVATE_FLAG) && bpf_find_vma(t, arg, vma_key_cb, &s, 0))
+			s.flags |= MPT_LOCK_KEY_FAIL;
+		if (s.flags & MPT_LOCK_PRIVATE) {
+			s.dev = tgid;
+			s.ino = arg;
+			s.off = 0;
+		}
+		futex_holder(&s, op & FUTEX_CMD_MASK, val, is_futex2);
+		break;
+	case MPT_LOCK_SYSV:
+		s.ino = arg;
+		last = bpf_map_lookup_elem(&semlast, &arg);
+		if (last && *last != tgid) {
+			s.holder = *last;
+			s.hkind = MPT_HOLDER_SEM_LAST;
+		}
+		break;
+	default:
+		f = fd_file(t, arg);
+		if (f) {
+			s.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+			s.ino = BPF_CORE_READ(f, f_inode, i_ino);
+		} else {
+			s.flags |= MPT_LOCK_KEY_FAIL;
+		}
+		break;
+	}
+	bpf_map_update_elem(&locks, &tid, &s, BPF_ANY);
+	return 0;
+}
+
+/* A blocked file-lock request hangs under the lock it conflicts with, which
+ * may itself be a blocked request: the holder is the granted lock at the top. */
+static __always_inline void file_lock_blocked(struct file_lock *req, int ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct file_lock_core *b, *next;
+	struct lock_start *s;
+
+	if (ret != 1 /* FILE_LOCK_DEFERRED */)
+		return;
+	/* the verifier wants the typed pointer null-checked in a register it sees */
+	barrier_var(req);
+	if (!req)
+		return;
+	s = bpf_map_lookup_elem(&locks, &tid);
+	if (!s)
+		return;
+	b = BPF_CORE_READ(req, c.flc_blocker);
+	for (int i = 0; i < 16 && b; i++) {
+		next = BPF_CORE_READ(b, flc_blocker);
+		if (!next)
+			break;
+		b = next;
+	}
+	if (b) {
+		s->holder = BPF_CORE_READ(b, flc_pid);
+		s->hkind = MPT_HOLDER_BLOCKER;
+	}
+}
+
+SEC("tp_btf/posix_lock_inode")
+int BPF_PROG(on_posix_lock, struct inode *inode, struct file_lock *fl, int ret)
+{
+	file_lock_blocked(fl, ret);
+	return 0;
+}
+
+SEC("tp_btf/flock_lock_inode")
+int BPF_PROG(on_flock_lock, struct inode *inode, struct file_lock *fl, int ret)
+{
+	file_lock_blocked(fl, ret);
+	return 0;
+}
+
 static __always_inline int lock_end(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -590,12 +765,15 @@ static __always_inline int lock_end(long ret)
 	struct mpt_lock *e;
 	struct wake_rec *w;
 	struct mpt_fkey k;
+	struct vma_ctx c;
 	struct file *f;
 	__u64 now;
 
 	s = bpf_map_lookup_elem(&locks, &tid);
 	if (!s)
 		return 0;
+	if (s->kind == MPT_LOCK_SYSV && ret == 0)
+		bpf_map_update_elem(&semlast, &s->arg, &tgid, BPF_ANY);
 	now = bpf_ktime_get_ns();
 	if (now - s->ts < lock_min_ns)
 		goto out;
@@ -610,9 +788,20 @@ static __always_inline int lock_end(long ret)
 	e->kind = s->kind;
 	e->op = s->op;
 	e->ret = ret;
+	e->flags = s->flags;
+	e->dev = s->dev;
+	e->ino = s->ino;
+	e->off = s->off;
+	e->holder = s->holder;
+	e->hkind = s->hkind;
+	/* the path, only for waits worth reporting */
 	switch (s->kind) {
 	case MPT_LOCK_FUTEX:
-		fkey_of(e, s->arg, s->op, tgid);
+		if (!(s->flags & MPT_LOCK_PRIVATE)) {
+			c.e = e;
+			c.addr = s->arg;
+			bpf_find_vma(t, s->arg, vma_cb, &c, 0);
+		}
 		k.dev = e->dev;
 		k.ino = e->ino;
 		k.off = e->off;
@@ -621,15 +810,11 @@ static __always_inline int lock_end(long ret)
 			e->waker = w->tgid;
 		break;
 	case MPT_LOCK_SYSV:
-		e->dev = 0;
-		e->ino = s->arg;
 		break;
 	default:
 		f = fd_file(t, s->arg);
 		if (f)
 			file_path(e, f);
-		else
-			e->flags |= MPT_LOCK_KEY_FAIL;
 		break;
 	}
 	output(e, sizeof(*e), MPT_EV_LOCK);
@@ -655,20 +840,26 @@ static __always_inline int is_futex_wake(__u32 cmd)
 static __always_inline int futex_wake(__u64 uaddr, __u32 op)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 zero = 0, tgid = id >> 32;
+	__u32 tgid = id >> 32;
+	struct lock_start l = {};
 	struct wake_rec w = {};
 	struct mpt_fkey k;
-	struct mpt_lock *e;
 
 	if (!trace_locks || !is_tracked(tgid))
 		return 0;
-	e = bpf_map_lookup_elem(&lock_scratch, &zero);
-	if (!e)
-		return 0;
-	fkey_of(e, uaddr, op, tgid);
-	k.dev = e->dev;
-	k.ino = e->ino;
-	k.off = e->off;
+	/* the same key as the waiter's: (tgid, address) or the backing file */
+	l.arg = uaddr;
+	l.flags = MPT_LOCK_PRIVATE;
+	if (!(op & FUTEX_PRIVATE_FLAG))
+		bpf_find_vma((struct task_struct *)bpf_get_current_task_btf(), uaddr, vma_key_cb, &l, 0);
+	if (l.flags & MPT_LOCK_PRIVATE) {
+		l.dev = tgid;
+		l.ino = uaddr;
+		l.off = 0;
+	}
+	k.dev = l.dev;
+	k.ino = l.ino;
+	k.off = l.off;
 	w.ts = bpf_ktime_get_ns();
 	w.tgid = tgid;
 	bpf_map_update_elem(&wakes, &k, &w, BPF_ANY);
@@ -681,7 +872,7 @@ int on_futex_enter(struct trace_event_raw_sys_enter *ctx)
 	__u32 op = ctx->args[1], cmd = op & FUTEX_CMD_MASK;
 
 	if (is_futex_wait(cmd))
-		return lock_begin(MPT_LOCK_FUTEX, ctx->args[0], op);
+		return lock_begin(MPT_LOCK_FUTEX, ctx->args[0], op, ctx->args[2], 0);
 	if (is_futex_wake(cmd))
 		return futex_wake(ctx->args[0], op);
 	return 0;
@@ -698,7 +889,8 @@ int on_futex_exit(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_enter_futex_wait")
 int on_futex2_wait_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	return lock_begin(MPT_LOCK_FUTEX, ctx->args[0], ctx->args[3] & FUTEX_PRIVATE_FLAG);
+	return lock_begin(MPT_LOCK_FUTEX, ctx->args[0], ctx->args[3] & FUTEX_PRIVATE_FLAG,
+			  ctx->args[1], 1);
 }
 
 SEC("tracepoint/syscalls/sys_exit_futex_wait")
@@ -723,7 +915,7 @@ int on_futex_waitv_enter(struct trace_event_raw_sys_enter *ctx)
 
 	bpf_probe_read_user(&uaddr, sizeof(uaddr), (void *)(ctx->args[0] + 8));
 	bpf_probe_read_user(&flags, sizeof(flags), (void *)(ctx->args[0] + 16));
-	return lock_begin(MPT_LOCK_FUTEX, uaddr, flags & FUTEX_PRIVATE_FLAG);
+	return lock_begin(MPT_LOCK_FUTEX, uaddr, flags & FUTEX_PRIVATE_FLAG, 0, 1);
 }
 
 SEC("tracepoint/syscalls/sys_exit_futex_waitv")
@@ -739,7 +931,7 @@ int on_flock_enter(struct trace_event_raw_sys_enter *ctx)
 
 	if (op & 4 /* LOCK_NB */ || op & 8 /* LOCK_UN */)
 		return 0;
-	return lock_begin(MPT_LOCK_FLOCK, ctx->args[0], op);
+	return lock_begin(MPT_LOCK_FLOCK, ctx->args[0], op, 0, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_flock")
@@ -754,9 +946,9 @@ int on_fcntl_enter(struct trace_event_raw_sys_enter *ctx)
 	__u32 cmd = ctx->args[1];
 
 	if (cmd == 7 /* F_SETLKW */)
-		return lock_begin(MPT_LOCK_POSIX, ctx->args[0], cmd);
+		return lock_begin(MPT_LOCK_POSIX, ctx->args[0], cmd, 0, 0);
 	if (cmd == 38 /* F_OFD_SETLKW */)
-		return lock_begin(MPT_LOCK_OFD, ctx->args[0], cmd);
+		return lock_begin(MPT_LOCK_OFD, ctx->args[0], cmd, 0, 0);
 	return 0;
 }
 
@@ -769,7 +961,7 @@ int on_fcntl_exit(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_enter_semop")
 int on_semop_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	return lock_begin(MPT_LOCK_SYSV, ctx->args[0], 0);
+	return lock_begin(MPT_LOCK_SYSV, ctx->args[0], 0, 0, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_semop")
@@ -781,7 +973,7 @@ int on_semop_exit(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_enter_semtimedop")
 int on_semtimedop_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	return lock_begin(MPT_LOCK_SYSV, ctx->args[0], 0);
+	return lock_begin(MPT_LOCK_SYSV, ctx->args[0], 0, 0, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_semtimedop")
