@@ -145,6 +145,16 @@ struct mpt_lock_begin {
 	__u64 dev, ino, off;	/* the lock's key, as in struct mpt_lock */
 	__u32 holder;
 	__u32 hkind;
+	char comps[MPT_PATH_COMPS][MPT_COMP_LEN]; /* path, last component first */
+};
+
+/* BPF's cache of lock file paths, by (dev, ino): read by the loader. */
+struct mpt_path_key {
+	__u64 dev, ino;
+};
+
+struct mpt_path {
+	char comps[MPT_PATH_COMPS][MPT_COMP_LEN];
 };
 
 struct mpt_wait_begin {
@@ -158,6 +168,8 @@ struct mpt_wait_begin {
 struct mpt_dl_member {
 	__u32 pid;		/* the waiting process */
 	__u32 kind;		/* the lock it waits on (enum mpt_lock_kind), 0: its children */
+	__u32 flags;		/* MPT_LOCK_* of the lock's key */
+	__u32 _pad;
 	__u64 start;		/* its start_time */
 	__u64 dev, ino, off;	/* the lock's key */
 	__u64 since;		/* when this wait began */
@@ -204,10 +216,13 @@ struct mpt_proc {
 };
 
 /* Not from BPF: mptrace itself sent `sig` to a leaked process. */
+#define MPT_KILL_LEAK 1	/* --kill-leaks */
+#define MPT_KILL_DEADLOCK 2	/* --on-deadlock=kill|stop */
+
 struct mpt_kill {
 	struct mpt_hdr h;	/* the target */
 	__u32 sig;
-	__u32 _pad;
+	__u32 reason;		/* MPT_KILL_* */
 };
 
 /* Not from BPF: the last record of a trace, written when tracing stops,

@@ -84,6 +84,14 @@ struct {
 	__type(value, __u32);
 } semlast SEC(".maps");
 
+/* (dev, ino) -> path of a file backing a lock: one walk per file, not per wait. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct mpt_path_key);
+	__type(value, struct mpt_path);
+} paths SEC(".maps");
+
 /* Scratch space for records too big for the BPF stack. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -559,10 +567,6 @@ int BPF_PROG(on_signal, int sig, struct kernel_siginfo *info, struct task_struct
 #define FUTEX_PRIVATE_FLAG 128
 #define FUTEX_CMD_MASK (~(128 | 256))
 
-struct vma_ctx {
-	struct mpt_lock *e;
-	__u64 addr;
-};
 
 static __always_inline void file_path(struct mpt_lock *e, struct file *f)
 {
@@ -592,18 +596,21 @@ static __always_inline void file_path(struct mpt_lock *e, struct file *f)
 	}
 }
 
-static long vma_cb(struct task_struct *task, struct vm_area_struct *vma, void *data)
+/* Caches the path of the file behind a lock key (file locks, shared futexes). */
+static __always_inline void cache_path(struct file *f, __u64 dev, __u64 ino)
 {
-	struct vma_ctx *c = data;
-	struct file *f = BPF_CORE_READ(vma, vm_file);
+	struct mpt_path_key k = { .dev = dev, .ino = ino };
+	struct mpt_lock *e;
+	__u32 zero = 0;
 
-	if (!f)
-		return 0;
-	c->e->off = c->addr - BPF_CORE_READ(vma, vm_start) +
-		    (BPF_CORE_READ(vma, vm_pgoff) << 12);
-	file_path(c->e, f);
-	c->e->flags &= ~MPT_LOCK_PRIVATE;
-	return 0;
+	if (bpf_map_lookup_elem(&paths, &k))
+		return;
+	e = bpf_map_lookup_elem(&lock_scratch, &zero);
+	if (!e)
+		return;
+	__builtin_memset(e->comps, 0, sizeof(e->comps));
+	file_path(e, f);
+	bpf_map_update_elem(&paths, &k, e->comps, BPF_ANY);
 }
 
 static long vma_key_cb(struct task_struct *task, struct vm_area_struct *vma, void *data)
@@ -617,6 +624,7 @@ static long vma_key_cb(struct task_struct *task, struct vm_area_struct *vma, voi
 	l->dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
 	l->ino = BPF_CORE_READ(f, f_inode, i_ino);
 	l->flags &= ~MPT_LOCK_PRIVATE;
+	cache_path(f, l->dev, l->ino);
 	return 0;
 }
 
@@ -703,6 +711,7 @@ static __always_inline int lock_begin(__u32 kind, __u64 arg, __u32 op, __u64 val
 		if (f) {
 			s.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
 			s.ino = BPF_CORE_READ(f, f_inode, i_ino);
+			cache_path(f, s.dev, s.ino);
 		} else {
 			s.flags |= MPT_LOCK_KEY_FAIL;
 		}
@@ -764,9 +773,9 @@ static __always_inline int lock_end(long ret)
 	struct lock_start *s;
 	struct mpt_lock *e;
 	struct wake_rec *w;
+	struct mpt_path_key pk;
+	struct mpt_path *path;
 	struct mpt_fkey k;
-	struct vma_ctx c;
-	struct file *f;
 	__u64 now;
 
 	s = bpf_map_lookup_elem(&locks, &tid);
@@ -794,28 +803,20 @@ static __always_inline int lock_end(long ret)
 	e->off = s->off;
 	e->holder = s->holder;
 	e->hkind = s->hkind;
-	/* the path, only for waits worth reporting */
-	switch (s->kind) {
-	case MPT_LOCK_FUTEX:
-		if (!(s->flags & MPT_LOCK_PRIVATE)) {
-			c.e = e;
-			c.addr = s->arg;
-			bpf_find_vma(t, s->arg, vma_cb, &c, 0);
-		}
+	if (s->kind == MPT_LOCK_FUTEX) {
 		k.dev = e->dev;
 		k.ino = e->ino;
 		k.off = e->off;
 		w = bpf_map_lookup_elem(&wakes, &k);
 		if (w && w->ts >= s->ts && w->ts <= now)
 			e->waker = w->tgid;
-		break;
-	case MPT_LOCK_SYSV:
-		break;
-	default:
-		f = fd_file(t, s->arg);
-		if (f)
-			file_path(e, f);
-		break;
+	}
+	if (s->kind != MPT_LOCK_SYSV && !(s->flags & MPT_LOCK_PRIVATE)) {
+		pk.dev = s->dev;
+		pk.ino = s->ino;
+		path = bpf_map_lookup_elem(&paths, &pk);
+		if (path)
+			__builtin_memcpy(e->comps, path->comps, sizeof(e->comps));
 	}
 	output(e, sizeof(*e), MPT_EV_LOCK);
 out:

@@ -151,6 +151,13 @@ static void reaper_text(const struct ptree *pt, const struct pt_proc *p, char *b
 	snprintf(buf, n, "%s%s", p->reap == PT_REAP_ADOPTER ? "its adopter " : "its parent ", name);
 }
 
+/* mptrace itself killed it or its parent (--kill-leaks, --on-deadlock):
+ * the zombies and orphans that follow are of its own making. */
+static bool by_mptrace(const struct pt_proc *p)
+{
+	return p->killed_by_us || (p->parent && p->parent->killed_by_us);
+}
+
 static void zombie(struct ptree *pt, struct pt_proc *p, const struct an_opts *o,
 		   uint64_t now, struct an_result *r)
 {
@@ -163,6 +170,8 @@ static void zombie(struct ptree *pt, struct pt_proc *p, const struct an_opts *o,
 		return;
 	if (z > r->max_zombie_ns)
 		r->max_zombie_ns = z;
+	if (by_mptrace(p))
+		return;
 	if (p->autoreap && p->state == PT_REAPED)
 		return;
 	/* Exited while its parent lived, then the parent died without
@@ -209,6 +218,44 @@ static void zombie(struct ptree *pt, struct pt_proc *p, const struct an_opts *o,
 	}
 }
 
+static void lock_name(struct sbuf *b, const struct pt_lock *l)
+{
+	if (!l) {
+		sb_puts(b, "its children");
+		return;
+	}
+	sb_printf(b, "%s ", pt_lock_type_name(l->type));
+	if (l->name)
+		sb_put_printable(b, l->name, strlen(l->name));
+	else
+		sb_puts(b, l->id);
+}
+
+char *an_deadlock_text(const struct ptree *pt, const struct pt_deadlock *d, uint64_t now)
+{
+	struct sbuf b = { 0 };
+	uint64_t since = 0;
+	char name[64];
+
+	(void)pt;
+	for (int i = 0; i < d->n; i++) {
+		const struct pt_dl_member *m = &d->m[i], *next = &d->m[(i + 1) % d->n];
+
+		if (m->since > since)
+			since = m->since;
+		sb_puts(&b, i ? "; " : "");
+		sb_puts(&b, an_proc_name(m->proc, name, sizeof(name)));
+		sb_puts(&b, " waits on ");
+		lock_name(&b, m->waits_on);
+		if (m->waits_on) {
+			sb_puts(&b, " held by ");
+			sb_puts(&b, an_proc_name(next->proc, name, sizeof(name)));
+		}
+	}
+	sb_printf(&b, " (stuck for %.1f ms)", now > since ? (now - since) / 1e6 : 0.0);
+	return b.s;
+}
+
 void analyze(struct ptree *pt, const struct an_opts *o, uint64_t now, struct an_result *r)
 {
 	char name[64], par[64];
@@ -220,7 +267,7 @@ void analyze(struct ptree *pt, const struct an_opts *o, uint64_t now, struct an_
 		p->findings = 0;
 		r->threads += p->threads;
 		zombie(pt, p, o, now, r);
-		if (p->orphaned_ts != PT_NONE) {
+		if (p->orphaned_ts != PT_NONE && !by_mptrace(p)) {
 			struct an_finding *f = add(r, AN_ORPHAN, p);
 
 			an_proc_name(p, name, sizeof(name));
@@ -258,6 +305,15 @@ void analyze(struct ptree *pt, const struct an_opts *o, uint64_t now, struct an_
 		f->message = fmt("%s%s%s%s: %u waits by %zu processes, total %.1f ms, max %.1f ms",
 				 pt_lock_type_name(l->type), l->name ? " " : "", l->name ? l->name : "",
 				 "", l->waits, l->waiters.n, ms(l->total_ns), ms(l->max_ns));
+	}
+	for (size_t i = 0; i < pt->ndeadlocks; i++) {
+		const struct pt_deadlock *d = &pt->deadlocks[i];
+		struct an_finding *f = add(r, AN_DEADLOCK, d->m[0].proc);
+
+		for (int k = 1; k < d->n; k++)
+			d->m[k].proc->findings |= AN_CHECK(AN_DEADLOCK);
+		f->dl = d;
+		f->message = an_deadlock_text(pt, d, d->ts);
 	}
 	r->incomplete = pt->lost || pt->lost_track;
 	r->passed = !r->incomplete;

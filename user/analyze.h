@@ -25,6 +25,7 @@ struct an_finding {
 	enum an_kind kind;
 	struct pt_proc *proc;	/* NULL for locks */
 	struct pt_lock *lock;	/* locks only */
+	const struct pt_deadlock *dl;	/* deadlocks only */
 	enum an_reason reason;	/* zombies only */
 	uint64_t zombie_ns;
 	char *message;
@@ -48,6 +49,8 @@ const char *an_check_name(enum an_kind k);	/* "zombies" */
 const char *an_reason_name(enum an_reason r);
 /* Parses "zombies,leaks"; returns AN_CHECK bits or -1 and sets *bad. */
 int an_parse_check(const char *list, const char **bad);
+/* One line describing a deadlock's cycle. */
+char *an_deadlock_text(const struct ptree *pt, const struct pt_deadlock *d, uint64_t now);
 /* "sh[12]" into buf */
 const char *an_proc_name(const struct pt_proc *p, char *buf, size_t n);
 /* Is this process's zombie time over the threshold right now? (stream) */

@@ -16,6 +16,10 @@ static const size_t min_size[MPT_EV_MAX] = {
 	[MPT_EV_PROC] = offsetof(struct mpt_proc, args),
 	[MPT_EV_END] = sizeof(struct mpt_end),
 	[MPT_EV_KILL] = sizeof(struct mpt_kill),
+	[MPT_EV_LOCK_BEGIN] = sizeof(struct mpt_lock_begin),
+	[MPT_EV_WAIT_BEGIN] = sizeof(struct mpt_wait_begin),
+	[MPT_EV_DEADLOCK] = sizeof(struct mpt_deadlock),
+	[MPT_EV_TEST] = sizeof(struct mpt_test),
 };
 
 int event_validate(const void *data, size_t len, const char **why)
@@ -56,10 +60,16 @@ int event_validate(const void *data, size_t len, const char **why)
 			return -EINVAL;
 		}
 	}
-	if (h->type == MPT_EV_LOCK) {
+	if (h->type == MPT_EV_DEADLOCK && (((const struct mpt_deadlock *)data)->n < 2 ||
+					    ((const struct mpt_deadlock *)data)->n > MPT_DL_MAX)) {
+		*why = "deadlock record with an impossible cycle length";
+		return -EINVAL;
+	}
+	if (h->type == MPT_EV_LOCK || h->type == MPT_EV_LOCK_BEGIN) {
 		const struct mpt_lock *e = data;
+		__u32 kind = h->type == MPT_EV_LOCK ? e->kind : ((const struct mpt_lock_begin *)data)->kind;
 
-		if (e->kind < MPT_LOCK_FUTEX || e->kind > MPT_LOCK_SYSV) {
+		if (kind < MPT_LOCK_FUTEX || kind > MPT_LOCK_SYSV) {
 			*why = "lock record of unknown kind";
 			return -EINVAL;
 		}
@@ -73,7 +83,9 @@ const char *event_type_name(unsigned type)
 		[MPT_EV_FORK] = "fork", [MPT_EV_EXEC] = "exec", [MPT_EV_EXIT] = "exit",
 		[MPT_EV_WAIT] = "wait", [MPT_EV_FREE] = "free", [MPT_EV_LOCK] = "lock",
 		[MPT_EV_SIGNAL] = "signal", [MPT_EV_PROC] = "proc", [MPT_EV_END] = "end",
-		[MPT_EV_KILL] = "kill",
+		[MPT_EV_KILL] = "kill", [MPT_EV_LOCK_BEGIN] = "lock_begin",
+		[MPT_EV_WAIT_BEGIN] = "wait_begin", [MPT_EV_DEADLOCK] = "deadlock",
+		[MPT_EV_TEST] = "test",
 	};
 
 	return type < MPT_EV_MAX && n[type] ? n[type] : "unknown";

@@ -193,9 +193,9 @@ static void jprocess(struct sbuf *b, const struct ptree *pt, const struct pt_pro
 	jwait(b, &p->lock_wait);
 	sb_puts(b, ",\"join_wait\":");
 	jwait(b, &p->join_wait);
-	if (p->test) {
+	if (pt_test_of(pt, p)) {
 		sb_puts(b, ",\"test\":");
-		jstr(b, p->test);
+		jstr(b, pt_test_of(pt, p));
 	}
 	sb_putc(b, '}');
 }
@@ -242,17 +242,36 @@ static void jfinding(struct sbuf *b, const struct ptree *pt, const struct an_fin
 		sb_puts(b, ",\"lock\":");
 		jstr(b, f->lock->id);
 		break;
+	case AN_DEADLOCK:
+		sb_puts(b, ",\"cycle\":[");
+		for (int i = 0; i < f->dl->n; i++) {
+			const struct pt_dl_member *m = &f->dl->m[i];
+			const struct pt_dl_member *prev = &f->dl->m[(i + f->dl->n - 1) % f->dl->n];
+
+			sb_printf(b, "%s{\"pid\":%u,\"comm\":", i ? "," : "", m->proc->pid);
+			jstr(b, m->proc->comm);
+			sb_puts(b, ",\"waits_on\":");
+			jstr(b, m->waits_on ? m->waits_on->id : "children");
+			sb_puts(b, ",\"holds\":");
+			jstr(b, prev->waits_on ? prev->waits_on->id : "parent");
+			sb_puts(b, ",\"since_ms\":");
+			jms(b, pt, m->since);
+			sb_putc(b, '}');
+		}
+		sb_putc(b, ']');
+		break;
 	default:
 		break;
 	}
 	if (p) {
+		const char *test = pt_test_of(pt, p);
+
 		sb_puts(b, ",\"test\":");
-		if (p->test)
-			jstr(b, p->test);
+		if (test)
+			jstr(b, test);
 		else
 			sb_puts(b, "null");
 	}
-	(void)pt;
 	sb_putc(b, '}');
 }
 
@@ -358,7 +377,9 @@ void json_report(struct sbuf *b, struct ptree *pt, const struct an_result *r,
 		jdur(b, w->dur_ns);
 		sb_puts(b, ",\"waker\":");
 		jpid(b, w->waker);
-		sb_putc(b, '}');
+		sb_puts(b, ",\"holder\":");
+		jpid(b, w->holder);
+		sb_printf(b, ",\"unfinished\":%s}", w->unfinished ? "true" : "false");
 	}
 	sb_printf(b, "],\n\"summary\":{\"processes\":%zu,\"threads\":%" PRIu64 ",\"execs\":%" PRIu64
 		  ",\"zombies\":%u,\"orphans\":%u,\"leaks\":%u,\"lock_waits\":%" PRIu64 ",\"lock_wait_ms\":",

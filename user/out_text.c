@@ -4,6 +4,11 @@
 #include "event.h"
 #include "out_text.h"
 
+static const char *st_arrow(void)
+{
+	return "\\_";
+}
+
 #define C_RESET "\033[0m"
 #define C_DIM "\033[2m"
 #define C_BOLD "\033[1m"
@@ -188,7 +193,11 @@ void text_event(struct sbuf *b, const struct text_style *st, const struct ptree 
 			sb_put_printable(b, l->name, strlen(l->name));
 		else
 			sb_puts(b, l->id);
-		if (e->waker && e->waker != ev->pid) {
+		if (pt->nwaitlog && pt->waitlog[pt->nwaitlog - 1].holder &&
+		    pt->waitlog[pt->nwaitlog - 1].proc == p) {
+			sb_puts(b, " held by ");
+			by_name(b, pt, pt->waitlog[pt->nwaitlog - 1].holder);
+		} else if (e->waker && e->waker != ev->pid) {
 			sb_puts(b, " (woken by ");
 			by_name(b, pt, e->waker);
 			sb_putc(b, ')');
@@ -207,13 +216,37 @@ void text_event(struct sbuf *b, const struct text_style *st, const struct ptree 
 		sb_printf(b, "[%u]\n", e->sender_pid);
 		return;
 	}
+	case MPT_EV_DEADLOCK: {
+		const struct pt_deadlock *d = &pt->deadlocks[pt->ndeadlocks - 1];
+		char *msg = an_deadlock_text(pt, d, ev->ts);
+
+		prefix(b, st, pt, ev->ts, NULL);
+		col(b, st, C_RED C_BOLD);
+		sb_puts(b, "DEADLOCK");
+		col(b, st, C_RESET);
+		sb_printf(b, " %s\n", msg);
+		free(msg);
+		return;
+	}
+	case MPT_EV_TEST: {
+		const struct mpt_test *e = (const void *)ev;
+
+		if (e->flags == MPT_TEST_ENV)
+			return;
+		prefix(b, st, pt, ev->ts, NULL);
+		sb_printf(b, "test %s ", e->flags == MPT_TEST_BEGIN ? "begins:" : "ends:");
+		sb_put_printable(b, e->name, strnlen(e->name, MPT_TEST_LEN));
+		sb_putc(b, '\n');
+		return;
+	}
 	case MPT_EV_KILL:
 		if (!p)
 			return;
 		prefix(b, st, pt, ev->ts, p);
 		col(b, st, C_RED);
-		sb_printf(b, "leaked: mptrace sends %s (--kill-leaks)\n",
-			  signal_name(((const struct mpt_kill *)ev)->sig));
+		sb_printf(b, "mptrace sends %s (%s)\n", signal_name(((const struct mpt_kill *)ev)->sig),
+			  ((const struct mpt_kill *)ev)->reason == MPT_KILL_DEADLOCK ?
+			  "--on-deadlock" : "--kill-leaks: leaked");
 		col(b, st, C_RESET);
 		return;
 	default:
@@ -244,6 +277,11 @@ static void markers(struct sbuf *b, const struct text_style *st, const struct pt
 	if (p->findings & AN_CHECK(AN_ORPHAN)) {
 		col(b, st, C_MAGENTA C_BOLD);
 		sb_printf(b, " [ORPHAN %s %u]", st->utf8 ? "→" : "->", p->adopted_by);
+		col(b, st, C_RESET);
+	}
+	if (p->findings & AN_CHECK(AN_DEADLOCK)) {
+		col(b, st, C_RED C_BOLD);
+		sb_puts(b, " [DEADLOCK]");
 		col(b, st, C_RESET);
 	}
 	if (p->findings & AN_CHECK(AN_LEAK)) {
@@ -419,6 +457,41 @@ static void summary(struct sbuf *b, const struct text_style *st, struct ptree *p
 	sb_putc(b, '\n');
 }
 
+/* The waits behind a wait: its holder was itself waiting for ... */
+static void chain(struct sbuf *b, const struct ptree *pt, const struct pt_lockwait *w)
+{
+	uint64_t at = w->start_ts;
+	uint32_t holder = w->holder;
+
+	for (int depth = 0; holder && depth < 4; depth++) {
+		const struct pt_lockwait *next = NULL;
+
+		for (size_t i = 0; i < pt->nwaitlog; i++) {
+			const struct pt_lockwait *c = &pt->waitlog[i];
+
+			if (c->proc->pid == holder && c->start_ts <= at && c->start_ts + c->dur_ns > at) {
+				next = c;
+				break;
+			}
+		}
+		if (!next)
+			return;
+		sb_printf(b, "%*s%s which was itself waiting %.1f ms on %s ", 14 + 2 * depth, "",
+			  st_arrow(), next->dur_ns / 1e6, pt_lock_type_name(next->lock->type));
+		if (next->lock->name)
+			sb_put_printable(b, next->lock->name, strlen(next->lock->name));
+		else
+			sb_puts(b, next->lock->id);
+		if (next->holder) {
+			sb_puts(b, " held by ");
+			by_name(b, pt, next->holder);
+		}
+		sb_putc(b, '\n');
+		holder = next->holder;
+		at = next->start_ts;
+	}
+}
+
 void text_report(struct sbuf *b, const struct text_style *st, struct ptree *pt,
 		 const struct an_result *r, const struct an_opts *o)
 {
@@ -463,11 +536,17 @@ void text_report(struct sbuf *b, const struct text_style *st, struct ptree *pt,
 				sb_put_printable(b, w->lock->name, strlen(w->lock->name));
 			else
 				sb_puts(b, w->lock->id);
-			if (w->waker && w->waker != w->proc->pid) {
+			if (w->holder) {
+				sb_puts(b, ", held by ");
+				by_name(b, pt, w->holder);
+			} else if (w->waker && w->waker != w->proc->pid) {
 				sb_puts(b, ", woken by ");
 				by_name(b, pt, w->waker);
 			}
+			if (w->unfinished)
+				sb_puts(b, " (still waiting at the end)");
 			sb_putc(b, '\n');
+			chain(b, pt, w);
 		}
 	}
 	if (o->check) {

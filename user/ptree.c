@@ -35,6 +35,7 @@ struct ptree *ptree_new(const struct pt_meta *meta)
 	pt->hsize = 4096;
 	pt->hash = xcalloc(pt->hsize, sizeof(*pt->hash));
 	pt->lhash = xcalloc(256, sizeof(*pt->lhash));
+	pt->tids = xcalloc(1024, sizeof(*pt->tids));
 	pt->last_ts = meta->t0;
 	pt->root_exit_ts = PT_NONE;
 	pt->end_ts = PT_NONE;
@@ -67,6 +68,7 @@ void ptree_free(struct ptree *pt)
 			free_argv(p->execs[j].argv);
 		}
 		free(p->execs);
+		free(p->spans);
 		free_argv(p->snap_argv);
 		while (p->sigs) {
 			struct pt_sig *s = p->sigs;
@@ -75,8 +77,26 @@ void ptree_free(struct ptree *pt)
 			free(s);
 		}
 		free(p->test);
+		while (p->inwaits) {
+			struct pt_inwait *w = p->inwaits;
+
+			p->inwaits = w->next;
+			free(w);
+		}
 		free(p);
 	}
+	for (size_t i = 0; i < 1024; i++) {
+		while (pt->tids[i]) {
+			struct pt_tid *t = pt->tids[i];
+
+			pt->tids[i] = t->next;
+			free(t);
+		}
+	}
+	free(pt->tids);
+	free(pt->waitlog);
+	free(pt->deadlocks);
+	free(pt->marks);
 	for (size_t i = 0; i < pt->nlocks; i++) {
 		struct pt_lock *l = pt->locks[i];
 
@@ -248,8 +268,14 @@ static int on_fork(struct ptree *pt, const struct mpt_fork *e, struct pt_change 
 	struct pt_proc *parent, *c;
 
 	if (e->flags & MPT_FORK_THREAD) {
+		struct pt_tid *t = xcalloc(1, sizeof(*t));
+
 		c = get_proc(pt, e->h.pid, e->h.start, e->h.ts);
 		c->threads++;
+		t->tid = e->h.tid;
+		t->proc = c;
+		t->next = pt->tids[e->h.tid & 1023];
+		pt->tids[e->h.tid & 1023] = t;
 		chg->proc = c;
 		return 0;
 	}
@@ -293,6 +319,64 @@ static int on_exec(struct ptree *pt, const struct mpt_exec *e, struct pt_change 
 	return 0;
 }
 
+struct pt_proc *pt_proc_of_tid(const struct ptree *pt, uint32_t tid)
+{
+	struct pt_proc *p;
+
+	for (struct pt_tid *t = pt->tids[tid & 1023]; t; t = t->next)
+		if (t->tid == tid && t->proc->state == PT_RUNNING)
+			return t->proc;
+	p = ptree_find(pt, tid);
+	return p && p->state == PT_RUNNING ? p : NULL;
+}
+
+static void note_ended(struct ptree *pt, uint32_t tid, uint64_t start_ts)
+{
+	unsigned i = pt->nrecent++ % PT_RECENT;
+
+	pt->recent[i].tid = tid;
+	pt->recent[i].start_ts = start_ts;
+}
+
+bool pt_wait_known(const struct ptree *pt, uint32_t pid, uint32_t tid, uint64_t start_ts)
+{
+	const struct pt_proc *p = ptree_find(pt, pid);
+
+	for (unsigned i = 0; i < PT_RECENT && i < pt->nrecent; i++)
+		if (pt->recent[i].tid == tid && pt->recent[i].start_ts == start_ts)
+			return true;
+	if (!p)
+		return false;
+	for (const struct pt_inwait *w = p->inwaits; w; w = w->next)
+		if (w->tid == tid && w->start_ts == start_ts)
+			return true;
+	return false;
+}
+
+/* Removes the in-progress wait of `tid` (a lock wait, or a child wait). */
+static struct pt_inwait *take_inwait(struct pt_proc *p, uint32_t tid, bool child)
+{
+	for (struct pt_inwait **pp = &p->inwaits; *pp; pp = &(*pp)->next) {
+		struct pt_inwait *w = *pp;
+
+		if (w->tid == tid && w->child == child) {
+			*pp = w->next;
+			return w;
+		}
+	}
+	return NULL;
+}
+
+static void drop_inwaits(struct pt_proc *p)
+{
+	while (p->inwaits) {
+		struct pt_inwait *w = p->inwaits;
+
+		p->inwaits = w->next;
+		free(w);
+	}
+}
+
 /* A parent's group died: whatever it still had running is orphaned and
  * adopted by `reaper`; its unreaped zombies go to the reaper too. */
 static bool reparent_children(struct ptree *pt, struct pt_proc *dead, uint32_t reaper, uint64_t ts)
@@ -330,6 +414,7 @@ static int on_exit_ev(struct ptree *pt, const struct mpt_exit *e, struct pt_chan
 	if (p->exited)
 		return -EINVAL;
 	set_comm(p, e->comm);
+	drop_inwaits(p);
 	p->exited = true;
 	p->exit_ts = e->h.ts;
 	p->status = e->status;
@@ -388,6 +473,18 @@ static void waitstat_add(struct pt_waitstat *w, uint64_t ns)
 		w->max_ns = ns;
 }
 
+static void add_span(struct ptree *pt, struct pt_proc *p, const struct pt_span *sp)
+{
+	if (pt->nspans == PT_MAX_SPANS) {
+		pt->spans_dropped++;
+		return;
+	}
+	pt->nspans++;
+	if (!(p->nspans & (p->nspans - 1)))	/* 0, 1, 2, 4...: grow by doubling */
+		p->spans = xrealloc(p->spans, (p->nspans ? p->nspans * 2 : 1) * sizeof(*p->spans));
+	p->spans[p->nspans++] = *sp;
+}
+
 static int on_wait(struct ptree *pt, const struct mpt_wait *e, struct pt_change *chg)
 {
 	struct pt_proc *w = NULL, *c;
@@ -395,8 +492,14 @@ static int on_wait(struct ptree *pt, const struct mpt_wait *e, struct pt_change 
 
 	if (!self) {
 		w = get_proc(pt, e->h.pid, e->h.start, e->h.ts);
-		if (!(e->flags & MPT_WAIT_NOHANG) && e->h.ts >= e->start_ts)
+		if (!(e->flags & MPT_WAIT_NOHANG) && e->h.ts >= e->start_ts) {
+			struct pt_span sp = { .start_ts = e->start_ts, .end_ts = e->h.ts,
+					      .tid = e->h.tid, .other = e->reaped,
+					      .kind = PT_SPAN_JOIN };
+
 			waitstat_add(&w->join_wait, e->h.ts - e->start_ts);
+			add_span(pt, w, &sp);
+		}
 	}
 	chg->proc = w;
 	if (!e->reaped)
@@ -452,23 +555,30 @@ static size_t idset_index(const struct pt_idset *s, uint32_t id)
 	return s->n;
 }
 
-static char *lock_path(const struct mpt_lock *e)
+static char *comps_path(const char comps[MPT_PATH_COMPS][MPT_COMP_LEN])
 {
 	char buf[MPT_PATH_COMPS * (MPT_COMP_LEN + 1) + 1];
 	size_t n = 0;
 	int k;
 
-	for (k = 0; k < MPT_PATH_COMPS && e->comps[k][0]; k++)
+	for (k = 0; k < MPT_PATH_COMPS && comps[k][0]; k++)
 		;
 	if (!k)
 		return NULL;
 	buf[0] = '\0';
 	for (int i = k - 1; i >= 0; i--)
-		n += snprintf(buf + n, sizeof(buf) - n, "/%.*s", MPT_COMP_LEN, e->comps[i]);
+		n += snprintf(buf + n, sizeof(buf) - n, "/%.*s", MPT_COMP_LEN, comps[i]);
 	return xstrdup(buf);
 }
 
-static struct pt_lock *get_lock(struct ptree *pt, const struct mpt_lock *e)
+struct lock_key {
+	uint32_t kind, flags;
+	uint64_t dev, ino, off;
+};
+
+/* `comps` (or NULL) names the lock if it has no name yet */
+static struct pt_lock *get_lock(struct ptree *pt, const struct lock_key *k,
+				const char (*comps)[MPT_COMP_LEN])
 {
 	static const char *const kinds[] = {
 		[MPT_LOCK_FUTEX] = "futex", [MPT_LOCK_FLOCK] = "flock",
@@ -479,27 +589,35 @@ static struct pt_lock *get_lock(struct ptree *pt, const struct mpt_lock *e)
 	unsigned h = 0;
 	struct pt_lock *l;
 
-	if (e->kind == MPT_LOCK_SYSV)
-		snprintf(id, sizeof(id), "sysv_sem:%llu", (unsigned long long)e->ino);
-	else if (e->kind == MPT_LOCK_FUTEX && (e->flags & MPT_LOCK_PRIVATE))
-		snprintf(id, sizeof(id), "futex:pid%llu:0x%llx", (unsigned long long)e->dev,
-			 (unsigned long long)e->ino);
-	else if (e->kind == MPT_LOCK_FUTEX)
-		snprintf(id, sizeof(id), "futex:%llu:%llu+%llu", (unsigned long long)e->dev,
-			 (unsigned long long)e->ino, (unsigned long long)e->off);
+	if (k->kind == MPT_LOCK_SYSV)
+		snprintf(id, sizeof(id), "sysv_sem:%llu", (unsigned long long)k->ino);
+	else if (k->kind == MPT_LOCK_FUTEX && (k->flags & MPT_LOCK_PRIVATE))
+		snprintf(id, sizeof(id), "futex:pid%llu:0x%llx", (unsigned long long)k->dev,
+			 (unsigned long long)k->ino);
+	else if (k->kind == MPT_LOCK_FUTEX)
+		snprintf(id, sizeof(id), "futex:%llu:%llu+%llu", (unsigned long long)k->dev,
+			 (unsigned long long)k->ino, (unsigned long long)k->off);
 	else
-		snprintf(id, sizeof(id), "%s:%llu:%llu", kinds[e->kind], (unsigned long long)e->dev,
-			 (unsigned long long)e->ino);
-	for (const char *s = id; *s; s++)
-		h = h * 31 + (unsigned char)*s;
+		snprintf(id, sizeof(id), "%s:%llu:%llu", kinds[k->kind], (unsigned long long)k->dev,
+			 (unsigned long long)k->ino);
+	for (const char *c = id; *c; c++)
+		h = h * 31 + (unsigned char)*c;
 	h &= 255;
-	for (l = pt->lhash[h]; l; l = l->hnext)
-		if (!strcmp(l->id, id))
-			return l;
+	for (l = pt->lhash[h]; l; l = l->hnext) {
+		if (strcmp(l->id, id))
+			continue;
+		if (!l->name && comps)
+			l->name = comps_path(comps);
+		return l;
+	}
 	l = xcalloc(1, sizeof(*l));
 	memcpy(l->id, id, sizeof(id));
-	l->type = e->kind - 1;
-	l->name = lock_path(e);
+	l->type = k->kind - 1;
+	l->kflags = k->flags & MPT_LOCK_PRIVATE;
+	l->kdev = k->dev;
+	l->kino = k->ino;
+	l->koff = k->off;
+	l->name = comps ? comps_path(comps) : NULL;
 	l->hnext = pt->lhash[h];
 	pt->lhash[h] = l;
 	if (pt->nlocks == pt->lcap) {
@@ -508,6 +626,20 @@ static struct pt_lock *get_lock(struct ptree *pt, const struct mpt_lock *e)
 	}
 	pt->locks[pt->nlocks++] = l;
 	return l;
+}
+
+/* A holder as a process id: owner tids are mapped to their process where
+ * the thread is known; otherwise the kernel's number is kept as is. */
+static uint32_t holder_pid(const struct ptree *pt, uint32_t holder, uint32_t hkind)
+{
+	const struct pt_proc *p;
+
+	if (!holder || hkind == MPT_HOLDER_NONE)
+		return 0;
+	if (hkind != MPT_HOLDER_OWNER_TID)
+		return holder;
+	p = pt_proc_of_tid(pt, holder);
+	return p ? p->pid : holder;
 }
 
 static void note_top_wait(struct ptree *pt, const struct pt_lockwait *w)
@@ -529,39 +661,196 @@ static void note_top_wait(struct ptree *pt, const struct pt_lockwait *w)
 	pt->top[i] = *w;
 }
 
-static int on_lock(struct ptree *pt, const struct mpt_lock *e, struct pt_change *chg)
+static void count_lock_wait(struct ptree *pt, struct pt_proc *p, struct pt_lock *l,
+			    const struct pt_lockwait *w)
 {
-	struct pt_proc *p = get_proc(pt, e->h.pid, e->h.start, e->h.ts);
-	uint64_t ns = e->h.ts >= e->start_ts ? e->h.ts - e->start_ts : 0;
-	struct pt_lock *l;
-	struct pt_lockwait w;
 	size_t i;
 
-	if (e->kind < MPT_LOCK_FUTEX || e->kind > MPT_LOCK_SYSV)
-		return -EINVAL;
-	l = get_lock(pt, e);
 	l->waits++;
-	l->total_ns += ns;
-	if (ns > l->max_ns)
-		l->max_ns = ns;
+	l->total_ns += w->dur_ns;
+	if (w->dur_ns > l->max_ns)
+		l->max_ns = w->dur_ns;
 	i = idset_index(&l->waiters, p->pid);
 	if (i == l->waiters.n) {
 		idset_add(&l->waiters, p->pid);
 		l->waiter_ns = xrealloc(l->waiter_ns, l->waiters.cap * sizeof(*l->waiter_ns));
 		l->waiter_ns[i] = 0;
 	}
-	l->waiter_ns[i] += ns;
-	if (e->waker && e->waker != p->pid)
-		idset_add(&l->wakers, e->waker);
-	waitstat_add(&p->lock_wait, ns);
+	l->waiter_ns[i] += w->dur_ns;
+	if (w->waker && w->waker != p->pid)
+		idset_add(&l->wakers, w->waker);
+	if (w->holder && w->holder != p->pid)
+		idset_add(&l->holders, w->holder);
+	waitstat_add(&p->lock_wait, w->dur_ns);
 	pt->lock_waits++;
-	pt->lock_wait_ns += ns;
-	w = (struct pt_lockwait){ .start_ts = e->start_ts, .dur_ns = ns, .proc = p,
-				  .tid = e->h.tid, .lock = l, .waker = e->waker };
-	note_top_wait(pt, &w);
+	pt->lock_wait_ns += w->dur_ns;
+	note_top_wait(pt, w);
+	if (pt->nwaitlog == PT_MAX_WAITLOG) {
+		pt->waitlog_dropped++;
+		return;
+	}
+	if (pt->nwaitlog == pt->waitlog_cap) {
+		pt->waitlog_cap = pt->waitlog_cap ? pt->waitlog_cap * 2 : 256;
+		pt->waitlog = xrealloc(pt->waitlog, pt->waitlog_cap * sizeof(*pt->waitlog));
+	}
+	pt->waitlog[pt->nwaitlog++] = *w;
+}
+
+static int on_lock(struct ptree *pt, const struct mpt_lock *e, struct pt_change *chg)
+{
+	struct pt_proc *p = get_proc(pt, e->h.pid, e->h.start, e->h.ts);
+	struct lock_key k = { e->kind, e->flags, e->dev, e->ino, e->off };
+	struct pt_inwait *in;
+	struct pt_lockwait w;
+	struct pt_lock *l;
+
+	if (e->kind < MPT_LOCK_FUTEX || e->kind > MPT_LOCK_SYSV)
+		return -EINVAL;
+	l = get_lock(pt, &k, e->comps);
+	in = take_inwait(p, e->h.tid, false);
+	note_ended(pt, e->h.tid, e->start_ts);
+	w = (struct pt_lockwait){ .start_ts = e->start_ts, .proc = p, .tid = e->h.tid, .lock = l,
+				  .waker = e->waker,
+				  .holder = holder_pid(pt, e->holder, e->hkind) };
+	if (!w.holder && in)
+		w.holder = in->holder;
+	w.dur_ns = e->h.ts >= e->start_ts ? e->h.ts - e->start_ts : 0;
+	free(in);
+	count_lock_wait(pt, p, l, &w);
 	chg->proc = p;
 	chg->lock = l;
 	return 0;
+}
+
+static int on_lock_begin(struct ptree *pt, const struct mpt_lock_begin *e, struct pt_change *chg)
+{
+	struct lock_key k = { e->kind, e->flags, e->dev, e->ino, e->off };
+	struct pt_inwait *w;
+	struct pt_proc *p;
+
+	if (e->kind < MPT_LOCK_FUTEX || e->kind > MPT_LOCK_SYSV)
+		return -EINVAL;
+	if (pt_wait_known(pt, e->h.pid, e->h.tid, e->h.ts))
+		return 0;
+	p = get_proc(pt, e->h.pid, e->h.start, e->h.ts);
+	if (p->exited)
+		return 0;
+	w = xcalloc(1, sizeof(*w));
+	w->tid = e->h.tid;
+	w->lock = get_lock(pt, &k, e->comps);
+	w->holder = holder_pid(pt, e->holder, e->hkind);
+	w->start_ts = e->h.ts;
+	w->next = p->inwaits;
+	p->inwaits = w;
+	chg->proc = p;
+	chg->lock = w->lock;
+	return 0;
+}
+
+static int on_wait_begin(struct ptree *pt, const struct mpt_wait_begin *e, struct pt_change *chg)
+{
+	struct pt_inwait *w;
+	struct pt_proc *p;
+
+	if (pt_wait_known(pt, e->h.pid, e->h.tid, e->h.ts))
+		return 0;
+	p = get_proc(pt, e->h.pid, e->h.start, e->h.ts);
+	if (p->exited)
+		return 0;
+	w = xcalloc(1, sizeof(*w));
+	w->tid = e->h.tid;
+	w->child = true;
+	w->target = e->target;
+	w->start_ts = e->h.ts;
+	w->next = p->inwaits;
+	p->inwaits = w;
+	chg->proc = p;
+	return 0;
+}
+
+static struct pt_proc *find_any(const struct ptree *pt, uint32_t pid, uint64_t start)
+{
+	struct pt_proc *p = find_exact(pt, pid, start);
+
+	return p ? p : ptree_find(pt, pid);
+}
+
+static int on_deadlock(struct ptree *pt, const struct mpt_deadlock *e, struct pt_change *chg)
+{
+	struct pt_deadlock d = { .ts = e->h.ts };
+
+	if (e->n < 2 || e->n > MPT_DL_MAX)
+		return -EINVAL;
+	for (uint32_t i = 0; i < e->n; i++) {
+		const struct mpt_dl_member *m = &e->m[i];
+		struct lock_key k = { m->kind, m->flags, m->dev, m->ino, m->off };
+
+		d.m[i].proc = find_any(pt, m->pid, m->start);
+		if (!d.m[i].proc)
+			return -EINVAL;
+		if (m->kind >= MPT_LOCK_FUTEX && m->kind <= MPT_LOCK_SYSV) {
+			d.m[i].waits_on = get_lock(pt, &k, NULL);
+		}
+		d.m[i].since = m->since;
+	}
+	d.n = e->n;
+	pt->deadlocks = xrealloc(pt->deadlocks, (pt->ndeadlocks + 1) * sizeof(*pt->deadlocks));
+	pt->deadlocks[pt->ndeadlocks++] = d;
+	chg->proc = d.m[0].proc;
+	return 0;
+}
+
+static int on_test(struct ptree *pt, const struct mpt_test *e, struct pt_change *chg)
+{
+	char name[MPT_TEST_LEN + 1];
+
+	memcpy(name, e->name, MPT_TEST_LEN);
+	name[MPT_TEST_LEN] = '\0';
+	if (e->flags == MPT_TEST_ENV) {
+		struct pt_proc *p = get_proc(pt, e->h.pid, e->h.start, e->h.ts);
+
+		free(p->test);
+		p->test = xstrdup(name);
+		chg->proc = p;
+		return 0;
+	}
+	if (e->flags == MPT_TEST_BEGIN) {
+		struct pt_testmark *m;
+
+		pt->marks = xrealloc(pt->marks, (pt->nmarks + 1) * sizeof(*pt->marks));
+		m = &pt->marks[pt->nmarks++];
+		memcpy(m->name, name, sizeof(m->name));
+		m->begin_ts = e->h.ts;
+		m->end_ts = PT_NONE;
+		return 0;
+	}
+	if (e->flags == MPT_TEST_END) {
+		for (size_t i = pt->nmarks; i-- > 0;) {
+			if (pt->marks[i].end_ts == PT_NONE && !strcmp(pt->marks[i].name, name)) {
+				pt->marks[i].end_ts = e->h.ts;
+				break;
+			}
+		}
+		return 0;
+	}
+	return -EINVAL;
+}
+
+const char *pt_test_of(const struct ptree *pt, const struct pt_proc *p)
+{
+	for (int depth = 0; p && depth < 4096; depth++, p = p->parent) {
+		if (p->test)
+			return p->test;
+		if (p->start_ts == PT_NONE)
+			continue;
+		for (size_t i = pt->nmarks; i-- > 0;) {
+			const struct pt_testmark *m = &pt->marks[i];
+
+			if (p->start_ts >= m->begin_ts && p->start_ts < m->end_ts)
+				return m->name;
+		}
+	}
+	return NULL;
 }
 
 static int on_signal(struct ptree *pt, const struct mpt_signal *e, struct pt_change *chg)
@@ -581,6 +870,9 @@ static int on_signal(struct ptree *pt, const struct mpt_signal *e, struct pt_cha
 	s->sender = e->sender_pid;
 	memcpy(s->comm, e->sender_comm, MPT_COMM_LEN);
 	s->comm[MPT_COMM_LEN] = '\0';
+	add_span(pt, p, &(struct pt_span){ .start_ts = e->h.ts, .end_ts = e->h.ts, .tid = e->h.tid,
+				       .other = e->sender_pid, .kind = PT_SPAN_SIGNAL,
+				       .sig = e->sig });
 	chg->proc = p;
 	return 0;
 }
@@ -616,6 +908,22 @@ static void on_end(struct ptree *pt, const struct mpt_end *e)
 		pt->lost += e->lost[i];
 	}
 	pt->lost_track = e->lost_track;
+	/* A lock wait still blocked at the end lasted at least until now. */
+	for (size_t i = 0; i < pt->nprocs; i++) {
+		struct pt_proc *p = pt->procs[i];
+
+		for (struct pt_inwait *w = p->inwaits; w; w = w->next) {
+			struct pt_lockwait lw;
+
+			if (w->child)
+				continue;
+			lw = (struct pt_lockwait){ .start_ts = w->start_ts, .proc = p, .tid = w->tid,
+						   .lock = w->lock, .holder = w->holder,
+						   .unfinished = true };
+			lw.dur_ns = e->h.ts > w->start_ts ? e->h.ts - w->start_ts : 0;
+			count_lock_wait(pt, p, w->lock, &lw);
+		}
+	}
 	/* An auto-reaped zombie is released by the exiting task itself; its
 	 * RCU-delayed free record may come after we stopped listening. */
 	for (size_t i = 0; i < pt->nprocs; i++) {
@@ -667,6 +975,18 @@ int ptree_feed(struct ptree *pt, const struct mpt_hdr *ev, struct pt_change *chg
 		break;
 	case MPT_EV_END:
 		on_end(pt, (const struct mpt_end *)ev);
+		break;
+	case MPT_EV_LOCK_BEGIN:
+		err = on_lock_begin(pt, (const struct mpt_lock_begin *)ev, chg);
+		break;
+	case MPT_EV_WAIT_BEGIN:
+		err = on_wait_begin(pt, (const struct mpt_wait_begin *)ev, chg);
+		break;
+	case MPT_EV_DEADLOCK:
+		err = on_deadlock(pt, (const struct mpt_deadlock *)ev, chg);
+		break;
+	case MPT_EV_TEST:
+		err = on_test(pt, (const struct mpt_test *)ev, chg);
 		break;
 	case MPT_EV_KILL: {
 		struct pt_proc *p = find_exact(pt, ev->pid, ev->start);

@@ -40,6 +40,32 @@ struct pt_sig {			/* the last sender of one signal */
 	char comm[MPT_COMM_LEN + 1];
 };
 
+enum pt_span_kind { PT_SPAN_JOIN, PT_SPAN_SIGNAL };
+
+/* One join wait or received signal, kept for timelines (SVG, Perfetto;
+ * lock waits are in ptree.waitlog). The totals count every one. */
+struct pt_span {
+	uint64_t start_ts, end_ts;	/* a signal: both its time */
+	uint32_t tid;			/* the waiting or receiving thread */
+	uint32_t other;			/* join: the reaped pid; signal: the sender */
+	uint16_t kind;			/* enum pt_span_kind */
+	uint16_t sig;			/* PT_SPAN_SIGNAL */
+};
+
+#define PT_MAX_SPANS 200000	/* spans kept in all; later ones are only counted */
+
+/* A wait in progress, known from the BPF wait tables (a deadlocked wait
+ * never ends, so its end record never comes). */
+struct pt_inwait {
+	struct pt_inwait *next;
+	uint32_t tid;
+	bool child;		/* waiting for children (wait4/waitid), else a lock */
+	int32_t target;		/* child wait: the pid waited for, -1 any */
+	struct pt_lock *lock;	/* lock wait */
+	uint32_t holder;	/* process (tgid) holding the lock, 0 if unknown */
+	uint64_t start_ts;
+};
+
 struct pt_proc {
 	int id;			/* 1.. in order of creation; unique per report */
 	uint32_t pid;
@@ -71,10 +97,13 @@ struct pt_proc {
 	uint32_t threads;
 	struct pt_waitstat lock_wait, join_wait;
 	struct pt_sig *sigs;
+	struct pt_span *spans;	/* in order of their end */
+	uint32_t nspans;
 	uint32_t killer_pid;	/* who sent the fatal signal, 0 if unknown */
 	char killer_comm[MPT_COMM_LEN + 1];
 	uint32_t findings;	/* PT_F_* bits, set by analyze */
-	char *test;		/* per-test attribution (may be NULL) */
+	char *test;		/* MPTRACE_TEST of its exec (or NULL): see pt_test_of() */
+	struct pt_inwait *inwaits;
 	uint64_t zombie_noted;	/* stream: threshold line already printed */
 };
 
@@ -88,6 +117,8 @@ struct pt_idset {		/* small set of pids, insertion order */
 struct pt_lock {
 	char id[96];
 	enum pt_lock_type type;
+	uint32_t kflags;	/* the key the id was made from (MPT_LOCK_*) */
+	uint64_t kdev, kino, koff;
 	char *name;		/* path, or NULL */
 	uint32_t waits;
 	uint64_t total_ns, max_ns;
@@ -102,9 +133,36 @@ struct pt_lockwait {		/* one of the longest lock waits */
 	uint32_t tid;
 	struct pt_lock *lock;
 	uint32_t waker;
+	uint32_t holder;	/* process holding it, 0 if unknown */
+	bool unfinished;	/* still waiting when tracing ended */
 };
 
 #define PT_TOP_WAITS 10
+#define PT_MAX_WAITLOG 200000	/* lock waits kept for chains and pictures */
+#define PT_RECENT 64
+
+struct pt_dl_member {
+	struct pt_proc *proc;
+	struct pt_lock *waits_on;	/* NULL: it waits for its children */
+	uint64_t since;
+};
+
+struct pt_deadlock {
+	uint64_t ts;		/* detected */
+	int n;
+	struct pt_dl_member m[MPT_DL_MAX];	/* m[i] waits on what m[i+1] holds */
+};
+
+struct pt_testmark {		/* a runner's begin/end marker interval */
+	char name[MPT_TEST_LEN + 1];
+	uint64_t begin_ts, end_ts;	/* end PT_NONE while open */
+};
+
+struct pt_tid {			/* thread id -> process, from thread forks */
+	uint32_t tid;
+	struct pt_proc *proc;
+	struct pt_tid *next;
+};
 
 struct pt_meta {
 	enum pt_mode mode;
@@ -138,6 +196,21 @@ struct ptree {
 	uint64_t execs, lock_waits, lock_wait_ns;
 	uint32_t live;		/* processes not exited */
 	uint32_t zombies_now;	/* exited, not yet reaped */
+	struct pt_lockwait *waitlog;	/* every lock wait, in order of ending */
+	size_t nwaitlog, waitlog_cap;
+	uint64_t waitlog_dropped;
+	size_t nspans;		/* pt_proc.spans of all processes */
+	uint64_t spans_dropped;
+	struct {			/* waits that ended: late begin records are stale */
+		uint32_t tid;
+		uint64_t start_ts;
+	} recent[PT_RECENT];
+	unsigned nrecent;
+	struct pt_deadlock *deadlocks;
+	size_t ndeadlocks;
+	struct pt_testmark *marks;
+	size_t nmarks;
+	struct pt_tid **tids;		/* 1024 buckets */
 };
 
 /* What a fed event did, for the event stream and live views. */
@@ -165,5 +238,12 @@ const char *pt_lock_type_name(enum pt_lock_type t);
 const char *pt_reap_name(enum pt_reap r);
 /* zombie time so far: reaped - exit, or until `now` if still a zombie */
 uint64_t pt_zombie_ns(const struct pt_proc *p, uint64_t now);
+/* The test a process belongs to: its own MPTRACE_TEST, else the runner's
+ * marked test it was born in, else its parent's; NULL if none. */
+const char *pt_test_of(const struct ptree *pt, const struct pt_proc *p);
+/* Is this wait (lock or child) already known, in progress or ended? */
+bool pt_wait_known(const struct ptree *pt, uint32_t pid, uint32_t tid, uint64_t start_ts);
+/* The process a thread id belongs to, or NULL. */
+struct pt_proc *pt_proc_of_tid(const struct ptree *pt, uint32_t tid);
 
 #endif

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <string.h>
+#include "deadlock.h"
+
+struct edge {
+	const struct pt_proc *to;
+	const struct pt_inwait *w;
+};
+
+/* The processes p's old-enough waits point at, at most `max`. */
+static int edges_of(const struct ptree *pt, const struct pt_proc *p, uint64_t now, uint64_t after,
+		    struct edge *out, int max)
+{
+	int n = 0;
+
+	for (const struct pt_inwait *w = p->inwaits; w && n < max; w = w->next) {
+		if (now < w->start_ts || now - w->start_ts < after)
+			continue;
+		if (!w->child) {
+			const struct pt_proc *h = w->holder ? ptree_find(pt, w->holder) : NULL;
+
+			if (h && h != p && !h->exited)
+				out[n++] = (struct edge){ h, w };
+			continue;
+		}
+		for (const struct pt_proc *c = p->child; c && n < max; c = c->sibling) {
+			if (c->exited || c->cur_ppid != p->pid)
+				continue;
+			if (w->target > 0 && (uint32_t)w->target != c->pid)
+				continue;
+			out[n++] = (struct edge){ c, w };
+		}
+	}
+	return n;
+}
+
+static bool reported(const struct ptree *pt, const struct pt_proc *const *cyc, int n)
+{
+	for (size_t i = 0; i < pt->ndeadlocks; i++) {
+		const struct pt_deadlock *d = &pt->deadlocks[i];
+		int same = 0;
+
+		if (d->n != n)
+			continue;
+		for (int a = 0; a < n; a++)
+			for (int b = 0; b < n; b++)
+				same += d->m[a].proc == cyc[b];
+		if (same == n)
+			return true;
+	}
+	return false;
+}
+
+struct search {
+	const struct ptree *pt;
+	uint64_t now, after;
+	const struct pt_proc *path[MPT_DL_MAX];
+	const struct pt_inwait *via[MPT_DL_MAX];
+	int depth;
+};
+
+/* Depth-first from path[0]; true when an edge leads back to it. */
+static bool dfs(struct search *s, const struct pt_proc *p)
+{
+	struct edge e[16];
+	int n;
+
+	s->path[s->depth] = p;
+	n = edges_of(s->pt, p, s->now, s->after, e, 16);
+	for (int i = 0; i < n; i++) {
+		bool seen = false;
+
+		s->via[s->depth] = e[i].w;
+		if (e[i].to == s->path[0] && s->depth >= 1) {
+			s->depth++;
+			if (!reported(s->pt, s->path, s->depth))
+				return true;
+			s->depth--;
+			continue;
+		}
+		for (int k = 0; k <= s->depth; k++)
+			seen |= s->path[k] == e[i].to;
+		if (seen || s->depth + 1 >= MPT_DL_MAX)
+			continue;
+		s->depth++;
+		if (dfs(s, e[i].to))
+			return true;
+		s->depth--;
+	}
+	return false;
+}
+
+bool dl_detect(const struct ptree *pt, uint64_t now, uint64_t after, struct mpt_deadlock *rec)
+{
+	struct search s = { .pt = pt, .now = now, .after = after };
+
+	for (size_t i = 0; i < pt->nprocs; i++) {
+		const struct pt_proc *p = pt->procs[i];
+
+		if (!p->inwaits || p->exited)
+			continue;
+		s.depth = 0;
+		if (!dfs(&s, p))
+			continue;
+		memset(rec, 0, sizeof(*rec));
+		rec->n = s.depth;
+		for (int k = 0; k < s.depth; k++) {
+			struct mpt_dl_member *m = &rec->m[k];
+			const struct pt_inwait *w = s.via[k];
+
+			m->pid = s.path[k]->pid;
+			m->start = s.path[k]->kstart;
+			m->since = w->start_ts;
+			if (!w->child) {
+				m->kind = w->lock->type + 1;
+				m->flags = w->lock->kflags;
+				m->dev = w->lock->kdev;
+				m->ino = w->lock->kino;
+				m->off = w->lock->koff;
+			}
+		}
+		return true;
+	}
+	return false;
+}
