@@ -228,6 +228,72 @@ void loader_lost(struct loader *l, __u64 lost[MPT_EV_MAX], __u64 *lost_track)
 	*lost_track = __atomic_load_n(&l->skel->bss->lost_track, __ATOMIC_RELAXED);
 }
 
+int loader_scan_waits(struct loader *l, uint64_t before, struct mpt_lock_begin **locks,
+		      size_t *nlocks, struct mpt_wait_begin **waits, size_t *nwaits)
+{
+	int lfd = bpf_map__fd(l->skel->maps.locks), wfd = bpf_map__fd(l->skel->maps.waits);
+	struct lock_start ls;
+	struct wait_start ws;
+	__u32 key, next, *prev;
+	size_t cap;
+
+	*locks = NULL;
+	*waits = NULL;
+	*nlocks = *nwaits = 0;
+	if (l->skel->rodata->trace_locks) {
+		for (prev = NULL, cap = 0; !bpf_map_get_next_key(lfd, prev, &next); prev = &key) {
+			struct mpt_lock_begin *b;
+
+			key = next;
+			if (bpf_map_lookup_elem(lfd, &key, &ls) || ls.ts >= before)
+				continue;
+			if (*nlocks == cap) {
+				cap = cap ? cap * 2 : 16;
+				*locks = realloc(*locks, cap * sizeof(**locks));
+				if (!*locks)
+					return -ENOMEM;
+			}
+			b = &(*locks)[(*nlocks)++];
+			memset(b, 0, sizeof(*b));
+			b->h = (struct mpt_hdr){ .type = MPT_EV_LOCK_BEGIN, .size = sizeof(*b),
+						 .ts = ls.ts, .pid = ls.tgid, .tid = key, .start = ls.start };
+			b->kind = ls.kind;
+			b->flags = ls.flags;
+			b->dev = ls.dev;
+			b->ino = ls.ino;
+			b->off = ls.off;
+			b->holder = ls.holder;
+			b->hkind = ls.hkind;
+			if (ls.kind != MPT_LOCK_SYSV && !(ls.flags & MPT_LOCK_PRIVATE)) {
+				struct mpt_path_key pk = { .dev = ls.dev, .ino = ls.ino };
+
+				bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.paths), &pk, b->comps);
+			}
+		}
+	}
+	for (prev = NULL, cap = 0; !bpf_map_get_next_key(wfd, prev, &next); prev = &key) {
+		struct mpt_wait_begin *b;
+
+		key = next;
+		if (bpf_map_lookup_elem(wfd, &key, &ws) || ws.ts >= before ||
+		    (ws.flags & MPT_WAIT_NOHANG) || ws.tgid == l->skel->rodata->self_pid)
+			continue;
+		if (*nwaits == cap) {
+			cap = cap ? cap * 2 : 16;
+			*waits = realloc(*waits, cap * sizeof(**waits));
+			if (!*waits)
+				return -ENOMEM;
+		}
+		b = &(*waits)[(*nwaits)++];
+		memset(b, 0, sizeof(*b));
+		b->h = (struct mpt_hdr){ .type = MPT_EV_WAIT_BEGIN, .size = sizeof(*b), .ts = ws.ts,
+					 .pid = ws.tgid, .tid = key, .start = ws.start };
+		b->target = ws.target;
+		b->flags = ws.flags;
+	}
+	return 0;
+}
+
 void loader_close(struct loader *l)
 {
 	if (!l)

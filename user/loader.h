@@ -29,6 +29,10 @@ int loader_track(struct loader *l, uint32_t pid, uint64_t start);
 int loader_fd(struct loader *l);		/* epoll fd: readable when woken */
 int loader_consume(struct loader *l);		/* drain what is queued */
 void loader_lost(struct loader *l, __u64 lost[MPT_EV_MAX], __u64 *lost_track);
+/* Reads the BPF tables of waits in progress that began before `before`
+ * (monotonic ns) as records; the caller frees *locks and *waits. */
+int loader_scan_waits(struct loader *l, uint64_t before, struct mpt_lock_begin **locks,
+		      size_t *nlocks, struct mpt_wait_begin **waits, size_t *nwaits);
 void loader_close(struct loader *l);
 /* Kernel start_time (CLOCK_MONOTONIC ns) of a process is not in /proc:
  * this returns 0, the model's "unknown", which matches any start. */

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <stdbool.h>
 #include <string.h>
 #include "out_junit.h"
 
@@ -20,13 +21,51 @@ static void xml_text(struct sbuf *b, const char *s)
 	sb_free(&clean);
 }
 
+/* The tests (from MPTRACE_TEST or the runner's markers) that findings of
+ * the checked kinds were born in, in order of first appearance. */
+static size_t failing_tests(const struct ptree *pt, const struct an_result *r, unsigned kinds,
+			    const char **out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n && n < max; i++) {
+		const char *t;
+		bool seen = false;
+
+		if (!(kinds & AN_CHECK(r->v[i].kind)) || !r->v[i].proc)
+			continue;
+		t = pt_test_of(pt, r->v[i].proc);
+		if (!t)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			seen |= !strcmp(out[k], t);
+		if (!seen)
+			out[n++] = t;
+	}
+	return n;
+}
+
+static bool same_test(const struct ptree *pt, const struct an_result *r, unsigned kinds, size_t i,
+		      const char *test)
+{
+	const char *t;
+
+	if (!(kinds & AN_CHECK(r->v[i].kind)) || !r->v[i].proc)
+		return false;
+	t = pt_test_of(pt, r->v[i].proc);
+	return t && !strcmp(t, test);
+}
+
 void junit_report(struct sbuf *b, const struct ptree *pt, const struct an_result *r, unsigned kinds)
 {
 	unsigned tests = 0, failures = 0;
 	double secs = ((pt->ended ? pt->end_ts : pt->last_ts) - pt->meta.t0) / 1e9;
+	const char *failing[256];
+	size_t nfailing;
 
 	if (!kinds)
 		kinds = AN_CHECK_DEFAULT;
+	nfailing = failing_tests(pt, r, kinds, failing, 256);
 	for (int k = 0; k < AN_NKINDS; k++) {
 		if (!(kinds & AN_CHECK(k)))
 			continue;
@@ -35,6 +74,8 @@ void junit_report(struct sbuf *b, const struct ptree *pt, const struct an_result
 	}
 	tests++;	/* completeness of the trace */
 	failures += r->incomplete;
+	tests += nfailing;
+	failures += nfailing;
 	sb_puts(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	sb_printf(b, "<testsuites name=\"mptrace\" tests=\"%u\" failures=\"%u\">\n", tests, failures);
 	sb_printf(b, "  <testsuite name=\"mptrace\" tests=\"%u\" failures=\"%u\" errors=\"0\" time=\"%.3f\">\n",
@@ -60,7 +101,26 @@ void junit_report(struct sbuf *b, const struct ptree *pt, const struct an_result
 	if (r->incomplete)
 		sb_printf(b, "      <failure message=\"%llu events lost\" type=\"incomplete\">the trace "
 			  "lost events: findings may be missing</failure>\n", (unsigned long long)pt->lost);
-	sb_puts(b, "    </testcase>\n  </testsuite>\n</testsuites>\n");
+	sb_puts(b, "    </testcase>\n");
+	/* the runner's own tests that left findings behind, by name */
+	for (size_t t = 0; t < nfailing; t++) {
+		unsigned n = 0;
+
+		for (size_t i = 0; i < r->n; i++)
+			n += same_test(pt, r, kinds, i, failing[t]);
+		sb_puts(b, "    <testcase classname=\"mptrace.tests\" name=\"");
+		xml_text(b, failing[t]);
+		sb_printf(b, "\" time=\"0\">\n      <failure message=\"%u finding%s\" type=\"mptrace\">",
+			  n, n == 1 ? "" : "s");
+		for (size_t i = 0; i < r->n; i++) {
+			if (!same_test(pt, r, kinds, i, failing[t]))
+				continue;
+			xml_text(b, r->v[i].message);
+			sb_putc(b, '\n');
+		}
+		sb_puts(b, "</failure>\n    </testcase>\n");
+	}
+	sb_puts(b, "  </testsuite>\n</testsuites>\n");
 }
 
 void github_annotations(struct sbuf *b, const struct ptree *pt, const struct an_result *r, unsigned kinds)

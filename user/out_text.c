@@ -520,6 +520,13 @@ void text_report(struct sbuf *b, const struct text_style *st, struct ptree *pt,
 			col(b, st, C_RESET);
 			sb_putc(b, ' ');
 			sb_puts(b, f->message);
+			if (f->proc && pt_test_of(pt, f->proc)) {
+				const char *test = pt_test_of(pt, f->proc);
+
+				sb_puts(b, " (test: ");
+				sb_put_printable(b, test, strlen(test));
+				sb_putc(b, ')');
+			}
 			sb_putc(b, '\n');
 		}
 	}

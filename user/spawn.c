@@ -81,7 +81,8 @@ static int resolve(const char *cmd, char **out)
 	return first_err;
 }
 
-static void child(struct spawn *s, char *const argv[], const struct passwd *pw, int go_rd, int err_wr)
+static void child(struct spawn *s, char *const argv[], const struct passwd *pw, int go_rd, int err_wr,
+		  int out_fd)
 {
 	sigset_t none;
 	char c;
@@ -93,6 +94,8 @@ static void child(struct spawn *s, char *const argv[], const struct passwd *pw, 
 	if (read(go_rd, &c, 1) != 1)
 		_exit(127);	/* mptrace gave up before tracing started */
 	close(go_rd);
+	if (out_fd >= 0 && (dup2(out_fd, STDOUT_FILENO) < 0 || dup2(out_fd, STDERR_FILENO) < 0))
+		_exit(126);
 	if (pw) {
 		if (initgroups(pw->pw_name, pw->pw_gid) || setgid(pw->pw_gid) ||
 		    setuid(pw->pw_uid) || (pw->pw_uid != 0 && setuid(0) == 0)) {
@@ -110,7 +113,7 @@ static void child(struct spawn *s, char *const argv[], const struct passwd *pw, 
 	_exit(err == ENOENT ? 127 : 126);
 }
 
-int spawn_prepare(struct spawn *s, char *const argv[], const char *user)
+int spawn_prepare(struct spawn *s, char *const argv[], const char *user, int out_fd)
 {
 	struct passwd *pw = NULL;
 	int go[2], ep[2], err;
@@ -150,7 +153,7 @@ int spawn_prepare(struct spawn *s, char *const argv[], const char *user)
 	if (s->pid == 0) {
 		close(go[1]);
 		close(ep[0]);
-		child(s, argv, pw, go[0], ep[1]);
+		child(s, argv, pw, go[0], ep[1], out_fd);
 	}
 	close(go[0]);
 	close(ep[1]);

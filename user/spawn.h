@@ -12,9 +12,11 @@ struct spawn {
 	char *path;	/* resolved executable */
 };
 
-/* Resolves the command like a shell and forks a held child. Returns 0, or
- * the exit status (126, 127, 2, 1) after printing one line. */
-int spawn_prepare(struct spawn *s, char *const argv[], const char *user);
+/* Resolves the command like a shell and forks a held child; out_fd >= 0
+ * becomes the command's stdout and stderr (the live view shows them), -1
+ * leaves them as mptrace's. Returns 0, or the exit status (126, 127, 2, 1)
+ * after printing one line. */
+int spawn_prepare(struct spawn *s, char *const argv[], const char *user, int out_fd);
 /* Lets the child exec. Returns 0 if it did, else 126/127 after one line. */
 int spawn_release(struct spawn *s, char *const argv[]);
 /* Cancels a held child (tracing could not start). */

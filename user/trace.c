@@ -16,9 +16,11 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include "analyze.h"
+#include "deadlock.h"
 #include "event.h"
 #include "loader.h"
 #include "log.h"
@@ -50,9 +52,14 @@ struct trace {
 	bool child_done;
 	int child_status;
 	bool stop;
+	bool interrupted;	/* a signal asked the command to stop: no end banner */
+	int cmd_out;		/* the command's output, read end, while a live view may show it */
 	int sigfd, epfd;
 	uint64_t bad_records;
 	uint64_t next_zcheck;
+	uint64_t next_scan;
+	int markfd;		/* test-boundary markers from the runner (MPTRACE_FD) */
+	uint64_t kill_tree_at;	/* --on-deadlock=kill: then the rest of the tree */
 	int rec_err;
 };
 
@@ -151,10 +158,13 @@ static void handle_signals(struct trace *t)
 				tui_resize(t->tui);
 			continue;
 		}
-		if (t->o->mode != RUN_COMMAND) {
+		/* once the command has ended (the live view's banner, --wait-all)
+		 * a signal ends tracing instead of reaching a dead child */
+		if (t->o->mode != RUN_COMMAND || t->child_done) {
 			t->stop = true;
 			continue;
 		}
+		t->interrupted = true;
 		/* A terminal's ^C reaches the command's process group by itself
 		 * (si_code SI_KERNEL); a kill aimed at mptrace is passed on. */
 		if (si.ssi_code != SI_KERNEL)
@@ -171,6 +181,182 @@ static void handle_signals(struct trace *t)
 	}
 }
 
+/* q in the live view: the view closes at once and the event stream takes
+ * over; a command mptrace started is interrupted as Ctrl-C would, and the
+ * report follows when it has ended; attached processes keep running. */
+static void quit_view(struct trace *t)
+{
+	epoll_ctl(t->epfd, EPOLL_CTL_DEL, tui_fd(t->tui), NULL);
+	tui_close(t->tui);
+	t->tui = NULL;
+	t->stream = !t->o->quiet;
+	if (t->o->mode == RUN_COMMAND && !t->child_done) {
+		t->interrupted = true;
+		forward(t, SIGINT);
+	} else {
+		t->stop = true;
+	}
+}
+
+/* Signals a live process of the tree and records that mptrace did. */
+static void signal_proc(struct trace *t, struct pt_proc *p, int sig, uint32_t reason)
+{
+	struct mpt_kill k = { .h = { .type = MPT_EV_KILL, .size = sizeof(k), .ts = mono(),
+				     .pid = p->pid, .tid = p->pid, .start = p->kstart },
+			      .sig = sig, .reason = reason };
+
+	/* alive in the model: no exit seen, so the pid is still its own */
+	if (p->exited || kill(p->pid, sig))
+		return;
+	feed_synthetic(t, &k, sizeof(k));
+}
+
+/* Everything still alive in the traced tree, leaves first. */
+static void signal_tree(struct trace *t, int sig)
+{
+	struct ptree *pt = t->pt;
+
+	for (size_t i = pt->nprocs; i-- > 0;)
+		if (!pt->procs[i]->seen_late)
+			signal_proc(t, pt->procs[i], sig, MPT_KILL_DEADLOCK);
+}
+
+/*
+ * --on-deadlock: report (only), kill (SIGKILL so CI moves on), stop
+ * (SIGSTOP for a debugger). kill ends the cycle's members first and the
+ * rest of the tree a moment later, so that parents can reap them and the
+ * report is not buried under zombies mptrace itself made.
+ */
+static void on_deadlock_action(struct trace *t, const struct mpt_deadlock *dl)
+{
+	if (t->o->on_deadlock == DL_REPORT)
+		return;
+	if (t->o->on_deadlock == DL_STOP) {
+		signal_tree(t, SIGSTOP);
+		p_warn("deadlock: the traced processes are stopped (SIGSTOP) for a debugger; "
+		       "SIGCONT or SIGKILL them to go on");
+		return;
+	}
+	for (uint32_t i = 0; i < dl->n; i++) {
+		struct pt_proc *p = ptree_find(t->pt, dl->m[i].pid);
+
+		if (p)
+			signal_proc(t, p, SIGKILL, MPT_KILL_DEADLOCK);
+	}
+	t->kill_tree_at = mono() + 300000000ull;
+}
+
+/*
+ * Waits in progress, from the BPF tables: a deadlocked wait never ends, so
+ * its end record never comes. They enter the model (and a recording) as
+ * begin records; then the wait-for graph is searched for cycles.
+ */
+static void scan_waits(struct trace *t, uint64_t now)
+{
+	const struct opts *o = t->o;
+	struct mpt_lock_begin *lb;
+	struct mpt_wait_begin *wb;
+	size_t nl, nw;
+	struct mpt_deadlock dl;
+	uint64_t min_age = o->lock_thr_ns > 10000000ull ? o->lock_thr_ns : 10000000ull;
+
+	if (now < t->next_scan)
+		return;
+	t->next_scan = now + 50000000ull;
+	if (loader_scan_waits(t->ld, now - min_age, &lb, &nl, &wb, &nw))
+		return;
+	/* what ended meanwhile must reach the model first */
+	loader_consume(t->ld);
+	for (size_t i = 0; i < nl; i++)
+		if (!pt_wait_known(t->pt, lb[i].h.pid, lb[i].h.tid, lb[i].h.ts))
+			feed_synthetic(t, &lb[i], sizeof(lb[i]));
+	for (size_t i = 0; i < nw; i++)
+		if (!pt_wait_known(t->pt, wb[i].h.pid, wb[i].h.tid, wb[i].h.ts))
+			feed_synthetic(t, &wb[i], sizeof(wb[i]));
+	free(lb);
+	free(wb);
+	if (!dl_detect(t->pt, now, o->deadlock_after_ns, &dl))
+		return;
+	dl.h = (struct mpt_hdr){ .type = MPT_EV_DEADLOCK, .size = sizeof(dl), .ts = now };
+	feed_synthetic(t, &dl, sizeof(dl));
+	on_deadlock_action(t, &dl);
+}
+
+/* The command's output goes to the view while it is open, then to stdout. */
+static void drain_output(struct trace *t)
+{
+	char buf[16384];
+	ssize_t n;
+
+	while (t->cmd_out >= 0 && (n = read(t->cmd_out, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return;
+			n = 0;
+		}
+		if (n == 0)
+			break;
+		if (t->tui)
+			tui_output(t->tui, buf, n);
+		else if (write(STDOUT_FILENO, buf, n) < 0)
+			break;
+	}
+	if (t->cmd_out >= 0 && n <= 0) {	/* EOF, or stdout is gone */
+		close(t->cmd_out);
+		t->cmd_out = -1;
+	}
+}
+
+/*
+ * Runner markers: "begin NAME" / "end NAME" datagrams on the socket passed
+ * as MPTRACE_FD. The kernel stamps each one when it is sent (SO_TIMESTAMPNS,
+ * wall clock), so a test boundary falls where the runner put it, not where
+ * mptrace happened to read it.
+ */
+static void read_markers(struct trace *t)
+{
+	char buf[256], cbuf[CMSG_SPACE(sizeof(struct timespec))];
+
+	for (;;) {
+		struct iovec iov = { buf, sizeof(buf) - 1 };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				     .msg_controllen = sizeof(cbuf) };
+		struct mpt_test m = { .h = { .type = MPT_EV_TEST, .size = sizeof(m) } };
+		int64_t wall = -1;
+		ssize_t n = recvmsg(t->markfd, &mh, MSG_DONTWAIT);
+		char *name;
+
+		if (n <= 0)
+			return;
+		buf[n] = '\0';
+		buf[strcspn(buf, "\r\n")] = '\0';
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+				struct timespec ts;
+
+				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+				wall = ts.tv_sec * 1000000000ll + ts.tv_nsec;
+			}
+		}
+		if (!strncmp(buf, "begin ", 6)) {
+			m.flags = MPT_TEST_BEGIN;
+			name = buf + 6;
+		} else if (!strncmp(buf, "end ", 4)) {
+			m.flags = MPT_TEST_END;
+			name = buf + 4;
+		} else {
+			p_warn("ignoring a test marker that is neither 'begin NAME' nor 'end NAME'");
+			continue;
+		}
+		m.h.ts = wall >= t->pt->meta.wall_t0_ns ?
+			 t->pt->meta.t0 + (uint64_t)(wall - t->pt->meta.wall_t0_ns) : mono();
+		memcpy(m.name, name, strnlen(name, sizeof(m.name)));
+		feed_synthetic(t, &m, sizeof(m));
+	}
+}
+
 static void pump(struct trace *t, int timeout_ms)
 {
 	struct epoll_event ev[4];
@@ -178,15 +364,20 @@ static void pump(struct trace *t, int timeout_ms)
 	fflush(t->out);
 	epoll_wait(t->epfd, ev, 4, timeout_ms);
 	loader_consume(t->ld);
+	drain_output(t);
 	handle_signals(t);
+	if (t->markfd >= 0)
+		read_markers(t);
 	zombie_alerts(t, mono());
+	scan_waits(t, mono());
+	if (t->kill_tree_at && mono() >= t->kill_tree_at) {
+		t->kill_tree_at = 0;
+		signal_tree(t, SIGKILL);
+	}
 	if (t->rec)
 		rec_tick(t->rec, mono());
-	if (t->tui && tui_tick(t->tui, mono()) == TUI_QUIT) {
-		if (t->o->mode == RUN_COMMAND && !t->child_done)
-			forward(t, SIGINT);
-		t->stop = true;
-	}
+	if (t->tui && tui_tick(t->tui, mono()) == TUI_QUIT)
+		quit_view(t);
 }
 
 /* Processes adopted as zombies wait for their adopter (usually init) to
@@ -232,16 +423,8 @@ static void kill_leaks(struct trace *t)
 
 			if (!p->alive_at_root_exit || p->exited || an_leak_allowed(p, &t->an))
 				continue;
-			/* alive in the model: no exit seen, so the pid is still its own */
-			if (kill(p->pid, round ? SIGKILL : SIGTERM) == 0) {
-				struct mpt_kill k = { .h = { .type = MPT_EV_KILL, .size = sizeof(k),
-							    .ts = mono(), .pid = p->pid, .tid = p->pid,
-							    .start = p->kstart },
-						      .sig = round ? SIGKILL : SIGTERM };
-
-				feed_synthetic(t, &k, sizeof(k));
-				pending++;
-			}
+			signal_proc(t, p, round ? SIGKILL : SIGTERM, MPT_KILL_LEAK);
+			pending++;
 		}
 		if (!pending)
 			return;
@@ -267,6 +450,33 @@ static void end_record(struct trace *t)
 	e.h.ts = mono();
 	loader_lost(t->ld, e.lost, &e.lost_track);
 	feed_synthetic(t, &e, sizeof(e));
+}
+
+/* records dropped and processes left untracked: both make the tree incomplete */
+static uint64_t tui_lost(void *ctx)
+{
+	struct trace *t = ctx;
+	__u64 lost[MPT_EV_MAX], track, n;
+
+	loader_lost(t->ld, lost, &track);
+	n = track;
+	for (int i = 0; i < MPT_EV_MAX; i++)
+		n += lost[i];
+	return n;
+}
+
+static void open_view(struct trace *t)
+{
+	struct tui_source src = { .ctx = t, .lost = tui_lost };
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	t->tui = tui_open(t->pt, t->o, &t->an, &src);
+	if (!t->tui)
+		return;
+	t->stream = false;
+	/* keys wake the loop at once instead of at its next 20 ms tick */
+	ev.data.fd = tui_fd(t->tui);
+	epoll_ctl(t->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
 }
 
 static int attach_pids(struct trace *t)
@@ -349,6 +559,26 @@ static int open_outputs(struct trace *t)
 	return 0;
 }
 
+/* The runner's end of the marker socket is inherited by the command, and
+ * MPTRACE_FD names it in the command's environment. */
+static int open_markers(struct trace *t, int marks[2])
+{
+	char num[16];
+	int on = 1;
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, marks)) {
+		p_err("cannot create the test-marker socket: %s", strerror(errno));
+		return -1;
+	}
+	/* the command's end survives exec; mptrace keeps its own */
+	fcntl(marks[1], F_SETFD, 0);
+	setsockopt(marks[0], SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
+	snprintf(num, sizeof(num), "%d", marks[1]);
+	setenv("MPTRACE_FD", num, 1);
+	t->markfd = marks[0];
+	return 0;
+}
+
 static int exit_status_of(int st)
 {
 	if (WIFSIGNALED(st))
@@ -384,7 +614,9 @@ static int setup_signals(struct trace *t)
 
 int trace_run(const struct opts *o)
 {
-	struct trace t = { .o = o, .sigfd = -1, .epfd = -1, .child = -1 };
+	struct trace t = { .o = o, .sigfd = -1, .epfd = -1, .child = -1, .cmd_out = -1,
+			   .markfd = -1 };
+	int marks[2] = { -1, -1 };
 	struct loader_opts lo = { 0 };
 	struct pt_meta meta = { 0 };
 	struct spawn sp = { 0 };
@@ -406,10 +638,27 @@ int trace_run(const struct opts *o)
 			}
 		}
 	}
+	if (o->mode == RUN_COMMAND && open_markers(&t, marks))
+		return EXIT_ENV;
 	if (o->mode == RUN_COMMAND) {
-		err = spawn_prepare(&sp, o->cmd, o->user);
-		if (err)
+		int out[2] = { -1, -1 };
+
+		/* The command writing to the terminal would scroll the view
+		 * away: the view shows its output instead. */
+		if (o->live && tui_usable() && !pipe2(out, O_CLOEXEC)) {
+			fcntl(out[0], F_SETFL, O_NONBLOCK);
+			t.cmd_out = out[0];
+		}
+		err = spawn_prepare(&sp, o->cmd, o->user, out[1]);
+		if (out[1] >= 0)
+			close(out[1]);
+		close(marks[1]);
+		if (err) {
+			if (t.cmd_out >= 0)
+				close(t.cmd_out);
+			close(t.markfd);
 			return err;
+		}
 		t.child = sp.pid;
 	}
 
@@ -454,11 +703,8 @@ int trace_run(const struct opts *o)
 			goto out;
 		}
 	}
-	if (o->live) {
-		t.tui = tui_open(t.pt, o, &t.an);
-		if (t.tui)
-			t.stream = false;
-	}
+	if (o->live)
+		open_view(&t);
 
 	if (o->mode == RUN_PID)
 		err = attach_pids(&t);
@@ -488,8 +734,12 @@ int trace_run(const struct opts *o)
 		kill_leaks(&t);
 		settle(&t);
 	}
-	if (t.tui)
-		tui_finish(t.tui, &t.stop);
+	if (t.tui && !t.stop && !t.interrupted && !o->exit_on_end) {
+		/* the view stays, with a banner, until q or a signal */
+		tui_finish(t.tui);
+		while (t.tui && !t.stop)
+			pump(&t, 20);
+	}
 	/* keep the model's end in step with what the kernel counted */
 	pump(&t, 0);
 	end_record(&t);
@@ -497,6 +747,7 @@ int trace_run(const struct opts *o)
 		tui_close(t.tui);
 		t.tui = NULL;
 	}
+	drain_output(&t);
 
 	analyze(t.pt, &t.an, t.pt->end_ts, &res);
 	status = o->mode == RUN_COMMAND && t.child_done ? exit_status_of(t.child_status) : 0;
@@ -513,6 +764,10 @@ int trace_run(const struct opts *o)
 out:
 	if (t.tui)
 		tui_close(t.tui);
+	if (t.markfd >= 0)
+		close(t.markfd);
+	if (t.cmd_out >= 0)
+		close(t.cmd_out);
 	if (t.rec && rec_close(t.rec) && !err)
 		p_err("cannot finish the recording '%s'", o->record_file);
 	if (o->mode == RUN_COMMAND && t.child > 0 && !t.child_done) {

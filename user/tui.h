@@ -13,18 +13,37 @@ enum { TUI_OK = 0, TUI_QUIT = 1 };
 
 struct tui;
 
+/* What the view asks the caller for, once a frame, besides the model. */
+struct tui_source {
+	void *ctx;
+	/* records dropped in the kernel so far (the model learns them only at
+	 * the end); may be NULL */
+	uint64_t (*lost)(void *ctx);
+};
+
+/* Whether tui_open can work here (stdout a terminal of a known type): the
+ * caller decides before starting the command where its output goes. */
+bool tui_usable(void);
 /* NULL (after one line saying so) when stdout is not a terminal: the caller
  * falls back to the event stream. */
-struct tui *tui_open(struct ptree *pt, const struct opts *o, const struct an_opts *an);
+struct tui *tui_open(struct ptree *pt, const struct opts *o, const struct an_opts *an,
+		     const struct tui_source *src);
+/* Readable when a key was pressed: the caller polls it with its other fds. */
+int tui_fd(const struct tui *t);
 /* An event the model just took: for highlights and rates. */
 void tui_event(struct tui *t, const struct mpt_hdr *ev, const struct pt_change *chg);
-/* Reads keys, redraws at most every --interval. TUI_QUIT when q was pressed. */
+/* Reads keys, redraws at most every --interval (and at once after a key).
+ * TUI_QUIT when q was pressed. */
 int tui_tick(struct tui *t, uint64_t now_ns);
+/* Output of the command (its stdout and stderr through a pipe): the last
+ * lines show at the bottom, and the tail is printed when the view closes. */
+void tui_output(struct tui *t, const char *buf, size_t n);
+/* The terminal changed size (SIGWINCH): the next tick redraws. */
 void tui_resize(struct tui *t);
-/* The traced command ended: show a banner and wait for q, unless
- * --exit-on-end or q was already pressed (*stop). */
-void tui_finish(struct tui *t, bool *stop);
-/* Restores the terminal. */
+/* The trace is over (the command ended, or every traced process): a banner
+ * says so; the caller keeps calling tui_tick until TUI_QUIT. */
+void tui_finish(struct tui *t);
+/* Restores the terminal and frees the view. */
 void tui_close(struct tui *t);
 
 #endif
