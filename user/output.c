@@ -8,6 +8,8 @@
 #include "log.h"
 #include "out_json.h"
 #include "out_junit.h"
+#include "out_perfetto.h"
+#include "out_svg.h"
 #include "output.h"
 #include "util.h"
 
@@ -72,6 +74,16 @@ int write_outputs(struct ptree *pt, const struct an_result *r, const struct an_o
 	if (!err && o->junit_file) {
 		junit_report(&b, pt, r, an->check);
 		err = write_file("JUnit report", o->junit_file, &b);
+		b.len = 0;
+	}
+	if (!err && o->svg_file) {
+		svg_report(&b, pt, r);
+		err = write_file("SVG timeline", o->svg_file, &b);
+		b.len = 0;
+	}
+	if (!err && o->perfetto_file) {
+		perfetto_report(&b, pt, r);
+		err = write_file("Perfetto trace", o->perfetto_file, &b);
 		b.len = 0;
 	}
 	sb_free(&b);
