@@ -25,13 +25,14 @@
 #include <time.h>
 #include <unistd.h>
 
-enum kind { K_FLOCK, K_FCNTL, K_SEM, K_MUTEX, K_NONE };
-static const char *const kind_name[] = { "flock", "fcntl", "sem", "mutex", "none" };
+enum kind { K_FLOCK, K_FCNTL, K_SEM, K_MUTEX, K_NONE, K_PIMUTEX };
+#define K_NKINDS 6
+static const char *const kind_name[] = { "flock", "fcntl", "sem", "mutex", "none", "pimutex" };
 
 /* Shared by all buyers.  It must be a MAP_SHARED mapping made before fork():
  * an ordinary global is copied on fork, so each child would count alone. */
 struct shared {
-	pthread_mutex_t mutex;	/* --lock=mutex */
+	pthread_mutex_t mutex;	/* --lock=mutex and --lock=pimutex */
 	long sold;		/* tickets really handed out (atomic adds) */
 	long wait_ms;		/* sum of all buyers' lock waits */
 };
@@ -48,7 +49,8 @@ static void usage(void)
 	printf("usage: ticket_demo [-n N] [--tickets T] [--delay MS] [--lock=KIND] [--file PATH]\n"
 	       "  N buyers (default 5) race for T tickets (default 2) kept in a file.\n"
 	       "  Each buyer holds the lock while it reads, waits MS (default 100), writes.\n"
-	       "  --lock=flock|fcntl|sem|mutex|none   (default sem, like multiprocessing.Lock)\n"
+	       "  --lock=flock|fcntl|sem|mutex|pimutex|none   (default sem, like multiprocessing.Lock;\n"
+	       "        pimutex: a priority-inheritance mutex, whose futex word names its owner)\n"
 	       "  --file PATH   ticket file to use (default: a temp file in /tmp, removed after)\n");
 }
 
@@ -134,6 +136,7 @@ static void lock(int fd)
 				die("sem_wait");
 		break;
 	case K_MUTEX:
+	case K_PIMUTEX:
 		errno = pthread_mutex_lock(&sh->mutex);
 		if (errno)
 			die("pthread_mutex_lock");
@@ -151,7 +154,8 @@ static void unlock(int fd)
 	case K_FLOCK: flock(fd, LOCK_UN); break;
 	case K_FCNTL: fcntl(fd, F_SETLK, &fl); break;
 	case K_SEM: sem_post(sem); break;
-	case K_MUTEX: pthread_mutex_unlock(&sh->mutex); break;
+	case K_MUTEX:
+	case K_PIMUTEX: pthread_mutex_unlock(&sh->mutex); break;
 	case K_NONE: break;
 	}
 }
@@ -215,9 +219,9 @@ int main(int argc, char **argv)
 		case 'd': delay_ms = parse_long(optarg, 0, 60000); break;
 		case 'f': path = optarg; break;
 		case 'l':
-			for (i = 0; i < 5 && strcmp(optarg, kind_name[i]); i++)
+			for (i = 0; i < K_NKINDS && strcmp(optarg, kind_name[i]); i++)
 				;
-			if (i == 5)
+			if (i == K_NKINDS)
 				bad_usage("unknown lock kind", optarg);
 			kind = i;
 			break;
@@ -249,7 +253,7 @@ int main(int argc, char **argv)
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
 		die("mmap");
-	if (kind == K_MUTEX) {
+	if (kind == K_MUTEX || kind == K_PIMUTEX) {
 		/* PROCESS_SHARED: the mutex lives in shared memory and is used by
 		 * several processes, so its futex must be keyed by the page, not
 		 * by one process's address space. */
@@ -257,6 +261,8 @@ int main(int argc, char **argv)
 
 		pthread_mutexattr_init(&a);
 		pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+		if (kind == K_PIMUTEX)
+			pthread_mutexattr_setprotocol(&a, PTHREAD_PRIO_INHERIT);
 		pthread_mutex_init(&sh->mutex, &a);
 		pthread_mutexattr_destroy(&a);
 	}

@@ -1,0 +1,166 @@
+#!/usr/bin/env bats
+# Who blocks whom: lock holders, the wait-for graph, deadlocks, and leaks
+# pinned to the test that made them.
+
+setup() {
+	load helpers/common
+	require_bpf
+	require_examples
+	J="$BATS_TEST_TMPDIR/r.json"
+}
+
+# holders_match: every lock wait names a holder, and that holder is a buyer
+# that, by the demo's own log, held the lock when the wait began.
+holders_match() {
+	"$PY" - "$J" "$BATS_TEST_TMPDIR/demo.out" <<'PYEOF'
+import json, re, sys
+r = json.load(open(sys.argv[1]))
+held = {}
+for line in open(sys.argv[2]):
+    m = re.match(r"buyer (\d+): lock acquired at (\d+) ms, released at (\d+) ms", line)
+    if m:
+        held[int(m.group(1))] = (int(m.group(2)), int(m.group(3)))
+waits = r["longest_lock_waits"]
+assert len(waits) >= 3, waits
+for w in waits:
+    h = w["holder"]
+    assert h in held, ("holder is not a buyer", w, held)
+    a, b = held[h]
+    # the demo's clock starts a little before mptrace's: allow 5 ms either way
+    assert a - 5 <= w["start_ms"] <= b + 5, ("holder did not hold it then", w, held[h])
+    assert h != w["pid"]
+PYEOF
+}
+
+@test "holders: flock waits name the buyer holding the lock" {
+	run_mptrace -q --json "$J" -- "$EX/ticket_demo" -n 4 --delay 40 --lock=flock
+	[ "$status" -eq 0 ]
+	echo "$output" > "$BATS_TEST_TMPDIR/demo.out"
+	holders_match
+}
+
+@test "holders: fcntl (POSIX) waits name the buyer holding the lock" {
+	run_mptrace -q --json "$J" -- "$EX/ticket_demo" -n 4 --delay 40 --lock=fcntl
+	[ "$status" -eq 0 ]
+	echo "$output" > "$BATS_TEST_TMPDIR/demo.out"
+	holders_match
+}
+
+@test "holders: a process-shared pthread mutex names its owner" {
+	run_mptrace -q --json "$J" -- "$EX/ticket_demo" -n 4 --delay 40 --lock=mutex
+	[ "$status" -eq 0 ]
+	echo "$output" > "$BATS_TEST_TMPDIR/demo.out"
+	holders_match
+	[ "$(jqr "$J" '.locks[0].holders | length')" -ge 1 ]
+}
+
+@test "holders: a priority-inheritance mutex names its owner from the futex word" {
+	run_mptrace -q --json "$J" -- "$EX/ticket_demo" -n 4 --delay 40 --lock=pimutex
+	[ "$status" -eq 0 ]
+	echo "$output" > "$BATS_TEST_TMPDIR/demo.out"
+	holders_match
+}
+
+@test "semaphores have no owner: the waker is recorded instead" {
+	run_mptrace -q --json "$J" -- "$EX/ticket_demo" -n 4 --delay 40 --lock=sem
+	[ "$status" -eq 0 ]
+	[ "$(jqr "$J" '[.longest_lock_waits[] | select(.holder == null and .waker != null)] | length')" -ge 3 ]
+	[ "$(jqr "$J" '.locks[0].wakers | length')" -ge 2 ]
+}
+
+deadlock_case() {	# deadlock_case KIND LOCKTYPE
+	run_mptrace --check=deadlocks --on-deadlock=kill --json "$J" -- "$EX/deadlock_demo" --kind "$1" --timeout 20
+	[ "$status" -eq 3 ] || { echo "status $status"; echo "$output"; echo "$stderr" | tail -30; false; }
+	no_sanitizer_report
+	validate_report "$J"
+	[ "$(jqr "$J" '[.findings[] | select(.kind == "deadlock")] | length')" -eq 1 ]
+	d='[.findings[] | select(.kind == "deadlock")][0]'
+	[ "$(jqr "$J" "$d.cycle | length")" -eq 2 ]
+	# each waits on what the other holds, and the two locks differ
+	[ "$(jqr "$J" "$d.cycle[0].waits_on == $d.cycle[1].holds and $d.cycle[1].waits_on == $d.cycle[0].holds")" = true ]
+	[ "$(jqr "$J" "$d.cycle[0].waits_on != $d.cycle[1].waits_on")" = true ]
+	[ "$(jqr "$J" "[$d.cycle[].waits_on | startswith(\"$2:\")] | all")" = true ]
+	# the stream said so when it happened, naming both processes
+	line=$(grep "DEADLOCK" <<<"$stderr" | head -1)
+	for pid in $(jqr "$J" "$d.cycle[].pid"); do
+		[[ "$line" == *"[$pid]"* ]]
+	done
+	# broken by the kill: well before the demo's own 20 s timeout
+	[ "$(jqr "$J" '.duration_ms < 10000')" = true ]
+	[ "$(jqr "$J" '[.processes[] | select(.killed_by.comm == "mptrace")] | length')" -ge 2 ]
+	[[ "$stderr" == *"check FAILED"*"1 deadlocks"* ]]
+}
+
+@test "deadlock: two flocks taken in opposite orders" {
+	deadlock_case flock flock
+}
+
+@test "deadlock: two OFD locks taken in opposite orders" {
+	deadlock_case fcntl ofd
+}
+
+@test "deadlock: two process-shared mutexes taken in opposite orders" {
+	deadlock_case mutex futex
+}
+
+@test "--on-deadlock=report leaves the demo to its own timeout" {
+	run_mptrace -q --json "$J" --deadlock-after 300ms -- "$EX/deadlock_demo" --kind flock --timeout 1.5
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"deadlock: both stuck"* ]]
+	[ "$(jqr "$J" '[.findings[] | select(.kind == "deadlock")] | length')" -eq 1 ]
+}
+
+@test "no deadlock when the locks are taken in the same order" {
+	run_mptrace -q --check=deadlocks --json "$J" -- "$EX/deadlock_demo" --kind mutex --ordered --timeout 5
+	[ "$status" -eq 0 ]
+	[ "$(jqr "$J" '[.findings[] | select(.kind == "deadlock")] | length')" -eq 0 ]
+}
+
+@test "no false deadlock: the ticket demo queues but never cycles" {
+	for k in flock fcntl mutex sem; do
+		run_mptrace -q --check=deadlocks --deadlock-after 50ms -- "$EX/ticket_demo" -n 4 --delay 100 --lock=$k
+		[ "$status" -eq 0 ]
+	done
+}
+
+@test "no false deadlock: producers and consumers on semaphores" {
+	run_mptrace -q --check=deadlocks --deadlock-after 50ms -- "$EX/queue_demo" -p 2 -c 2 -n 8
+	[ "$status" -eq 0 ]
+	run_mptrace -q --check=deadlocks --deadlock-after 50ms -- "$EX/queue_demo" --joinable
+	[ "$status" -eq 0 ]
+}
+
+@test "lock chains: a long wait shows who held the lock" {
+	run_mptrace -q -- "$EX/ticket_demo" -n 3 --delay 50 --lock=flock
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"longest lock waits:"* ]]
+	[[ "$stderr" == *"held by ticket_demo["* ]]
+}
+
+@test "a leaking bats test is named as the failing JUnit test case" {
+	command -v bats >/dev/null
+	run_mptrace -q --check --kill-leaks=0.2 --junit "$BATS_TEST_TMPDIR/j.xml" --json "$J" -- bats "$TOP/examples/ci/leaky.bats"
+	[ "$status" -eq 3 ]
+	xmllint --noout "$BATS_TEST_TMPDIR/j.xml"
+	[ "$(xmllint --xpath 'count(//testcase[@classname="mptrace.tests"])' "$BATS_TEST_TMPDIR/j.xml")" -eq 1 ]
+	[ "$(xmllint --xpath 'string(//testcase[@classname="mptrace.tests"]/@name)' "$BATS_TEST_TMPDIR/j.xml")" = "a test that leaks a server" ]
+	[ "$(jqr "$J" '[.findings[] | select(.kind == "leak")][0].test')" = "a test that leaks a server" ]
+}
+
+@test "a leaking pytest test is named as the failing JUnit test case" {
+	"$PY" -c 'import pytest' 2>/dev/null || { [ -z "${MPTRACE_REQUIRE_BPF:-}" ] && skip "python3-pytest is not installed"; false; }
+	cd "$TOP/examples/ci"
+	run_mptrace -q --check --kill-leaks=0.2 --junit "$BATS_TEST_TMPDIR/j.xml" -- "$PY" -m pytest -q -p no:cacheprovider test_leaky.py
+	[ "$status" -eq 3 ]
+	xmllint --noout "$BATS_TEST_TMPDIR/j.xml"
+	[ "$(xmllint --xpath 'string(//testcase[@classname="mptrace.tests"]/@name)' "$BATS_TEST_TMPDIR/j.xml")" = "test_leaky.py::test_leaks_a_server" ]
+}
+
+@test "markers without the environment: a forked child is attributed by time" {
+	run_mptrace -q --check --json "$J" -- bash -c '
+		printf "begin quiet one\n" >&$MPTRACE_FD; /bin/true; printf "end quiet one\n" >&$MPTRACE_FD
+		printf "begin noisy one\n" >&$MPTRACE_FD; ( sleep 5 >/dev/null 2>&1 & ); printf "end noisy one\n" >&$MPTRACE_FD'
+	[ "$status" -eq 3 ]
+	[ "$(jqr "$J" '[.findings[] | select(.kind == "leak")][0].test')" = "noisy one" ]
+	kill "$(jqr "$J" '[.findings[] | select(.kind == "leak")][0].pid')"
+}
