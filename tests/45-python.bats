@@ -1,0 +1,73 @@
+#!/usr/bin/env bats
+# The Python multiprocessing lessons (examples/python) under mptrace: the
+# kernel's view of Lock, zombies, orphans, daemons, Pool and Queues.
+
+setup() {
+	load helpers/common
+	require_bpf
+	[ -x "$PY" ] || skip "python3 is not installed"
+	P="$TOP/examples/python"
+	J="$BATS_TEST_TMPDIR/r.json"
+}
+
+count() {
+	jqr "$J" "[.findings[] | select($1)] | length"
+}
+
+@test "python ticket.py: buyers queue on one multiprocessing.Lock (a semaphore file)" {
+	run_mptrace -q --json "$J" -- "$PY" "$P/ticket.py" -n 4 --delay 50
+	[ "$status" -eq 0 ]
+	validate_report "$J"
+	[ "$(jqr "$J" '.locks | length')" -eq 1 ]
+	[[ "$(jqr "$J" '.locks[0].name')" == /dev/shm/sem.* ]]
+	[ "$(jqr "$J" '.locks[0].waiters | length')" -eq 3 ]
+	run_mptrace -q --json "$J" -- "$PY" "$P/ticket.py" -n 4 --delay 50 --no-lock
+	[ "$status" -eq 0 ]
+	[ "$(jqr "$J" '.locks | length')" -eq 0 ]
+}
+
+@test "python zombie.py --exit: children never joined become zombie leaks" {
+	run_mptrace -q --json "$J" -- "$PY" "$P/zombie.py" -n 3 --sleep 0.3 --exit
+	[ "$status" -eq 0 ]
+	[ "$(count '.kind == "zombie" and .reason == "never_reaped_by_parent"')" -eq 3 ]
+	[ "$(count '.kind == "leak" or .kind == "orphan"')" -eq 0 ]
+}
+
+@test "python orphan.py: one orphan, adopted" {
+	run_mptrace -q --json "$J" -- "$PY" "$P/orphan.py"
+	[ "$status" -eq 0 ]
+	[ "$(count '.kind == "orphan" and .adopted_by != null')" -eq 1 ]
+}
+
+@test "python daemon.py: the daemon child is terminated by the parent, no leak" {
+	run_mptrace -q --json "$J" -- "$PY" "$P/daemon.py"
+	[ "$status" -eq 0 ]
+	main=$(jqr "$J" '.processes[0].pid')
+	[ "$(jqr "$J" "[.processes[] | select(.signal == 15 and .killed_by.pid == $main)] | length")" -eq 1 ]
+	[ "$(count '.kind == "leak" or .kind == "zombie"')" -eq 0 ]
+}
+
+@test "python pool.py: W workers, closed and joined, nothing left behind" {
+	run_mptrace -q --json "$J" -- "$PY" "$P/pool.py" -w 3 -t 6
+	[ "$status" -eq 0 ]
+	[ "$(jqr "$J" '.processes | length')" -eq 4 ]
+	[ "$(count '.kind != "lock"')" -eq 0 ]
+}
+
+@test "python producer_consumer.py and joinable_queue.py: no zombies, no leaks" {
+	run_mptrace -q --json "$J" -- "$PY" "$P/producer_consumer.py"
+	[ "$status" -eq 0 ]
+	[ "$(count '.kind != "lock"')" -eq 0 ]
+	run_mptrace -q --json "$J" -- "$PY" "$P/joinable_queue.py"
+	[ "$status" -eq 0 ]
+	[ "$(count '.kind != "lock"')" -eq 0 ]
+	[ "$(jqr "$J" '[.processes[] | select(.signal == 15)] | length')" -ge 1 ]
+}
+
+@test "python deadlock.py: two long waits on two semaphores, no holder to close a cycle" {
+	run_mptrace -q --json "$J" -- "$PY" "$P/deadlock.py" --timeout 1.5
+	[ "$status" -eq 1 ]
+	[ "$(jqr "$J" '.locks | length')" -eq 2 ]
+	[ "$(jqr "$J" '[.locks[] | select(.max_ms >= 1000)] | length')" -eq 2 ]
+	[ "$(count '.kind == "deadlock"')" -eq 0 ]
+}
