@@ -85,7 +85,7 @@ count() {	# count FILTER over the report's findings
 	pid=$(jqr "$J" '[.processes[] | select(.comm == "sleep")][0].pid')
 	run kill -0 "$pid"
 	[ "$status" -ne 0 ]
-	[[ "$stderr" == *"killed by --kill-leaks"* ]]
+	[[ "$stderr" == *"killed by mptrace (SIGTERM)"* ]]
 }
 
 @test "--check fails on a leaked sleep and names it, without waiting for it" {

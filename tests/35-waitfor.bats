@@ -103,6 +103,24 @@ deadlock_case() {	# deadlock_case KIND LOCKTYPE
 	deadlock_case mutex futex
 }
 
+@test "deadlock through a child wait: a parent holding a lock waits for the child that wants it" {
+	run_mptrace -q --check=deadlocks --on-deadlock=kill --json "$J" -- "$PY" -c '
+import fcntl, os, sys
+f = open(sys.argv[1], "w")
+fcntl.flock(f, fcntl.LOCK_EX)
+pid = os.fork()
+if pid == 0:
+    fcntl.flock(open(sys.argv[1], "w"), fcntl.LOCK_EX)
+    os._exit(0)
+os.waitpid(pid, 0)' "$BATS_TEST_TMPDIR/lockfile"
+	[ "$status" -eq 3 ]
+	d='[.findings[] | select(.kind == "deadlock")][0]'
+	[ "$(jqr "$J" "$d.cycle[0].waits_on")" = children ]
+	[ "$(jqr "$J" "$d.cycle[1].waits_on | startswith(\"flock:\")")" = true ]
+	[ "$(jqr "$J" "$d.cycle[1].holds")" = exit ]
+	[ "$(jqr "$J" '[.findings[] | select(.kind == "leak")] | length')" -eq 0 ]
+}
+
 @test "--on-deadlock=report leaves the demo to its own timeout" {
 	run_mptrace -q --json "$J" --deadlock-after 300ms -- "$EX/deadlock_demo" --kind flock --timeout 1.5
 	[ "$status" -eq 1 ]

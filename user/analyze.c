@@ -285,7 +285,7 @@ void analyze(struct ptree *pt, const struct an_opts *o, uint64_t now, struct an_
 			an_proc_name(p, name, sizeof(name));
 			if (p->killed_by_us && p->exited)
 				f->message = fmt("%s was still running when the command exited; killed by "
-						 "--kill-leaks (%s)", name,
+						 "mptrace (%s)", name,
 						 pt_signaled(p) ? (pt_term_sig(p) == 9 ? "SIGKILL" : "SIGTERM") : "exited");
 			else if (p->exited)
 				f->message = fmt("%s was still running when the command exited (it exited "

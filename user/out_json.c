@@ -253,7 +253,8 @@ static void jfinding(struct sbuf *b, const struct ptree *pt, const struct an_fin
 			sb_puts(b, ",\"waits_on\":");
 			jstr(b, m->waits_on ? m->waits_on->id : "children");
 			sb_puts(b, ",\"holds\":");
-			jstr(b, prev->waits_on ? prev->waits_on->id : "parent");
+			/* a parent waiting for its children waits for this one's exit */
+			jstr(b, prev->waits_on ? prev->waits_on->id : "exit");
 			sb_puts(b, ",\"since_ms\":");
 			jms(b, pt, m->since);
 			sb_putc(b, '}');

@@ -237,11 +237,13 @@ static void on_deadlock_action(struct trace *t, const struct mpt_deadlock *dl)
 		       "SIGCONT or SIGKILL them to go on");
 		return;
 	}
-	for (uint32_t i = 0; i < dl->n; i++) {
-		struct pt_proc *p = ptree_find(t->pt, dl->m[i].pid);
+	/* children before parents: a parent in the cycle can still reap */
+	for (size_t i = t->pt->nprocs; i-- > 0;) {
+		struct pt_proc *p = t->pt->procs[i];
 
-		if (p)
-			signal_proc(t, p, SIGKILL, MPT_KILL_DEADLOCK);
+		for (uint32_t k = 0; k < dl->n; k++)
+			if (p->pid == dl->m[k].pid && !p->exited)
+				signal_proc(t, p, SIGKILL, MPT_KILL_DEADLOCK);
 	}
 	t->kill_tree_at = mono() + 300000000ull;
 }
@@ -288,25 +290,23 @@ static void drain_output(struct trace *t)
 	char buf[16384];
 	ssize_t n;
 
-	while (t->cmd_out >= 0 && (n = read(t->cmd_out, buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				return;
-			n = 0;
-		}
-		if (n == 0)
-			break;
+	if (t->cmd_out < 0)
+		return;
+	for (;;) {
+		n = read(t->cmd_out, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0)
+			break;		/* EOF: the command and its children closed it */
 		if (t->tui)
 			tui_output(t->tui, buf, n);
 		else if (write(STDOUT_FILENO, buf, n) < 0)
-			break;
+			break;		/* stdout is gone: stop copying */
 	}
-	if (t->cmd_out >= 0 && n <= 0) {	/* EOF, or stdout is gone */
-		close(t->cmd_out);
-		t->cmd_out = -1;
-	}
+	close(t->cmd_out);
+	t->cmd_out = -1;
 }
 
 /*

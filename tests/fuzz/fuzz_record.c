@@ -67,6 +67,7 @@ static uint8_t *through_writer(const uint8_t *d, size_t n, size_t *len)
 			     .root_pid = 2 };
 	struct rec_writer *w;
 	uint8_t *out = NULL, rec[65536] __attribute__((aligned(8)));
+	const char *why;
 	char path[64];
 	int fd = memfd_create("fuzz", 0);
 	off_t size;
@@ -80,14 +81,20 @@ static uint8_t *through_writer(const uint8_t *d, size_t n, size_t *len)
 		goto out;
 	while (n >= sizeof(struct mpt_hdr)) {
 		struct mpt_hdr h;
+		size_t step;
 
 		memcpy(&h, d, sizeof(h));
 		if (h.size < sizeof(h) || h.size > n || h.size > sizeof(rec))
 			break;
 		memcpy(rec, d, h.size);
-		rec_write(w, rec, h.size, 0);
-		d += (h.size + 7) & ~7u;
-		n -= (h.size + 7) & ~7u < n ? (h.size + 7) & ~7u : n;
+		/* as the live path: what event_validate() refuses is not recorded */
+		if (!event_validate(rec, h.size, &why))
+			rec_write(w, rec, h.size, (uint64_t)h.ts);
+		step = (h.size + 7) & ~7u;
+		if (step > n)
+			step = n;
+		d += step;
+		n -= step;
 	}
 	rec_close(w);
 	size = lseek(fd, 0, SEEK_END);
