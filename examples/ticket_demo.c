@@ -20,14 +20,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/sem.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-enum kind { K_FLOCK, K_FCNTL, K_SEM, K_MUTEX, K_NONE, K_PIMUTEX };
-#define K_NKINDS 6
-static const char *const kind_name[] = { "flock", "fcntl", "sem", "mutex", "none", "pimutex" };
+enum kind { K_FLOCK, K_FCNTL, K_SEM, K_MUTEX, K_NONE, K_PIMUTEX, K_SYSV };
+#define K_NKINDS 7
+static const char *const kind_name[] = { "flock", "fcntl", "sem", "mutex", "none", "pimutex", "sysv" };
+static int semid = -1;	/* --lock=sysv: a System V semaphore set of one */
 
 /* Shared by all buyers.  It must be a MAP_SHARED mapping made before fork():
  * an ordinary global is copied on fork, so each child would count alone. */
@@ -50,7 +53,8 @@ static void usage(void)
 	       "  N buyers (default 5) race for T tickets (default 2) kept in a file.\n"
 	       "  Each buyer holds the lock while it reads, waits MS (default 100), writes.\n"
 	       "  --lock=flock|fcntl|sem|mutex|pimutex|none   (default sem, like multiprocessing.Lock;\n"
-	       "        pimutex: a priority-inheritance mutex, whose futex word names its owner)\n"
+	       "        pimutex: a priority-inheritance mutex, whose futex word names its owner;\n"
+	       "        sysv: a System V semaphore, semop)\n"
 	       "  --file PATH   ticket file to use (default: a temp file in /tmp, removed after)\n");
 }
 
@@ -141,6 +145,14 @@ static void lock(int fd)
 		if (errno)
 			die("pthread_mutex_lock");
 		break;
+	case K_SYSV: {
+		struct sembuf op = { .sem_num = 0, .sem_op = -1, .sem_flg = SEM_UNDO };
+
+		while (semop(semid, &op, 1) < 0)
+			if (errno != EINTR)
+				die("semop");
+		break;
+	}
 	case K_NONE:
 		break;
 	}
@@ -156,6 +168,12 @@ static void unlock(int fd)
 	case K_SEM: sem_post(sem); break;
 	case K_MUTEX:
 	case K_PIMUTEX: pthread_mutex_unlock(&sh->mutex); break;
+	case K_SYSV: {
+		struct sembuf op = { .sem_num = 0, .sem_op = 1, .sem_flg = SEM_UNDO };
+
+		semop(semid, &op, 1);
+		break;
+	}
 	case K_NONE: break;
 	}
 }
@@ -276,6 +294,15 @@ int main(int argc, char **argv)
 			die("sem_open");
 	}
 
+	if (kind == K_SYSV) {
+		/* private to this family: inherited across fork by its id */
+		struct sembuf up = { .sem_num = 0, .sem_op = 1 };
+
+		semid = semget(IPC_PRIVATE, 1, 0600);
+		if (semid < 0 || semop(semid, &up, 1) < 0)
+			die("semget");
+	}
+
 	printf("parent %d: %ld tickets in %s, %ld buyers, lock=%s, delay %ld ms\n",
 	       getpid(), tickets, path, buyers, kind_name[kind], delay_ms);
 	if (kind == K_NONE)
@@ -324,6 +351,8 @@ int main(int argc, char **argv)
 		sem_close(sem);
 		sem_unlink(semname);	/* else the name stays in /dev/shm */
 	}
+	if (kind == K_SYSV)
+		semctl(semid, 0, IPC_RMID);	/* SysV sets outlive processes */
 	if (made_file)
 		unlink(path);
 	return failed;

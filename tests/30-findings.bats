@@ -143,6 +143,14 @@ lock_case() {	# lock_case KIND TYPE
 	lock_case fcntl posix
 }
 
+@test "ticket_demo --lock=sysv: one System V semaphore" {
+	lock_case sysv sysv_sem
+}
+
+@test "ticket_demo --lock=pimutex: one priority-inheritance futex" {
+	lock_case pimutex futex
+}
+
 @test "ticket_demo --lock=none: no lock waits, and the demo oversells" {
 	run_mptrace -q --json "$J" -- "$EX/ticket_demo" -n 4 --delay 50 --lock=none
 	[ "$status" -eq 0 ]

@@ -61,6 +61,13 @@ PYEOF
 	holders_match
 }
 
+@test "holders: a System V semaphore names the last process that took it" {
+	run_mptrace -q --json "$J" -- "$EX/ticket_demo" -n 4 --delay 40 --lock=sysv
+	[ "$status" -eq 0 ]
+	echo "$output" > "$BATS_TEST_TMPDIR/demo.out"
+	holders_match
+}
+
 @test "semaphores have no owner: the waker is recorded instead" {
 	run_mptrace -q --json "$J" -- "$EX/ticket_demo" -n 4 --delay 40 --lock=sem
 	[ "$status" -eq 0 ]
