@@ -21,6 +21,7 @@ const volatile __u8 trace_locks = 1;	 /* --no-locks clears it */
 const volatile __u64 lock_min_ns = 1000000; /* --lock-threshold */
 const volatile __u64 wakeup_bytes = 256 * 1024; /* wake the consumer past this */
 const volatile __u8 scan_test_env = 1;	 /* look for MPTRACE_TEST= at exec */
+const volatile __u32 mutex_owner_off = 8; /* glibc __owner offset; 0: do not read */
 
 /* Records dropped because the ring was full, per event type, and
  * processes that could not be tracked because `tracked` was full. */
@@ -659,7 +660,8 @@ static __always_inline void futex_holder(struct lock_start *l, __u32 cmd, __u64 
 		return;
 	}
 	if ((cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET || is_futex2) && val == 2 &&
-	    !bpf_probe_read_user(&word, sizeof(word), (void *)(l->arg + 8)) && word &&
+	    mutex_owner_off &&
+	    !bpf_probe_read_user(&word, sizeof(word), (void *)(l->arg + mutex_owner_off)) && word &&
 	    word < 0x400000) {
 		l->holder = word;
 		l->hkind = MPT_HOLDER_OWNER_TID;

@@ -173,6 +173,7 @@ int loader_open(struct loader **out, const struct loader_opts *o, loader_cb cb, 
 	l->skel->rodata->trace_all = o->trace_all;
 	l->skel->rodata->trace_locks = locks;
 	l->skel->rodata->lock_min_ns = o->lock_min_ns;
+	l->skel->rodata->mutex_owner_off = o->mutex_owner_off;
 	bpf_map__set_max_entries(l->skel->maps.rb, o->ring_mb * 1024u * 1024u);
 	optional_hooks(l->skel, tfs, locks);
 

@@ -17,6 +17,7 @@ struct loader_opts {
 	uint64_t lock_min_ns;
 	uint32_t ring_mb;
 	int verbose;
+	uint32_t mutex_owner_off;	/* where glibc keeps a mutex's owner tid; 0: unknown */
 };
 
 /* Called for every ring-buffer record; a non-zero return stops the drain. */

@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <gnu/libc-version.h>
+#include <pthread.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
@@ -579,6 +581,27 @@ static int open_markers(struct trace *t, int marks[2])
 	return 0;
 }
 
+/*
+ * Mutex holders rely on glibc keeping the owner's tid 8 bytes into a
+ * pthread_mutex_t (struct __pthread_mutex_s: __lock, __count, __owner).
+ * Check it on this system's glibc at run time: lock a mutex and look.
+ */
+static uint32_t mutex_owner_offset(void)
+{
+	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	int owner;
+
+	pthread_mutex_lock(&m);
+	memcpy(&owner, (char *)&m + 8, sizeof(owner));
+	pthread_mutex_unlock(&m);
+	if (owner != gettid()) {
+		p_warn("glibc %s does not keep a mutex's owner where mptrace expects it: "
+		       "mutex holders are not reported", gnu_get_libc_version());
+		return 0;
+	}
+	return 8;
+}
+
 static int exit_status_of(int st)
 {
 	if (WIFSIGNALED(st))
@@ -668,6 +691,7 @@ int trace_run(const struct opts *o)
 	lo.lock_min_ns = o->lock_thr_ns;
 	lo.ring_mb = o->ring_mb;
 	lo.verbose = o->verbose;
+	lo.mutex_owner_off = o->no_locks ? 0 : mutex_owner_offset();
 	err = loader_open(&t.ld, &lo, on_record, &t);
 	if (err) {
 		if (o->mode == RUN_COMMAND)
