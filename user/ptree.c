@@ -492,6 +492,9 @@ static int on_wait(struct ptree *pt, const struct mpt_wait *e, struct pt_change 
 
 	if (!self) {
 		w = get_proc(pt, e->h.pid, e->h.start, e->h.ts);
+		/* the child wait the scan saw in progress is over */
+		free(take_inwait(w, e->h.tid, true));
+		note_ended(pt, e->h.tid, e->start_ts);
 		if (!(e->flags & MPT_WAIT_NOHANG) && e->h.ts >= e->start_ts) {
 			struct pt_span sp = { .start_ts = e->start_ts, .end_ts = e->h.ts,
 					      .tid = e->h.tid, .other = e->reaped,

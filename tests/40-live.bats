@@ -1,0 +1,260 @@
+#!/usr/bin/env bats
+# The live view (--live, mptrace top) driven inside tmux: what the screen
+# shows, keys, resize, the end banner, and the fallback without a terminal.
+# Screens are polled with a deadline, never read after a fixed sleep.
+
+setup() {
+	load helpers/common
+	require_bpf
+	require_examples
+	command -v tmux >/dev/null || skip "tmux is not installed"
+	# a tmux server of our own: nothing of the user's is touched, and
+	# teardown ends everything it ran
+	SOCK="mptrace-live-$$-${BATS_TEST_NUMBER}"
+	S=live
+	RC="$BATS_TEST_TMPDIR/rc"
+	ERR="$BATS_TEST_TMPDIR/err"
+}
+
+teardown() {
+	tmux -L "$SOCK" kill-server 2>/dev/null || true
+	if [ -n "${BG:-}" ]; then
+		kill "$BG" 2>/dev/null || true
+		wait "$BG" 2>/dev/null || true
+	fi
+}
+
+# start_view ARGS...: mptrace ARGS in a 120x40 tmux pane; its stderr (the
+# report) goes to $ERR and its exit status to $RC when it ends.
+start_view() {
+	local q="" a
+	for a in "$@"; do
+		q+=" $(printf '%q' "$a")"
+	done
+	tmux -L "$SOCK" new-session -d -s "$S" -x 120 -y 40 \
+		"cd $(printf '%q' "$TOP") && env TERM=xterm-256color LC_ALL=C.UTF-8 \
+		 ASAN_OPTIONS=$ASAN_OPTIONS UBSAN_OPTIONS=$UBSAN_OPTIONS \
+		 $(printf '%q' "$MPTRACE")$q 2>$(printf '%q' "$ERR"); echo \$? >$(printf '%q' "$RC"); sleep 600"
+}
+
+screen() {
+	tmux -L "$SOCK" capture-pane -p -t "$S"
+}
+
+# wait_screen ERE [SECS]: until the screen matches (grep -E), or fail
+# showing the last screen.
+wait_screen() {
+	local deadline=$((SECONDS + ${2:-10}))
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		if screen | grep -qE -- "$1"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "the screen never matched: $1" >&2
+	screen >&2
+	return 1
+}
+
+# wait_count ERE N [SECS]: until at least N lines match
+wait_count() {
+	local deadline=$((SECONDS + ${3:-10}))
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		if [ "$(screen | grep -cE -- "$1")" -ge "$2" ]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "fewer than $2 lines matched: $1" >&2
+	screen >&2
+	return 1
+}
+
+keys() {
+	tmux -L "$SOCK" send-keys -t "$S" "$@"
+}
+
+# wait_exit [SECS]: mptrace has ended; $rc is its exit status
+wait_exit() {
+	local deadline=$((SECONDS + ${1:-15}))
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		if [ -s "$RC" ]; then
+			rc=$(cat "$RC")
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "mptrace did not end" >&2
+	screen >&2
+	return 1
+}
+
+# kill_left PIDS: the sleeps an interrupted command left running (pids we started)
+kill_left() {
+	[ -n "$1" ] && kill $1 2>/dev/null || true
+}
+
+no_sanitizer_in_err() {
+	stderr=$(cat "$ERR") output="" no_sanitizer_report
+}
+
+@test "live: the tree with tree lines, the command's output, q interrupts the command" {
+	start_view --live -- sh -c 'echo hello-from-the-command; sleep 30 & sleep 31 & wait'
+	# (a shell's wait builtin polls with WNOHANG after SIGCHLD: no join wait)
+	wait_screen '^ +[0-9]+ running .* sh -c '
+	wait_screen '^ +[0-9]+ running .* ├─ sleep 30$'
+	wait_screen '^ +[0-9]+ running .* └─ sleep 31$'
+	wait_screen 'PID STATE +TIME EXIT +LOCKED FLAG COMMAND'
+	wait_screen '^live 3  zombies 0  orphans 0'
+	wait_screen '^hello-from-the-command$'
+	# the children's command column is indented under their parent's
+	sh_col=$(screen | grep -E '^ +[0-9]+ .* sh -c ' | awk '{ print index($0, "sh -c") }')
+	kid_col=$(screen | grep -E '├─ sleep 30$' | awk '{ print index($0, "├─") }')
+	[ "$kid_col" -eq "$sh_col" ]
+	left=$(screen | awk '/─ sleep 3[01]$/ { print $1 }')
+	keys q
+	wait_exit
+	# q sent SIGINT to the command, like Ctrl-C: sh died of it
+	[ "$rc" -eq 130 ]
+	grep -q 'findings:' "$ERR"
+	grep -q 'LEAK' "$ERR"
+	no_sanitizer_in_err
+	# the view is gone and what the command printed is on the terminal
+	wait_screen '^hello-from-the-command$'
+	! screen | grep -q 'q quit  space pause'
+	kill_left "$left"
+}
+
+@test "live: zombie_demo's 5 zombies show as zombies, then reaped, then the banner" {
+	start_view --live -- "$EX/zombie_demo" -n 5 --sleep 3 --reap
+	wait_count '^ +[0-9]+ zombie .*[├└]─ .*zombie_demo' 5 5
+	# the parent sleeps: it is running, not waiting for them
+	wait_screen '^ +[0-9]+ running .* [^├└]*zombie_demo -n 5'
+	wait_screen '^live 1  zombies 5 '
+	wait_count '^ +[0-9]+ reaped .*Z +[├└]─ .*zombie_demo' 5 10
+	wait_screen 'the command ended: exit 0 after .*press q for the report'
+	keys q
+	wait_exit
+	[ "$rc" -eq 0 ]
+	[ "$(grep -c 'ZOMBIE' "$ERR")" -ge 5 ]
+	no_sanitizer_in_err
+}
+
+@test "live: ticket_demo's buyers show lock waits while they queue" {
+	start_view --live --exit-on-end -- "$EX/ticket_demo" -n 4 --delay 400 --lock=flock
+	wait_screen '^ +[0-9]+ lock wait .*[├└]─ .*ticket_demo'
+	wait_screen '^live [0-9]+ .* lock waits/s [0-9.]+ '
+	# finished waits: time in the LOCKED column and the W flag
+	wait_screen ' [0-9.]+(ms|s) W +[├└]─ .*ticket_demo'
+	# --exit-on-end: no banner, the report at once
+	wait_exit 20
+	[ "$rc" -eq 0 ]
+	grep -q 'LOCK' "$ERR"
+	no_sanitizer_in_err
+}
+
+@test "live: join_demo's parent shows a join wait while it waits for its children" {
+	start_view --live --exit-on-end -- "$EX/join_demo" --unit 1000
+	wait_screen '^ +[0-9]+ join wait .* [^├└]*join_demo --unit 1000'
+	wait_count '^ +[0-9]+ (running|reaped|zombie) .*[├└]─ .*join_demo' 3
+	wait_exit 20
+	[ "$rc" -eq 0 ]
+	no_sanitizer_in_err
+}
+
+@test "live: / filters by command, f shows findings only, space pauses, ? helps" {
+	start_view --live -- sh -c 'sleep 0.1; sleep 30 & sleep 31.5 & wait'
+	wait_screen '[├└]─ sleep 31.5$'
+	wait_screen '[├└]─ sleep 30$'
+	keys / 31.5
+	wait_screen '^filter: 31.5_'
+	keys Enter
+	wait_screen '^mptrace -- sh -c .*filter: 31.5'
+	wait_screen '└─ sleep 31.5$'
+	! screen | grep -q 'sleep 30$'
+	# the ancestor stays, as context
+	screen | grep -qE '^ +[0-9]+ [a-z ]+ .* sh -c '
+	# Esc cancels an edit and keeps the filter there was
+	keys / x y z Escape
+	wait_screen '^mptrace -- sh -c .*filter: 31.5$'
+	keys / C-u Enter
+	wait_screen '[├└]─ sleep 30$'
+	# findings only: a reaped sleep 0.1 has none, and nothing else has yet
+	keys f
+	wait_screen 'findings only'
+	wait_screen 'no process with findings'
+	keys f
+	wait_screen '[├└]─ sleep 30$'
+	keys Space
+	wait_screen '  PAUSED'
+	wait_screen 'space resume'
+	keys Space
+	! screen | grep -q PAUSED
+	keys '?'
+	wait_screen 'collapse / expand the selected'
+	wait_screen 'q while the command runs sends it SIGINT'
+	keys x
+	! screen | grep -q 'collapse / expand the selected'
+	# collapse the command's subtree: two rows fold into it
+	keys Home c
+	wait_screen '\[\+[0-9]+\] sh -c '
+	! screen | grep -q 'sleep 30$'
+	keys c
+	wait_screen '[├└]─ sleep 30$'
+	left=$(screen | awk '/─ sleep 3[01]/ { print $1 }')
+	keys q
+	wait_exit
+	[ "$rc" -eq 130 ]
+	no_sanitizer_in_err
+	kill_left "$left"
+}
+
+@test "live: a resized terminal is redrawn to its new size" {
+	start_view --live -- sh -c 'sleep 30 & wait'
+	wait_screen '└─ sleep 30$'
+	tmux -L "$SOCK" resize-window -t "$S" -x 70 -y 15
+	wait_screen '^q quit  space pause'
+	# every line fits, and the status line is the last one
+	[ "$(screen | LC_ALL=C.UTF-8 wc -L)" -le 70 ]
+	[ "$(screen | wc -l)" -eq 15 ]
+	screen | tail -n 1 | grep -q '^q quit'
+	screen | grep -q '└─ sleep 30$'
+	tmux -L "$SOCK" resize-window -t "$S" -x 120 -y 40
+	wait_screen 'row 1/2$'
+	[ "$(screen | wc -l)" -eq 40 ]
+	screen | tail -n 1 | grep -q '^q quit'
+	left=$(screen | awk '/─ sleep 30$/ { print $1 }')
+	keys q
+	wait_exit
+	no_sanitizer_in_err
+	kill_left "$left"
+}
+
+@test "top: the first frame has the existing tree; a new sh with two sleeps appears" {
+	sleep 47.25 &
+	BG=$!
+	start_view top
+	wait_screen '^mptrace top: the whole system'
+	# the snapshot: pid 1 is a root, and our sleep is there already
+	wait_screen '^ +1 running '
+	keys / 47.25 Enter
+	wait_screen "^ +$BG running .*sleep 47.25$"
+	keys / C-u s l e e p Space 1 Enter
+	sh -c 'sleep 1 & sleep 1' &
+	probe=$!
+	# [1]: the polling greps' own command lines must not match the filter
+	wait_count '[├└]─ sleep [1]$' 2 5
+	wait "$probe"
+	keys q
+	wait_exit
+	[ "$rc" -eq 0 ]
+	no_sanitizer_in_err
+}
+
+@test "live without a terminal says so and falls back to the event stream" {
+	run_mptrace --live -- sh -c 'sleep 0.1 & wait'
+	[ "$status" -eq 0 ]
+	no_sanitizer_report
+	[[ "$stderr" == *"--live needs a terminal on stdout: showing the event stream instead"* ]]
+	[[ "$stderr" == *"exec sleep 0.1"* ]]
+}
