@@ -311,7 +311,7 @@ static void legend(struct svg *s)
 			break;
 		}
 		sb_printf(b, "<text x=\"%.1f\" y=\"62\">%s</text>\n", x + 21, items[i].label);
-		x += 21 + strlen(items[i].label) * CHAR_W * 0.93 + 16;
+		x += 21 + strlen(items[i].label) * 5.9 + 18;
 	}
 }
 

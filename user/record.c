@@ -138,7 +138,7 @@ static void bytes_str(struct bytes *b, const char *s)
 static void build_header(struct bytes *b, const struct pt_meta *m, const struct rec_params *rp)
 {
 	struct utsname u;
-	uint32_t argc = 0;
+	uint32_t argc = 0, crc;
 	uint8_t *f;
 
 	if (uname(&u))
@@ -166,7 +166,8 @@ static void build_header(struct bytes *b, const struct pt_meta *m, const struct 
 	for (uint32_t i = 0; i < argc; i++)
 		bytes_str(b, m->argv[i]);
 	put32(b->p + 12, b->len + 4);
-	put32(bytes_add(b, 4), crc32(0, b->p, b->len));
+	crc = crc32(0, b->p, b->len);	/* before bytes_add moves b->p */
+	put32(bytes_add(b, 4), crc);
 }
 
 int rec_open(struct rec_writer **out, const char *path, const struct pt_meta *meta,
