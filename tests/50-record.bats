@@ -81,6 +81,13 @@ header_len() {
 	live_and_replay daemon -- "$EX/daemon_demo" --unit 50
 }
 
+@test "record -> report: identical JSON for queue_demo and deadlock_demo (deadlock records)" {
+	require_bpf
+	require_examples
+	live_and_replay queue -- "$EX/queue_demo"
+	live_and_replay deadlock --deadlock-after 0.3 --on-deadlock=kill -- "$EX/deadlock_demo"
+}
+
 @test "record -> report: identical JSON with --kill-leaks (the kills are recorded)" {
 	require_bpf
 	live_and_replay kill --kill-leaks=0.2 -- sh -c 'sleep 5 & exit 0'
