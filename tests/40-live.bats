@@ -104,7 +104,7 @@ no_sanitizer_in_err() {
 	wait_screen '^ +[0-9]+ running .* sh -c '
 	wait_screen '^ +[0-9]+ running .* ├─ sleep 30$'
 	wait_screen '^ +[0-9]+ running .* └─ sleep 31$'
-	wait_screen 'PID STATE +TIME EXIT +LOCKED FLAG COMMAND'
+	wait_screen 'PID STATE +TIME EXIT +LOCKED FLAG +COMMAND'
 	wait_screen '^live 3  zombies 0  orphans 0'
 	wait_screen '^hello-from-the-command$'
 	# the children's command column is indented under their parent's

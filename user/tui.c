@@ -350,8 +350,8 @@ static attr_t row_attr(struct tui *t, const struct tr_row *r, enum tr_hl hl, boo
 		a = t->color ? COLOR_PAIR(PAIR_NEW) | A_BOLD : A_BOLD;
 	else if (hl == TR_HL_CHANGE)
 		a = t->color ? COLOR_PAIR(PAIR_CHANGE) | A_BOLD : A_BOLD | A_UNDERLINE;
-	else if (s == TR_ZOMBIE)
-		a = t->color ? COLOR_PAIR(PAIR_ZOMBIE) : A_BOLD;
+	else if (s == TR_ZOMBIE || (tr_flags(t->pt, r->p, t->an, t->view.now) & TR_F_DEADLOCK))
+		a = t->color ? COLOR_PAIR(PAIR_ZOMBIE) | A_BOLD : A_BOLD;
 	else if (s == TR_LOCK_WAIT && t->color)
 		a = COLOR_PAIR(PAIR_LOCK);
 	else if (s == TR_REAPED || r->context)
@@ -399,13 +399,15 @@ static const char *const help_lines[] = {
 	"",
 	"  STATE  running, lock wait (in a lock syscall now), join wait (in",
 	"         wait4/waitid now), zombie (exited, not reaped), reaped (shown",
-	"         5 s after)",
+	"         5 s after, and until q once the trace is over)",
 	"  TIME   age if running, zombie time if a zombie, lifetime once reaped",
 	"  EXIT   exit code or the killing signal (* core dumped)",
 	"  LOCKED time spent waiting on locks (finished waits and the current one)",
 	"  FLAG   Z zombie too long or never reaped by its parent, O orphan,",
-	"         L leaked (alive when the command exited), W waited on a lock",
-	"  colours: green new, yellow changed, red zombie, dim reaped or context",
+	"         L leaked (alive when the command exited), W waited on a lock,",
+	"         D in a deadlock (a cycle of waits that lasted --deadlock-after)",
+	"  colours: green new, yellow changed, red zombie or deadlocked,",
+	"           dim reaped (or shown only as the ancestor of a match)",
 };
 
 static void draw_help(struct tui *t)
@@ -514,7 +516,7 @@ static void draw(struct tui *t)
 	if (!t->rows.n) {
 		t->line.len = 0;
 		sb_puts(&t->line, t->view.filter && *t->view.filter ? "  (no process matches the filter)" :
-			t->findings_only ? "  (no process with findings)" : "  (no process yet)");
+			t->findings_only ? "  (no process with findings)" : "  (no process to show)");
 		put_line(HEAD_LINES, &t->line, A_DIM);
 	}
 	draw_output(t);
@@ -694,6 +696,8 @@ void tui_finish(struct tui *t)
 {
 	t->finished = true;
 	t->paused = false;
+	/* the trace is over: the final tree stays whole until q */
+	t->view.linger_ns = UINT64_MAX;
 	t->next_draw = 0;
 }
 

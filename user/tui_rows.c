@@ -62,6 +62,10 @@ unsigned tr_flags(const struct ptree *pt, const struct pt_proc *p, const struct 
 		f |= TR_F_LEAK;
 	if (p->lock_wait.count)
 		f |= TR_F_LOCK;
+	for (size_t i = 0; i < pt->ndeadlocks; i++)
+		for (int m = 0; m < pt->deadlocks[i].n; m++)
+			if (pt->deadlocks[i].m[m].proc == p)
+				f |= TR_F_DEADLOCK;
 	return f;
 }
 
@@ -115,8 +119,8 @@ enum tr_hl tr_note(struct tr_ann *a, enum tr_state s, const struct tr_view *v)
 
 static bool present(const struct pt_proc *p, const struct tr_view *v)
 {
-	return p->state != PT_REAPED || p->reaped_ts == PT_NONE ||
-	       v->now < p->reaped_ts + v->linger_ns;
+	return p->state != PT_REAPED || p->reaped_ts == PT_NONE || v->now < p->reaped_ts ||
+	       v->now - p->reaped_ts < v->linger_ns;
 }
 
 /* The filter is a substring of the command line as the row shows it
@@ -440,6 +444,8 @@ void tr_format_row(struct sbuf *b, const struct ptree *pt, const struct tr_row *
 		*c++ = 'L';
 	if (f & TR_F_LOCK)
 		*c++ = 'W';
+	if (f & TR_F_DEADLOCK)
+		*c++ = 'D';
 	*c = '\0';
 	field(b, fl, TR_W_FLAGS, false);
 	tree_text(b, r, v->utf8);

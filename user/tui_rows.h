@@ -24,6 +24,7 @@ enum tr_hl { TR_HL_NONE, TR_HL_NEW, TR_HL_CHANGE };
 #define TR_F_ORPHAN 0x2		/* O: its parent exited while it ran */
 #define TR_F_LEAK 0x4		/* L: alive when the command exited */
 #define TR_F_LOCK 0x8		/* W: waited on a lock */
+#define TR_F_DEADLOCK 0x10	/* D: in a deadlock cycle that was detected */
 
 /* What the view knows of a process beyond the model; indexed by id - 1. */
 struct tr_ann {
@@ -84,14 +85,14 @@ struct tr_rates {
 };
 
 /* The column titles line and the row text share these widths. */
-enum { TR_W_PID = 7, TR_W_STATE = 9, TR_W_TIME = 7, TR_W_EXIT = 8, TR_W_LOCK = 7, TR_W_FLAGS = 4 };
+enum { TR_W_PID = 7, TR_W_STATE = 9, TR_W_TIME = 7, TR_W_EXIT = 8, TR_W_LOCK = 7, TR_W_FLAGS = 5 };
 
 /* The state a row shows: a lock wait before a child wait. */
 enum tr_state tr_state_of(const struct pt_proc *p);
 /* The wait in progress a row shows (a lock first, the oldest), or NULL. */
 const struct pt_inwait *tr_inwait(const struct pt_proc *p);
 const char *tr_state_name(enum tr_state s);
-/* Z/O/L/W bits of a process at `now`. */
+/* Z/O/L/W/D bits of a process at `now`. */
 unsigned tr_flags(const struct ptree *pt, const struct pt_proc *p, const struct an_opts *an,
 		  uint64_t now);
 /* Compact duration: "850us", "12ms", "1.25s", "12.5s", "3m05s", "2h10m", "4d03h". */

@@ -280,7 +280,7 @@ static void test_states_and_columns(void)
 	f.v.now = AT(1200);
 	tr_build(&f.rows, f.pt, f.ann, &f.v);
 	s = row_text(&f, 3, 120);
-	ok(!strncmp(s, "    102 reaped       47ms 0                Z ", 45),
+	ok(!strncmp(s, "    102 reaped       47ms 0                Z  ", 46),
 	   "reaped: lifetime, exit code, still flagged slow");
 	exit_(f.pt, 1300, 103, 9, 101);
 	f.v.now = AT(1400);
@@ -375,6 +375,28 @@ static void test_orphans_and_leaks(void)
 	teardown(&f);
 }
 
+static void test_deadlock_flag(void)
+{
+	struct fixture f;
+	struct mpt_deadlock e = { 0 };
+
+	setup(&f);
+	lock_begin_(f.pt, 60, 101);
+	lock_begin_(f.pt, 61, 103);
+	hdr(&e.h, MPT_EV_DEADLOCK, sizeof(e), 1100, 0);
+	e.h.start = 0;
+	e.n = 2;
+	e.m[0] = (struct mpt_dl_member){ .pid = 101, .kind = MPT_LOCK_FLOCK, .start = 101,
+					 .dev = 7, .ino = 42, .since = AT(60) };
+	e.m[1] = (struct mpt_dl_member){ .pid = 103, .kind = MPT_LOCK_FLOCK, .start = 103,
+					 .dev = 7, .ino = 42, .since = AT(61) };
+	feed(f.pt, &e);
+	f.v.now = AT(1200);
+	ok(tr_flags(f.pt, ptree_find(f.pt, 101), &an, f.v.now) & TR_F_DEADLOCK, "D: a cycle member");
+	ok(!(tr_flags(f.pt, ptree_find(f.pt, ROOT), &an, f.v.now) & TR_F_DEADLOCK), "not its parent");
+	teardown(&f);
+}
+
 static void test_snapshot_rows(void)
 {
 	struct ptree *pt = mk(PT_MODE_SYSTEM);
@@ -447,7 +469,7 @@ static void test_fit(void)
 	ok(!strcmp(b.s, "ab\u2502  "), "padded to the width");
 	b.len = 0;
 	tr_format_titles(&b, 60);
-	ok(!strncmp(b.s, "    PID STATE        TIME EXIT      LOCKED FLAG COMMAND", 53), "titles line");
+	ok(!strncmp(b.s, "    PID STATE        TIME EXIT      LOCKED FLAG  COMMAND", 54), "titles line");
 	is_int(strlen(b.s), 60, "titles fit the width");
 	sb_free(&b);
 }
@@ -461,6 +483,7 @@ int main(void)
 	test_filters();
 	test_collapse();
 	test_orphans_and_leaks();
+	test_deadlock_flag();
 	test_snapshot_rows();
 	test_highlights();
 	test_rates();
