@@ -18,6 +18,7 @@ setup() {
 
 teardown() {
 	tmux -L "$SOCK" kill-server 2>/dev/null || true
+	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"
 	if [ -n "${BG:-}" ]; then
 		kill "$BG" 2>/dev/null || true
 		wait "$BG" 2>/dev/null || true
