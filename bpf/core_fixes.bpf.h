@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * CO-RE shims: one commented block per kernel difference mptrace meets.
+ * CO-RE shims: one commented block per kernel or architecture difference
+ * mptrace meets.
  */
 #ifndef MPTRACE_CORE_FIXES_BPF_H
 #define MPTRACE_CORE_FIXES_BPF_H
@@ -19,11 +20,45 @@
 #endif
 
 /*
- * sched_process_exit gained `group_dead` in Linux 6.16 (commit "sched: add
- * group_dead to sched_process_exit"); mptrace relies on it through the
- * tp_btf prototype, which is checked against the running kernel's BTF at
- * load time, so an older kernel fails with a clear verifier message instead
- * of misreading the arguments.
+ * sched_process_exit gained `group_dead` in Linux 6.16; mptrace relies on
+ * it through the tp_btf prototype, which is checked against the running
+ * kernel's BTF at load time, so an older kernel fails with a clear verifier
+ * message instead of misreading the arguments.
+ *
+ * struct file_lock_core (Linux 6.9, "filelock: add some new helpers")
+ * holds flc_blocker and flc_pid; the filelock programs are not loaded on a
+ * kernel whose BTF lacks it (see user/loader.c).
  */
+
+/*
+ * Syscall numbers for the raw sys_enter/sys_exit tracepoints, and where the
+ * number is kept at sys_exit. futex_waitv/wake/wait (Linux 5.16/6.7) have
+ * the same number on every architecture. 32-bit compat tasks use other
+ * numbers and are not matched.
+ */
+#if defined(__TARGET_ARCH_x86)
+#define NR_semop 65
+#define NR_wait4 61
+#define NR_fcntl 72
+#define NR_flock 73
+#define NR_futex 202
+#define NR_semtimedop 220
+#define NR_waitid 247
+#define SYSCALL_NR(regs) BPF_CORE_READ((regs), orig_ax)
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_fcntl 25
+#define NR_flock 32
+#define NR_waitid 95
+#define NR_futex 98
+#define NR_semtimedop 192
+#define NR_semop 193
+#define NR_wait4 260
+#define SYSCALL_NR(regs) BPF_CORE_READ((regs), syscallno)
+#else
+#error "mptrace: syscall numbers for this architecture are missing in core_fixes.bpf.h"
+#endif
+#define NR_futex_waitv 449
+#define NR_futex_wake 454
+#define NR_futex_wait 455
 
 #endif

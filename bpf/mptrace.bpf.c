@@ -440,7 +440,10 @@ int BPF_PROG(on_free, struct task_struct *p)
 
 /* ---- wait4 / waitid: join waits and who reaped whom ---- */
 
-static __always_inline int wait_enter(__s32 target, __u64 options, __u64 infop, __u32 flags)
+/* The syscall handlers below are global functions: the verifier checks each
+ * once, not once per call site (on_sys_enter took 177 ms to load inlined). */
+
+__noinline int wait_enter(__s32 target, __u64 options, __u64 infop, __u32 flags)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
@@ -458,7 +461,7 @@ static __always_inline int wait_enter(__s32 target, __u64 options, __u64 infop, 
 	return 0;
 }
 
-static __always_inline int wait_exit(long ret)
+__noinline int wait_exit(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
@@ -498,33 +501,6 @@ static __always_inline int wait_exit(long ret)
 out:
 	bpf_map_delete_elem(&waits, &tid);
 	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_enter_wait4")
-int on_wait4_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	return wait_enter((__s32)ctx->args[0], ctx->args[2], 0, 0);
-}
-
-SEC("tracepoint/syscalls/sys_exit_wait4")
-int on_wait4_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return wait_exit(ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_enter_waitid")
-int on_waitid_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	/* waitid(which, upid, infop, options, ru): a pid only for P_PID (1) */
-	__s32 target = ctx->args[0] == 1 ? (__s32)ctx->args[1] : -1;
-
-	return wait_enter(target, ctx->args[3], ctx->args[2], MPT_WAIT_WAITID);
-}
-
-SEC("tracepoint/syscalls/sys_exit_waitid")
-int on_waitid_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return wait_exit(ctx->ret);
 }
 
 /* ---- signals ---- */
@@ -597,21 +573,24 @@ static __always_inline void file_path(struct mpt_lock *e, struct file *f)
 	}
 }
 
-/* Caches the path of the file behind a lock key (file locks, shared futexes). */
-static __always_inline void cache_path(struct file *f, __u64 dev, __u64 ino)
+/* Caches the path of the file behind a lock key (file locks, shared
+ * futexes). A global function, verified once: the walk is the costly part.
+ * The file travels as a number: global functions take no kernel pointers. */
+__noinline int cache_path(__u64 file, __u64 dev, __u64 ino)
 {
 	struct mpt_path_key k = { .dev = dev, .ino = ino };
 	struct mpt_lock *e;
 	__u32 zero = 0;
 
 	if (bpf_map_lookup_elem(&paths, &k))
-		return;
+		return 0;
 	e = bpf_map_lookup_elem(&lock_scratch, &zero);
 	if (!e)
-		return;
+		return 0;
 	__builtin_memset(e->comps, 0, sizeof(e->comps));
-	file_path(e, f);
+	file_path(e, (struct file *)file);
 	bpf_map_update_elem(&paths, &k, e->comps, BPF_ANY);
+	return 0;
 }
 
 static long vma_key_cb(struct task_struct *task, struct vm_area_struct *vma, void *data)
@@ -625,7 +604,7 @@ static long vma_key_cb(struct task_struct *task, struct vm_area_struct *vma, voi
 	l->dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
 	l->ino = BPF_CORE_READ(f, f_inode, i_ino);
 	l->flags &= ~MPT_LOCK_PRIVATE;
-	cache_path(f, l->dev, l->ino);
+	cache_path((__u64)f, l->dev, l->ino);
 	return 0;
 }
 
@@ -668,7 +647,7 @@ static __always_inline void futex_holder(struct lock_start *l, __u32 cmd, __u64 
 	}
 }
 
-static __always_inline int lock_begin(__u32 kind, __u64 arg, __u32 op, __u64 val, int is_futex2)
+__noinline int lock_begin(__u32 kind, __u64 arg, __u32 op, __u64 val, int is_futex2)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id, tgid = id >> 32;
@@ -713,7 +692,7 @@ static __always_inline int lock_begin(__u32 kind, __u64 arg, __u32 op, __u64 val
 		if (f) {
 			s.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
 			s.ino = BPF_CORE_READ(f, f_inode, i_ino);
-			cache_path(f, s.dev, s.ino);
+			cache_path((__u64)f, s.dev, s.ino);
 		} else {
 			s.flags |= MPT_LOCK_KEY_FAIL;
 		}
@@ -767,7 +746,7 @@ int BPF_PROG(on_flock_lock, struct inode *inode, struct file_lock *fl, int ret)
 	return 0;
 }
 
-static __always_inline int lock_end(long ret)
+__noinline int lock_end(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 zero = 0, tid = (__u32)id, tgid = id >> 32;
@@ -840,7 +819,7 @@ static __always_inline int is_futex_wake(__u32 cmd)
 
 /* Remember the traced thread that woke a futex, so the waiter's record can
  * name it. Only for shared keys worth a lookup: the cost is one find_vma. */
-static __always_inline int futex_wake(__u64 uaddr, __u32 op)
+__noinline int futex_wake(__u64 uaddr, __u32 op)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
@@ -869,118 +848,101 @@ static __always_inline int futex_wake(__u64 uaddr, __u32 op)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_futex")
-int on_futex_enter(struct trace_event_raw_sys_enter *ctx)
+/*
+ * All syscalls go through two raw tracepoints. The per-syscall tracepoints
+ * (syscalls:sys_enter_futex, ...) would filter the same way, but each costs
+ * ~40 ms of RCU synchronisation to attach and again to detach: with twenty
+ * of them `mptrace -- true` took 1.2 s. One switch on the number is cheap.
+ */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 {
-	__u32 op = ctx->args[1], cmd = op & FUTEX_CMD_MASK;
+	__u64 a0, a1, a3;
+	__u32 op, cmd;
 
-	if (is_futex_wait(cmd))
-		return lock_begin(MPT_LOCK_FUTEX, ctx->args[0], op, ctx->args[2], 0);
-	if (is_futex_wake(cmd))
-		return futex_wake(ctx->args[0], op);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_futex")
-int on_futex_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return lock_end(ctx->ret);
-}
-
-/* futex2 (Linux 6.7): futex_wait(uaddr, val, mask, flags, ...),
- * futex_wake(uaddr, mask, nr, flags); FUTEX2_PRIVATE is 128 as in futex(2). */
-SEC("tracepoint/syscalls/sys_enter_futex_wait")
-int on_futex2_wait_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	return lock_begin(MPT_LOCK_FUTEX, ctx->args[0], ctx->args[3] & FUTEX_PRIVATE_FLAG,
-			  ctx->args[1], 1);
-}
-
-SEC("tracepoint/syscalls/sys_exit_futex_wait")
-int on_futex2_wait_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return lock_end(ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_enter_futex_wake")
-int on_futex2_wake_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	return futex_wake(ctx->args[0], ctx->args[3] & FUTEX_PRIVATE_FLAG);
-}
-
-SEC("tracepoint/syscalls/sys_enter_futex_waitv")
-int on_futex_waitv_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	/* futex_waitv(waiters, nr, ...): key on the first waiter's address.
-	 * struct futex_waitv { u64 val; u64 uaddr; u32 flags; u32 res; } */
-	__u64 uaddr = 0;
-	__u32 flags = 0;
-
-	bpf_probe_read_user(&uaddr, sizeof(uaddr), (void *)(ctx->args[0] + 8));
-	bpf_probe_read_user(&flags, sizeof(flags), (void *)(ctx->args[0] + 16));
-	return lock_begin(MPT_LOCK_FUTEX, uaddr, flags & FUTEX_PRIVATE_FLAG, 0, 1);
-}
-
-SEC("tracepoint/syscalls/sys_exit_futex_waitv")
-int on_futex_waitv_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return lock_end(ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_enter_flock")
-int on_flock_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	__u32 op = ctx->args[1];
-
-	if (op & 4 /* LOCK_NB */ || op & 8 /* LOCK_UN */)
+	switch (id) {
+	case NR_wait4:
+		return wait_enter((__s32)PT_REGS_PARM1_CORE_SYSCALL(regs),
+				  PT_REGS_PARM3_CORE_SYSCALL(regs), 0, 0);
+	case NR_waitid:
+		/* waitid(which, upid, infop, options, ru): a pid only for P_PID (1) */
+		a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
+		a1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
+		return wait_enter(a0 == 1 ? (__s32)a1 : -1, PT_REGS_PARM4_CORE_SYSCALL(regs),
+				  PT_REGS_PARM3_CORE_SYSCALL(regs), MPT_WAIT_WAITID);
+	default:
+		break;
+	}
+	if (!trace_locks)
 		return 0;
-	return lock_begin(MPT_LOCK_FLOCK, ctx->args[0], op, 0, 0);
+	switch (id) {
+	case NR_futex:
+		a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
+		op = PT_REGS_PARM2_CORE_SYSCALL(regs);
+		cmd = op & FUTEX_CMD_MASK;
+		if (is_futex_wait(cmd))
+			return lock_begin(MPT_LOCK_FUTEX, a0, op, PT_REGS_PARM3_CORE_SYSCALL(regs), 0);
+		if (is_futex_wake(cmd))
+			return futex_wake(a0, op);
+		return 0;
+	case NR_futex_wait:
+		/* futex2 (Linux 6.7): futex_wait(uaddr, val, mask, flags, ...);
+		 * FUTEX2_PRIVATE is 128 as in futex(2) */
+		a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
+		a1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
+		a3 = PT_REGS_PARM4_CORE_SYSCALL(regs);
+		return lock_begin(MPT_LOCK_FUTEX, a0, a3 & FUTEX_PRIVATE_FLAG, a1, 1);
+	case NR_futex_wake:
+		/* futex_wake(uaddr, mask, nr, flags) */
+		return futex_wake(PT_REGS_PARM1_CORE_SYSCALL(regs),
+				  PT_REGS_PARM4_CORE_SYSCALL(regs) & FUTEX_PRIVATE_FLAG);
+	case NR_futex_waitv: {
+		/* futex_waitv(waiters, nr, ...): key on the first waiter's address.
+		 * struct futex_waitv { u64 val; u64 uaddr; u32 flags; u32 res; } */
+		__u64 uaddr = 0;
+		__u32 flags = 0;
+
+		a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
+		bpf_probe_read_user(&uaddr, sizeof(uaddr), (void *)(a0 + 8));
+		bpf_probe_read_user(&flags, sizeof(flags), (void *)(a0 + 16));
+		return lock_begin(MPT_LOCK_FUTEX, uaddr, flags & FUTEX_PRIVATE_FLAG, 0, 1);
+	}
+	case NR_flock:
+		op = PT_REGS_PARM2_CORE_SYSCALL(regs);
+		if (op & 4 /* LOCK_NB */ || op & 8 /* LOCK_UN */)
+			return 0;
+		return lock_begin(MPT_LOCK_FLOCK, PT_REGS_PARM1_CORE_SYSCALL(regs), op, 0, 0);
+	case NR_fcntl:
+		cmd = PT_REGS_PARM2_CORE_SYSCALL(regs);
+		if (cmd == 7 /* F_SETLKW */)
+			return lock_begin(MPT_LOCK_POSIX, PT_REGS_PARM1_CORE_SYSCALL(regs), cmd, 0, 0);
+		if (cmd == 38 /* F_OFD_SETLKW */)
+			return lock_begin(MPT_LOCK_OFD, PT_REGS_PARM1_CORE_SYSCALL(regs), cmd, 0, 0);
+		return 0;
+	case NR_semop:
+	case NR_semtimedop:
+		return lock_begin(MPT_LOCK_SYSV, PT_REGS_PARM1_CORE_SYSCALL(regs), 0, 0, 0);
+	default:
+		return 0;
+	}
 }
 
-SEC("tracepoint/syscalls/sys_exit_flock")
-int on_flock_exit(struct trace_event_raw_sys_exit *ctx)
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
-	return lock_end(ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_enter_fcntl")
-int on_fcntl_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	__u32 cmd = ctx->args[1];
-
-	if (cmd == 7 /* F_SETLKW */)
-		return lock_begin(MPT_LOCK_POSIX, ctx->args[0], cmd, 0, 0);
-	if (cmd == 38 /* F_OFD_SETLKW */)
-		return lock_begin(MPT_LOCK_OFD, ctx->args[0], cmd, 0, 0);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_fcntl")
-int on_fcntl_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return lock_end(ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_enter_semop")
-int on_semop_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	return lock_begin(MPT_LOCK_SYSV, ctx->args[0], 0, 0, 0);
-}
-
-SEC("tracepoint/syscalls/sys_exit_semop")
-int on_semop_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return lock_end(ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_enter_semtimedop")
-int on_semtimedop_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	return lock_begin(MPT_LOCK_SYSV, ctx->args[0], 0, 0, 0);
-}
-
-SEC("tracepoint/syscalls/sys_exit_semtimedop")
-int on_semtimedop_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return lock_end(ctx->ret);
+	switch (SYSCALL_NR(regs)) {
+	case NR_wait4:
+	case NR_waitid:
+		return wait_exit(ret);
+	case NR_futex:
+	case NR_futex_wait:
+	case NR_futex_waitv:
+	case NR_flock:
+	case NR_fcntl:
+	case NR_semop:
+	case NR_semtimedop:
+		return trace_locks ? lock_end(ret) : 0;
+	default:
+		return 0;
+	}
 }

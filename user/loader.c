@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
 #include <bpf/libbpf.h>
@@ -56,71 +55,50 @@ static bool has_caps(void)
 	return true;
 }
 
-static const char *tracefs(void)
+/*
+ * Every hook is a BTF tracepoint (tp_btf): its prototype comes from the
+ * kernel's BTF, so the check for a hook is a lookup of btf_trace_<name>.
+ * The required ones stop mptrace with a message; the filelock hooks (lock
+ * holders of file locks) are optional.
+ */
+static int probe_hooks(struct mptrace_bpf *s, bool locks)
 {
-	if (!access("/sys/kernel/tracing/events", F_OK))
-		return "/sys/kernel/tracing/events";
-	if (!access("/sys/kernel/debug/tracing/events", F_OK))
-		return "/sys/kernel/debug/tracing/events";
-	return NULL;
-}
-
-static bool tp_exists(const char *base, const char *cat, const char *name)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s/%s", base, cat, name);
-	return !access(path, F_OK);
-}
-
-/* Syscall tracepoints mptrace can do without (older kernels lack futex2). */
-static void optional_hooks(struct mptrace_bpf *s, const char *tfs, bool locks)
-{
-	static const struct {
-		const char *tp;
-		int which;
-	} opt[] = {
-		{ "sys_enter_futex_wait", 0 }, { "sys_exit_futex_wait", 1 },
-		{ "sys_enter_futex_wake", 2 }, { "sys_enter_futex_waitv", 3 },
-		{ "sys_exit_futex_waitv", 4 }, { "sys_enter_semtimedop", 5 },
-		{ "sys_exit_semtimedop", 6 },
+	static const char *const required[] = {
+		"sched_process_fork", "sched_process_exec", "sched_process_exit",
+		"sched_process_free", "signal_generate", "sys_enter", "sys_exit",
 	};
-	struct bpf_program *progs[] = {
-		s->progs.on_futex2_wait_enter, s->progs.on_futex2_wait_exit,
-		s->progs.on_futex2_wake_enter, s->progs.on_futex_waitv_enter,
-		s->progs.on_futex_waitv_exit, s->progs.on_semtimedop_enter,
-		s->progs.on_semtimedop_exit,
-	};
-	struct bpf_program *lock_progs[] = {
-		s->progs.on_futex_enter, s->progs.on_futex_exit, s->progs.on_flock_enter,
-		s->progs.on_flock_exit, s->progs.on_fcntl_enter, s->progs.on_fcntl_exit,
-		s->progs.on_semop_enter, s->progs.on_semop_exit,
-	};
+	struct btf *vm = btf__load_vmlinux_btf();
+	char name[64];
+	int err = 0;
 
-	for (size_t i = 0; i < sizeof(opt) / sizeof(opt[0]); i++) {
-		if (!locks || !tp_exists(tfs, "syscalls", opt[i].tp)) {
-			if (locks)
-				p_debug("tracepoint syscalls:%s is missing: not traced", opt[i].tp);
-			bpf_program__set_autoload(progs[opt[i].which], false);
+	if (!vm) {
+		p_err("cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): %s", strerror(errno));
+		return EXIT_ENV;
+	}
+	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		snprintf(name, sizeof(name), "btf_trace_%s", required[i]);
+		if (btf__find_by_name_kind(vm, name, BTF_KIND_TYPEDEF) < 0) {
+			p_err("this kernel lacks the tracepoint %s that mptrace needs", required[i]);
+			err = EXIT_ENV;
+			goto out;
 		}
 	}
-	if (!locks)
-		for (size_t i = 0; i < sizeof(lock_progs) / sizeof(lock_progs[0]); i++)
-			bpf_program__set_autoload(lock_progs[i], false);
+	if (!locks || btf__find_by_name_kind(vm, "file_lock_core", BTF_KIND_STRUCT) < 0 ||
+	    btf__find_by_name_kind(vm, "btf_trace_posix_lock_inode", BTF_KIND_TYPEDEF) < 0 ||
+	    btf__find_by_name_kind(vm, "btf_trace_flock_lock_inode", BTF_KIND_TYPEDEF) < 0) {
+		if (locks)
+			p_debug("no filelock tracepoints (or kernel < 6.9): file lock holders unknown");
+		bpf_program__set_autoload(s->progs.on_posix_lock, false);
+		bpf_program__set_autoload(s->progs.on_flock_lock, false);
+	}
+out:
+	btf__free(vm);
+	return err;
 }
 
 int loader_open(struct loader **out, const struct loader_opts *o, loader_cb cb, void *ctx)
 {
-	static const char *const required[] = {
-		"sys_enter_wait4", "sys_exit_wait4", "sys_enter_waitid", "sys_exit_waitid",
-	};
-	static const char *const lock_required[] = {
-		"sys_enter_futex", "sys_exit_futex", "sys_enter_flock", "sys_exit_flock",
-		"sys_enter_fcntl", "sys_exit_fcntl", "sys_enter_semop", "sys_exit_semop",
-	};
 	struct loader *l;
-	const char *tfs;
-	bool locks = o->locks;
 	int err;
 
 	verbose_level = o->verbose;
@@ -133,30 +111,6 @@ int loader_open(struct loader **out, const struct loader_opts *o, loader_cb cb, 
 		p_err("this kernel has no BTF (/sys/kernel/btf/vmlinux): mptrace needs a kernel "
 		      "built with CONFIG_DEBUG_INFO_BTF=y");
 		return EXIT_ENV;
-	}
-	tfs = tracefs();
-	if (!tfs && mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0) {
-		/* libbpf finds classic tracepoints' ids in tracefs */
-		p_debug("mounted tracefs at /sys/kernel/tracing");
-		tfs = tracefs();
-	}
-	if (!tfs) {
-		p_err("tracefs is not mounted: mount it with 'mount -t tracefs nodev /sys/kernel/tracing'");
-		return EXIT_ENV;
-	}
-	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
-		if (!tp_exists(tfs, "syscalls", required[i])) {
-			p_err("this kernel lacks the tracepoint syscalls:%s: mptrace needs "
-			      "CONFIG_FTRACE_SYSCALLS=y", required[i]);
-			return EXIT_ENV;
-		}
-	}
-	for (size_t i = 0; locks && i < sizeof(lock_required) / sizeof(lock_required[0]); i++) {
-		if (!tp_exists(tfs, "syscalls", lock_required[i])) {
-			p_warn("this kernel lacks the tracepoint syscalls:%s: lock waits are not traced",
-			       lock_required[i]);
-			locks = false;
-		}
 	}
 
 	l = calloc(1, sizeof(*l));
@@ -171,11 +125,13 @@ int loader_open(struct loader **out, const struct loader_opts *o, loader_cb cb, 
 	}
 	l->skel->rodata->self_pid = o->self_pid;
 	l->skel->rodata->trace_all = o->trace_all;
-	l->skel->rodata->trace_locks = locks;
+	l->skel->rodata->trace_locks = o->locks;
 	l->skel->rodata->lock_min_ns = o->lock_min_ns;
 	l->skel->rodata->mutex_owner_off = o->mutex_owner_off;
 	bpf_map__set_max_entries(l->skel->maps.rb, o->ring_mb * 1024u * 1024u);
-	optional_hooks(l->skel, tfs, locks);
+	err = probe_hooks(l->skel, o->locks);
+	if (err)
+		goto out_destroy_quiet;
 
 	err = mptrace_bpf__load(l->skel);
 	if (err) {
@@ -197,7 +153,11 @@ int loader_open(struct loader **out, const struct loader_opts *o, loader_cb cb, 
 	return 0;
 
 out_destroy:
+	err = EXIT_ENV;
+out_destroy_quiet:
 	mptrace_bpf__destroy(l->skel);
+	free(l);
+	return err;
 out_free:
 	free(l);
 	return EXIT_ENV;

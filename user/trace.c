@@ -60,6 +60,7 @@ struct trace {
 	uint64_t bad_records;
 	uint64_t next_zcheck;
 	uint64_t next_scan;
+	unsigned drained;	/* ring records taken in this pump */
 	int markfd;		/* test-boundary markers from the runner (MPTRACE_FD) */
 	uint64_t kill_tree_at;	/* --on-deadlock=kill: then the rest of the tree */
 	int rec_err;
@@ -112,6 +113,23 @@ static int on_record(void *ctx, const void *data, size_t len)
 			fwrite(t->line.s, 1, t->line.len, t->out);
 		t->line.len = 0;
 	}
+	return 0;
+}
+
+/*
+ * From the ring: the same, within a budget, so that a storm faster than we
+ * drain cannot keep the loop from signals, keys and the clock. The record
+ * that spends the budget is consumed; the rest waits for the next pump.
+ */
+#define RING_BUDGET 20000
+
+static int ring_record(void *ctx, const void *data, size_t len)
+{
+	struct trace *t = ctx;
+
+	on_record(ctx, data, len);
+	if (++t->drained >= RING_BUDGET)
+		return -EAGAIN;
 	return 0;
 }
 
@@ -364,7 +382,9 @@ static void pump(struct trace *t, int timeout_ms)
 	struct epoll_event ev[4];
 
 	fflush(t->out);
-	epoll_wait(t->epfd, ev, 4, timeout_ms);
+	/* the last drain stopped at its budget: more is waiting */
+	epoll_wait(t->epfd, ev, 4, t->drained >= RING_BUDGET ? 0 : timeout_ms);
+	t->drained = 0;
 	loader_consume(t->ld);
 	drain_output(t);
 	handle_signals(t);
@@ -405,8 +425,8 @@ static void settle(struct trace *t)
 {
 	uint64_t deadline = mono() + 2500000000ull;
 
-	pump(t, 5);
-	pump(t, 5);
+	pump(t, 2);
+	pump(t, 2);
 	while (unsettled(t) && mono() < deadline)
 		pump(t, 10);
 }
@@ -692,7 +712,7 @@ int trace_run(const struct opts *o)
 	lo.ring_mb = o->ring_mb;
 	lo.verbose = o->verbose;
 	lo.mutex_owner_off = o->no_locks ? 0 : mutex_owner_offset();
-	err = loader_open(&t.ld, &lo, on_record, &t);
+	err = loader_open(&t.ld, &lo, ring_record, &t);
 	if (err) {
 		if (o->mode == RUN_COMMAND)
 			spawn_abort(&sp);
@@ -766,6 +786,10 @@ int trace_run(const struct opts *o)
 	}
 	/* keep the model's end in step with what the kernel counted */
 	pump(&t, 0);
+	do {
+		t.drained = 0;
+		loader_consume(t.ld);
+	} while (t.drained >= RING_BUDGET);
 	end_record(&t);
 	if (t.tui) {
 		tui_close(t.tui);
