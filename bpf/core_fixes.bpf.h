@@ -20,10 +20,9 @@
 #endif
 
 /*
- * sched_process_exit gained `group_dead` in Linux 6.16; mptrace relies on
- * it through the tp_btf prototype, which is checked against the running
- * kernel's BTF at load time, so an older kernel fails with a clear verifier
- * message instead of misreading the arguments.
+ * sched_process_exit gained a `group_dead` argument in Linux 6.16; mptrace
+ * reads task->signal->live instead (zero once the last thread is in
+ * do_exit), which every kernel with BTF has.
  *
  * struct file_lock_core (Linux 6.9, "filelock: add some new helpers")
  * holds flc_blocker and flc_pid; the filelock programs are not loaded on a

@@ -382,8 +382,12 @@ static __always_inline int will_autoreap(struct task_struct *t)
 }
 
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
+int BPF_PROG(on_exit, struct task_struct *p)
 {
+	/* do_exit() has just decremented signal->live: zero means this was
+	 * the group's last thread. Read from the task rather than from the
+	 * tracepoint's group_dead argument, which only Linux 6.16+ passes. */
+	int group_dead = BPF_CORE_READ(p, signal, live.counter) == 0;
 	__u32 tid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
 	struct mpt_exit *e;
 

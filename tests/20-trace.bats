@@ -194,3 +194,21 @@ ts = [threading.Thread(target=lambda: None) for _ in range(3)]
 	parent=$(jqr "$J" '.processes[0].pid')
 	[ "$(jqr "$J" "[.processes[1:][] | select(.reap == \"parent\" and .reaped_by == $parent and .parent == 1)] | length")" -eq 4 ]
 }
+
+@test "an output path that cannot be written is refused before the command runs" {
+	run_mptrace -q --json /nonexistent/dir/r.json -- sh -c 'echo ran'
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"/nonexistent/dir/r.json"* ]]
+	[ -z "$output" ]
+}
+
+@test "--events-jsonl: every event is one JSON object per line" {
+	run_mptrace -q --events-jsonl "$BATS_TEST_TMPDIR/ev.jsonl" -- sh -c 'sleep 0.05 & wait'
+	[ "$status" -eq 0 ]
+	"$PY" - "$BATS_TEST_TMPDIR/ev.jsonl" <<'PYEOF'
+import json, sys
+types = [json.loads(line)["type"] for line in open(sys.argv[1])]
+assert types.count("fork") == 1 and types.count("exec") == 2, types
+assert types.count("exit") == 2 and types[-1] == "end", types
+PYEOF
+}

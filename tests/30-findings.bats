@@ -93,7 +93,7 @@ count() {	# count FILTER over the report's findings
 	run_mptrace --check --json "$J" -- sh -c 'sleep 30 >/dev/null 2>&1 & exit 0'
 	[ "$status" -eq 3 ]
 	[[ "$stderr" == *"LEAK"*"sleep["* ]]
-	[[ "$stderr" == *"check FAILED"*"1 leaks"* ]]
+	[[ "$stderr" == *"check FAILED: 1 leak"* ]]
 	[ "$(count '.kind == "leak" and .comm == "sleep"')" -eq 1 ]
 	# it stopped when sh exited, not when the sleep did
 	[ "$(jqr "$J" '.duration_ms < 15000')" = true ]

@@ -95,7 +95,7 @@ deadlock_case() {	# deadlock_case KIND LOCKTYPE
 	# broken by the kill: well before the demo's own 20 s timeout
 	[ "$(jqr "$J" '.duration_ms < 10000')" = true ]
 	[ "$(jqr "$J" '[.processes[] | select(.killed_by.comm == "mptrace")] | length')" -ge 2 ]
-	[[ "$stderr" == *"check FAILED"*"1 deadlocks"* ]]
+	[[ "$stderr" == *"check FAILED: 1 deadlock"* ]]
 }
 
 @test "deadlock: two flocks taken in opposite orders" {

@@ -302,9 +302,10 @@ void analyze(struct ptree *pt, const struct an_opts *o, uint64_t now, struct an_
 			continue;
 		f = add(r, AN_LOCK, NULL);
 		f->lock = l;
-		f->message = fmt("%s %s: %u waits by %zu processes, total %.1f ms, max %.1f ms",
+		f->message = fmt("%s %s: %u wait%s by %zu process%s, total %.1f ms, max %.1f ms",
 				 pt_lock_type_name(l->type), l->name ? l->name : l->id,
-				 l->waits, l->waiters.n, ms(l->total_ns), ms(l->max_ns));
+				 l->waits, l->waits == 1 ? "" : "s", l->waiters.n,
+				 l->waiters.n == 1 ? "" : "es", ms(l->total_ns), ms(l->max_ns));
 	}
 	for (size_t i = 0; i < pt->ndeadlocks; i++) {
 		const struct pt_deadlock *d = &pt->deadlocks[i];

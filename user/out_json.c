@@ -389,7 +389,7 @@ void json_report(struct sbuf *b, struct ptree *pt, const struct an_result *r,
 	jdur(b, pt->lock_wait_ns);
 	sb_puts(b, ",\"max_zombie_ms\":");
 	jdur(b, r->max_zombie_ns);
-	sb_putc(b, '}');
+	sb_printf(b, ",\"deadlocks\":%u}", r->count[AN_DEADLOCK]);
 	if (o->check) {
 		bool first = true;
 
@@ -501,7 +501,52 @@ void json_event(struct sbuf *b, const struct ptree *pt, const struct mpt_hdr *ev
 	case MPT_EV_KILL: {
 		const struct mpt_kill *e = (const void *)ev;
 
-		sb_printf(b, ",\"signal\":%u,\"name\":\"%s\"", e->sig, signal_name(e->sig));
+		sb_printf(b, ",\"signal\":%u,\"name\":\"%s\",\"reason\":\"%s\"", e->sig,
+			  signal_name(e->sig), e->reason == MPT_KILL_DEADLOCK ? "deadlock" : "leak");
+		break;
+	}
+	case MPT_EV_LOCK_BEGIN: {
+		const struct mpt_lock_begin *e = (const void *)ev;
+		static const char *const k[] = { "", "futex", "flock", "posix", "ofd", "sysv_sem" };
+
+		sb_puts(b, ",\"kind\":");
+		jstr(b, k[e->kind <= MPT_LOCK_SYSV ? e->kind : 0]);
+		sb_printf(b, ",\"dev\":%llu,\"ino\":%llu,\"off\":%llu,\"private\":%s,\"holder\":",
+			  (unsigned long long)e->dev, (unsigned long long)e->ino,
+			  (unsigned long long)e->off, e->flags & MPT_LOCK_PRIVATE ? "true" : "false");
+		jpid(b, e->holder);
+		break;
+	}
+	case MPT_EV_WAIT_BEGIN: {
+		const struct mpt_wait_begin *e = (const void *)ev;
+
+		sb_printf(b, ",\"target\":%d", e->target);
+		break;
+	}
+	case MPT_EV_DEADLOCK: {
+		const struct mpt_deadlock *e = (const void *)ev;
+
+		sb_puts(b, ",\"cycle\":[");
+		for (uint32_t i = 0; i < e->n && i < MPT_DL_MAX; i++) {
+			const struct mpt_dl_member *m = &e->m[i];
+
+			sb_printf(b, "%s{\"pid\":%u,\"kind\":%u,\"dev\":%llu,\"ino\":%llu,\"off\":%llu,\"since_ms\":",
+				  i ? "," : "", m->pid, m->kind, (unsigned long long)m->dev,
+				  (unsigned long long)m->ino, (unsigned long long)m->off);
+			jms(b, pt, m->since);
+			sb_putc(b, '}');
+		}
+		sb_putc(b, ']');
+		break;
+	}
+	case MPT_EV_TEST: {
+		const struct mpt_test *e = (const void *)ev;
+		static const char *const k[] = { "env", "begin", "end" };
+
+		sb_puts(b, ",\"mark\":");
+		jstr(b, k[e->flags <= MPT_TEST_END ? e->flags : 0]);
+		sb_puts(b, ",\"name\":");
+		json_str(b, e->name, MPT_TEST_LEN);
 		break;
 	}
 	case MPT_EV_END: {

@@ -444,6 +444,9 @@ static void summary(struct sbuf *b, const struct text_style *st, struct ptree *p
 		  r->count[AN_ORPHAN] == 1 ? "" : "s", r->count[AN_LEAK],
 		  r->count[AN_LEAK] == 1 ? "" : "s", (unsigned long long)pt->lock_waits,
 		  pt->lock_waits == 1 ? "" : "s", pt->lock_wait_ns / 1e6);
+	if (r->count[AN_DEADLOCK])
+		sb_printf(b, ", %u deadlock%s", r->count[AN_DEADLOCK],
+			  r->count[AN_DEADLOCK] == 1 ? "" : "s");
 	if (r->incomplete) {
 		col(b, st, C_RED C_BOLD);
 		sb_printf(b, "; INCOMPLETE: %llu events lost", (unsigned long long)pt->lost);
@@ -568,8 +571,8 @@ void text_report(struct sbuf *b, const struct text_style *st, struct ptree *pt,
 			sb_puts(b, "check FAILED:");
 			for (int k = 0; k < AN_NKINDS; k++) {
 				if ((o->check & AN_CHECK(k)) && r->count[k]) {
-					sb_printf(b, "%s %u %s", first ? "" : ",", r->count[k],
-						  an_check_name(k));
+					sb_printf(b, "%s %u %s%s", first ? "" : ",", r->count[k],
+						  an_kind_name(k), r->count[k] == 1 ? "" : "s");
 					first = false;
 				}
 			}

@@ -25,7 +25,8 @@ struct text_style text_style_for(FILE *f, enum color_mode mode)
 	if (mode == COLOR_ALWAYS)
 		st.color = true;
 	else if (mode == COLOR_AUTO)
-		st.color = isatty(fileno(f)) && !getenv("NO_COLOR") && term && strcmp(term, "dumb");
+		st.color = isatty(fileno(f)) && !(getenv("NO_COLOR") && *getenv("NO_COLOR")) && term &&
+			   strcmp(term, "dumb");
 	return st;
 }
 

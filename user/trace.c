@@ -149,7 +149,8 @@ static void zombie_alerts(struct trace *t, uint64_t now)
 	for (size_t i = 0; i < pt->nprocs; i++) {
 		struct pt_proc *p = pt->procs[i];
 
-		if (p->state != PT_ZOMBIE || p->zombie_noted || !an_zombie_over(p, &t->an, now))
+		if (p->state != PT_ZOMBIE || p->zombie_noted || !an_zombie_over(p, &t->an, now) ||
+		    p->killed_by_us || (p->parent && p->parent->killed_by_us))
 			continue;
 		p->zombie_noted = now;
 		if (t->stream) {
@@ -471,6 +472,8 @@ static void end_record(struct trace *t)
 	e.h.size = sizeof(e);
 	e.h.ts = mono();
 	loader_lost(t->ld, e.lost, &e.lost_track);
+	/* type 0 counts the records dropped here as malformed */
+	e.lost[0] = t->bad_records;
 	feed_synthetic(t, &e, sizeof(e));
 }
 
@@ -574,6 +577,27 @@ static int open_outputs(struct trace *t)
 			return EXIT_USAGE;
 		}
 	}
+	/* Reports written at the end: find a bad path now, not after the run. */
+	{
+		const char *late[][2] = {
+			{ o->json_file, "JSON report" }, { o->junit_file, "JUnit report" },
+			{ o->svg_file, "SVG timeline" }, { o->perfetto_file, "Perfetto trace" },
+		};
+
+		for (size_t i = 0; i < sizeof(late) / sizeof(late[0]); i++) {
+			FILE *f;
+
+			if (!late[i][0] || !strcmp(late[i][0], "-"))
+				continue;
+			f = fopen(late[i][0], "a");
+			if (!f) {
+				p_err("cannot open '%s' for the %s: %s", late[i][0], late[i][1],
+				      strerror(errno));
+				return EXIT_USAGE;
+			}
+			fclose(f);
+		}
+	}
 	/* The stream is written line by line but flushed per batch. */
 	setvbuf(t->out, NULL, _IOFBF, 1 << 16);
 	t->st = text_style_for(t->out, o->color);
@@ -592,7 +616,16 @@ static int open_markers(struct trace *t, int marks[2])
 		p_err("cannot create the test-marker socket: %s", strerror(errno));
 		return -1;
 	}
-	/* the command's end survives exec; mptrace keeps its own */
+	/* the command's end survives exec, on a high number that runners'
+	 * own redirections (bats uses 3 and 4) leave alone; mptrace keeps its own */
+	{
+		int high = fcntl(marks[1], F_DUPFD, 100);
+
+		if (high >= 0) {
+			close(marks[1]);
+			marks[1] = high;
+		}
+	}
 	fcntl(marks[1], F_SETFD, 0);
 	setsockopt(marks[0], SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
 	snprintf(num, sizeof(num), "%d", marks[1]);

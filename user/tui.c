@@ -148,7 +148,7 @@ struct tui *tui_open(struct ptree *pt, const struct opts *o, const struct an_opt
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);	/* Esc cancels a filter without a noticeable pause */
 	curs_set(0);
-	if (o->color != COLOR_NEVER && has_colors() && !getenv("NO_COLOR")) {
+	if (o->color != COLOR_NEVER && has_colors() && !(getenv("NO_COLOR") && *getenv("NO_COLOR"))) {
 		t->color = true;
 		start_color();
 		use_default_colors();
