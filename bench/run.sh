@@ -63,7 +63,7 @@ W_exec=("$BIN/execstorm" 5000 /bin/true)
 W_shell=(bash -c 'for i in $(seq 2000); do /bin/true; done')
 W_futex=("$BIN/futexbench" -p 8 -n 800000)
 W_futex2cpu=("$BIN/futexbench" -p 8 -n 500000)
-W_flock=("$BIN/flockbench" -p 2 -n 150000)
+W_flock=("$BIN/flockbench" -p 2 -n 100000)
 
 declare -A DESC=(
 	[fork]="fork+exit storm: 20,000 fork/_exit/waitpid"
@@ -71,7 +71,7 @@ declare -A DESC=(
 	[shell]="bash -c 'for i in \$(seq 2000); do /bin/true; done'"
 	[futex]="8 processes x 800,000 lock/work/unlock of one process-shared mutex"
 	[futex2cpu]="the same on two CPUs (x 500,000): real contention, many futex calls"
-	[flock]="2 processes x 150,000 flock(LOCK_EX)/flock(LOCK_UN) of one file"
+	[flock]="2 processes x 100,000 flock(LOCK_EX)/flock(LOCK_UN) of one file"
 )
 declare -A CPUS=([fork]=$CPU [exec]=$CPU [shell]=$CPU [futex]=$CPU [futex2cpu]=$CPUS2 [flock]=$CPU)
 # --no-locks runs where locks are taken, and on the fork storm, to show what
@@ -111,8 +111,9 @@ fi
 
 # One timed run. An outer timeit around the tracer (end to end, tracer's CPU
 # included), an inner one around the workload under it (the workload alone:
-# no tracer start-up, BPF load or report). Appends a line to results:
-#   workload variant rep inner_wall inner_user inner_sys outer_wall outer_user outer_sys
+# no tracer start-up, BPF load or report) and the tracer's CPU meanwhile.
+# Appends a line to results:
+#   workload variant rep inner_wall inner_user inner_sys tracer_cpu_during outer_wall outer_user outer_sys -
 run_one() {
 	local w=$1 v=$2 rep=$3
 	local -n argv="W_$w"
@@ -229,16 +230,17 @@ fi
 # ---- report ----
 say "Workload times: median of $REPS interleaved runs. 'workload s' is timed inside the tracer, around"
 say "the workload alone; 'end-to-end s' includes the tracer's start-up, BPF load/attach, report and"
-say "detach. 'tracer CPU s' is the tracer process's own user+sys (BPF programs run in the traced"
-say "processes and count in theirs); 'range' is the fastest and slowest workload time."
+say "detach; 'range' is the fastest and slowest workload time. 'tracer CPU s': the tracer process's"
+say "own CPU while the workload ran (consuming events) / in all (with start-up, verifier, report);"
+say "BPF programs run in the traced processes and count in their time, not the tracer's."
 say ""
 for w in "${WORKLOADS[@]}"; do
 	say "  $w: ${DESC[$w]} (taskset -c ${CPUS[$w]})"
 done
 say ""
 awk -v reps="$REPS" '
-	{ k = $1 " " $2; n[k]++; iw[k, n[k]] = $4; ic[k, n[k]] = $5 + $6
-	  ow[k, n[k]] = $7; tc[k, n[k]] = ($8 + $9) - ($5 + $6)
+	{ k = $1 " " $2; n[k]++; iw[k, n[k]] = $4; td[k, n[k]] = $7
+	  ow[k, n[k]] = $8; tc[k, n[k]] = ($9 + $10) - ($5 + $6)
 	  if (!(k in seen)) { seen[k] = 1; order[++nk] = k } }
 	function med(a, k,    i, j, t, m, v) {
 		m = n[k]; for (i = 1; i <= m; i++) v[i] = a[k, i]
@@ -247,13 +249,13 @@ awk -v reps="$REPS" '
 	function lo(a, k,    i, x) { x = a[k, 1]; for (i = 2; i <= n[k]; i++) if (a[k, i] < x) x = a[k, i]; return x }
 	function hi(a, k,    i, x) { x = a[k, 1]; for (i = 2; i <= n[k]; i++) if (a[k, i] > x) x = a[k, i]; return x }
 	END {
-		printf "%-10s %-16s %10s %7s %15s %12s %7s %10s\n", "workload", "variant", "workload s", "x bare", "range", "end-to-end s", "x bare", "tracer CPU"
+		printf "%-10s %-16s %10s %7s %15s %12s %7s %15s\n", "workload", "variant", "workload s", "x bare", "range", "end-to-end s", "x bare", "tracer CPU s"
 		for (i = 1; i <= nk; i++) {
 			k = order[i]; split(k, kv, " "); b = kv[1] " bare"
 			mb = med(iw, b); eb = med(ow, b)
-			tcpu = (kv[2] == "bare") ? "-" : sprintf("%.3f", med(tc, k))
-			printf "%-10s %-16s %10.3f %6.2fx %7.3f-%-7.3f %12.3f %6.2fx %10s\n", kv[1], kv[2], med(iw, k), med(iw, k) / mb, lo(iw, k), hi(iw, k), med(ow, k), med(ow, k) / eb, tcpu
-			printf "%s %s %.6f %.6f\n", kv[1], kv[2], med(tc, k), med(iw, k) / mb > "/dev/stderr"
+			tcpu = (kv[2] == "bare") ? "-" : sprintf("%.3f / %.3f", med(td, k), med(tc, k))
+			printf "%-10s %-16s %10.3f %6.2fx %7.3f-%-7.3f %12.3f %6.2fx %15s\n", kv[1], kv[2], med(iw, k), med(iw, k) / mb, lo(iw, k), hi(iw, k), med(ow, k), med(ow, k) / eb, tcpu
+			printf "%s %s %.6f %.6f\n", kv[1], kv[2], med(td, k), med(iw, k) / mb > "/dev/stderr"
 		}
 	}' "$tmp/results" 2>"$tmp/medians"
 say ""
@@ -270,7 +272,6 @@ if [[ $DO_STARTUP == 1 ]]; then
 		down=$(awk -v v="$v" '$1 == v { print ($4 - $3) * 1000 }' "$tmp/phases" | median)
 		printf '  mptrace -q%-11s -- true: %6.0f ms (CPU %4.0f ms);  until the command runs %4.0f ms, from its end to exit %5.0f ms\n' \
 			"$flag" "$(awk -v x="$e2e" 'BEGIN { print x * 1000 }')" "$(awk -v x="$cpu" 'BEGIN { print x * 1000 }')" "$up" "$down"
-		echo "$v $cpu" >>"$tmp/base_cpu"
 	done
 	say ""
 	say "where it goes (one run under strace -f -T; syscall times, so slightly inflated):"
@@ -316,18 +317,13 @@ if [[ $DO_STARTUP == 1 ]]; then
 	say ""
 fi
 
-# consumer cost per record: tracer CPU above what `mptrace -q -- true` costs
-if [[ -s ${tmp}/base_cpu ]]; then
-	say "mptrace's consumer CPU per record (its CPU in the run minus its CPU for -q -- true):"
+# consumer cost per record: the tracer's CPU while the workload ran
+if ((${#RECORDS[@]})); then
+	say "tracer CPU per record while the workload ran (median CPU / records in one --events-jsonl run):"
 	for w in "${WORKLOADS[@]}"; do
 		[[ -n ${RECORDS[$w]:-} ]] || continue
-		for v in mptrace mptrace-nolocks; do
-			m=$(awk -v w="$w" -v v="$v" '$1 == w && $2 == v { print $3 }' "$tmp/medians")
-			[[ -n $m ]] || continue
-			b=$(awk -v v="$v" '$1 == v { print $2 }' "$tmp/base_cpu")
-			awk -v w="$w" -v v="$v" -v m="$m" -v b="$b" -v n="${RECORDS[$w]}" 'BEGIN {
-				printf "  %-10s %-16s %6d records  %7.3f s - %.3f s  = %6.2f us/record\n", w, v, n, m, b, (n > 0) ? (m - b) / n * 1e6 : 0 }'
-		done
+		awk -v w="$w" -v n="${RECORDS[$w]}" '$1 == w && $2 ~ /^mptrace/ && n > 0 {
+			printf "  %-10s %-16s %6d records  %7.3f s  = %6.2f us/record\n", w, $2, n, $3, $3 / n * 1e6 }' "$tmp/medians"
 	done
 	say ""
 fi
