@@ -58,12 +58,10 @@ setup() {
 }
 
 @test "a command that does not exist: 127 and one line" {
-	run_mptrace -- /nonexistent/cmd
-	[ "$status" -eq 127 ]
+	run -127 --separate-stderr "$MPTRACE" -- /nonexistent/cmd
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	[[ "$stderr" == *"/nonexistent/cmd"* ]]
-	run_mptrace -- no-such-command-anywhere
-	[ "$status" -eq 127 ]
+	run -127 --separate-stderr "$MPTRACE" -- no-such-command-anywhere
 	[[ "$stderr" == *"command not found"* ]]
 }
 
@@ -98,8 +96,7 @@ setup() {
 }
 
 @test "--check takes its list only with =: '--check zombies' runs a command named zombies" {
-	run_mptrace --check zombies
-	[ "$status" -eq 127 ]
+	run -127 --separate-stderr "$MPTRACE" --check zombies
 	[[ "$stderr" == *"'zombies'"* ]]
 }
 

@@ -123,8 +123,7 @@ void sb_free(struct sbuf *b)
 	b->len = b->cap = 0;
 }
 
-/* Length of a valid UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t utf8_len(const unsigned char *s, size_t n)
 {
 	size_t len;
 	uint32_t cp;

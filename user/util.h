@@ -25,6 +25,8 @@ void sb_putc(struct sbuf *b, char c);
 void sb_puts(struct sbuf *b, const char *s);
 void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_free(struct sbuf *b);
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if invalid. */
+size_t utf8_len(const unsigned char *s, size_t n);
 /* Appends s as printable text: invalid UTF-8 and control bytes as \xNN. */
 void sb_put_printable(struct sbuf *b, const char *s, size_t n);
 /* Appends s quoted like a shell word when it needs quoting. */
