@@ -9,6 +9,13 @@ setup() {
 	J="$BATS_TEST_TMPDIR/r.json"
 }
 
+teardown() {
+	if [ -n "${BG:-}" ]; then
+		kill "$BG" 2>/dev/null || true
+		wait "$BG" 2>/dev/null || true
+	fi
+}
+
 # holders_match: every lock wait names a holder, and that holder is a buyer
 # that, by the demo's own log, held the lock when the wait began.
 holders_match() {
@@ -126,6 +133,26 @@ os.waitpid(pid, 0)' "$BATS_TEST_TMPDIR/lockfile"
 	[ "$(jqr "$J" "$d.cycle[1].waits_on | startswith(\"flock:\")")" = true ]
 	[ "$(jqr "$J" "$d.cycle[1].holds")" = exit ]
 	[ "$(jqr "$J" '[.findings[] | select(.kind == "leak")] | length')" -eq 0 ]
+}
+
+@test "--on-deadlock=stop stops the tree for a debugger" {
+	"$MPTRACE" -q --on-deadlock=stop --deadlock-after 300ms --json "$J" -- "$EX/deadlock_demo" --kind flock --timeout 30 \
+		>/dev/null 2>"$BATS_TEST_TMPDIR/err" &
+	BG=$!
+	stopped=""
+	for _ in $(seq 100); do
+		stopped=$(ps -o pid=,stat= --ppid "$(pgrep -P "$BG" -x deadlock_demo | head -1)" 2>/dev/null | awk '$2 ~ /^T/ {print $1}')
+		[ "$(echo "$stopped" | grep -c .)" -eq 2 ] && break
+		sleep 0.1
+	done
+	[ "$(echo "$stopped" | grep -c .)" -eq 2 ]
+	grep -q "stopped (SIGSTOP)" "$BATS_TEST_TMPDIR/err"
+	# a debugger would look now; then the test ends it
+	root=$(pgrep -P "$BG" -x deadlock_demo | head -1)
+	kill -KILL $stopped "$root"
+	wait "$BG" || true
+	BG=
+	[ "$(jqr "$J" '[.findings[] | select(.kind == "deadlock")] | length')" -eq 1 ]
 }
 
 @test "--on-deadlock=report leaves the demo to its own timeout" {
