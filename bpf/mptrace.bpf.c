@@ -125,7 +125,11 @@ struct {
 
 static __always_inline int is_tracked(__u32 tgid)
 {
-	return trace_all || bpf_map_lookup_elem(&tracked, &tgid) != NULL;
+	/* -a: everything but mptrace itself, whose own waits and locks would
+	 * only feed back into the trace */
+	if (trace_all)
+		return tgid != self_pid;
+	return bpf_map_lookup_elem(&tracked, &tgid) != NULL;
 }
 
 static __always_inline __u64 leader_start(struct task_struct *t)
