@@ -5,6 +5,8 @@
 # (where lock tracing could matter) and under `strace -f -o /dev/null`,
 # interleaved (bare mptrace strace bare mptrace strace ...), pinned with
 # taskset, BENCH_REPS times; the table gives medians and ratios to bare.
+# "untraced" runs a workload beside an mptrace that traces something else:
+# what a running mptrace costs the rest of the machine.
 # Then: lost events on the 20,000-process storm, `mptrace -q -- true` end to
 # end and where its time goes, and what each BPF program costs per run.
 # docs/performance.md explains the columns and holds a run of it.
@@ -46,6 +48,7 @@ done
 for b in forkstorm execstorm futexbench flockbench timeit bpfstats; do
 	[[ -x $BIN/$b ]] || die "$BIN/$b is missing: build it first (make bench does)"
 done
+[[ -x $here/beside.sh ]] || die "$here/beside.sh is missing or not executable"
 taskset -c "$CPU" true 2>/dev/null || die "cannot pin to CPU $CPU (BENCH_CPU)"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mptrace-bench.XXXXXX")
@@ -75,14 +78,15 @@ declare -A DESC=(
 )
 declare -A CPUS=([fork]=$CPU [exec]=$CPU [shell]=$CPU [futex]=$CPU [futex2cpu]=$CPUS2 [flock]=$CPU)
 # --no-locks runs where locks are taken, and on the fork storm, to show what
-# lock tracing costs a workload that takes none.
+# lock tracing costs a workload that takes none; "untraced" where the hooks'
+# cost for other processes shows: many forks, many syscalls.
 declare -A VARIANTS=(
-	[fork]="bare mptrace mptrace-nolocks strace"
+	[fork]="bare mptrace mptrace-nolocks strace untraced"
 	[exec]="bare mptrace strace"
 	[shell]="bare mptrace strace"
 	[futex]="bare mptrace mptrace-nolocks strace"
 	[futex2cpu]="bare mptrace mptrace-nolocks strace"
-	[flock]="bare mptrace mptrace-nolocks strace"
+	[flock]="bare mptrace mptrace-nolocks strace untraced untraced-nolocks"
 )
 WORKLOADS=(fork exec shell futex futex2cpu flock)
 # More variants: add the name to VARIANTS[...] (or to EXTRA_VARIANTS, which
@@ -96,6 +100,8 @@ variant_prefix() {
 	mptrace) PREFIX=("$MPTRACE" -q --) ;;
 	mptrace-nolocks) PREFIX=("$MPTRACE" -q --no-locks --) ;;
 	strace) PREFIX=(strace -f -o /dev/null --) ;;
+	untraced) PREFIX=("$here/beside.sh" "$MPTRACE" --) ;;
+	untraced-nolocks) PREFIX=("$here/beside.sh" "$MPTRACE" --no-locks --) ;;
 	# --- new variants here, e.g. ---
 	# mptrace-record) PREFIX=("$MPTRACE" -q --record "$tmp/rec.mpt" --) ;;
 	*) die "unknown variant '$1'" ;;

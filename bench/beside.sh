@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# beside.sh MPTRACE [OPTION...] -- COMMAND [ARG...]: run COMMAND untraced while
+# MPTRACE [OPTION...] traces something else (a sleep), to measure what a
+# running mptrace costs the processes it does not trace: its hooks run for
+# every process on the system and return early for untracked ones.
+# bench/run.sh's "untraced" variant.
+set -euo pipefail
+
+mpt=()
+while (($#)) && [[ $1 != -- ]]; do
+	mpt+=("$1")
+	shift
+done
+(($# >= 2)) || { echo "usage: beside.sh MPTRACE [OPTION...] -- COMMAND [ARG...]" >&2; exit 2; }
+shift
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/mptrace-beside.XXXXXX")
+mkfifo "$dir/ready"
+pid=
+finish() {
+	if [[ -n $pid ]]; then
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
+	rm -rf -- "$dir"
+}
+trap finish EXIT
+# The traced sleep runs only once mptrace's programs are attached: its
+# first word through the fifo says the tracing is armed.
+"${mpt[@]}" -q -- sh -c 'echo armed >"$1"; exec sleep 3600' sh "$dir/ready" >/dev/null 2>&1 &
+pid=$!
+exec 3<>"$dir/ready"
+read -r -t 30 -u 3 _ || { echo "beside.sh: ${mpt[*]} did not start tracing in 30 s" >&2; exit 1; }
+exec 3<&-
+set +e
+"$@"
+st=$?
+set -e
+exit "$st"
