@@ -72,7 +72,7 @@ declare -A DESC=(
 	[fork]="fork+exit storm: 20,000 fork/_exit/waitpid"
 	[exec]="fork+exec storm: 5,000 fork/execv(/bin/true)/waitpid"
 	[shell]="bash -c 'for i in \$(seq 2000); do /bin/true; done'"
-	[futex]="8 processes x 800,000 lock/work/unlock of one process-shared mutex"
+	[futex]="8 processes x 800,000 lock/work/unlock of one process-shared mutex (on one CPU they contend only when a holder is preempted)"
 	[futex2cpu]="the same on two CPUs (x 500,000): real contention, many futex calls"
 	[flock]="2 processes x 100,000 flock(LOCK_EX)/flock(LOCK_UN) of one file"
 )
@@ -234,18 +234,18 @@ if [[ $DO_STATS == 1 ]]; then
 fi
 
 # ---- report ----
-say "Workload times: median of $REPS interleaved runs. 'workload s' is timed inside the tracer, around"
-say "the workload alone; 'end-to-end s' includes the tracer's start-up, BPF load/attach, report and"
-say "detach; 'range' is the fastest and slowest workload time. 'tracer CPU s': the tracer process's"
-say "own CPU while the workload ran (consuming events) / in all (with start-up, verifier, report);"
-say "BPF programs run in the traced processes and count in their time, not the tracer's."
+say "Medians of $REPS interleaved runs. 'workload s': timed inside the tracer, around the workload"
+say "alone; 'range': its fastest and slowest run; 'its CPU': the workload's user+sys s, BPF programs"
+say "included (they run in its context); 'end-to-end s': with the tracer's start-up, BPF load and"
+say "attach, report and detach; 'tracer CPU s': the tracer process's own CPU while the workload ran"
+say "(consuming events) / in all (start-up, verifier, report included)."
 say ""
 for w in "${WORKLOADS[@]}"; do
 	say "  $w: ${DESC[$w]} (taskset -c ${CPUS[$w]})"
 done
 say ""
 awk -v reps="$REPS" '
-	{ k = $1 " " $2; n[k]++; iw[k, n[k]] = $4; td[k, n[k]] = $7
+	{ k = $1 " " $2; n[k]++; iw[k, n[k]] = $4; ic[k, n[k]] = $5 + $6; td[k, n[k]] = $7
 	  ow[k, n[k]] = $8; tc[k, n[k]] = ($9 + $10) - ($5 + $6)
 	  if (!(k in seen)) { seen[k] = 1; order[++nk] = k } }
 	function med(a, k,    i, j, t, m, v) {
@@ -255,12 +255,12 @@ awk -v reps="$REPS" '
 	function lo(a, k,    i, x) { x = a[k, 1]; for (i = 2; i <= n[k]; i++) if (a[k, i] < x) x = a[k, i]; return x }
 	function hi(a, k,    i, x) { x = a[k, 1]; for (i = 2; i <= n[k]; i++) if (a[k, i] > x) x = a[k, i]; return x }
 	END {
-		printf "%-10s %-16s %10s %7s %15s %12s %7s %15s\n", "workload", "variant", "workload s", "x bare", "range", "end-to-end s", "x bare", "tracer CPU s"
+		printf "%-10s %-16s %10s %7s %15s %8s %7s %12s %7s %15s\n", "workload", "variant", "workload s", "x bare", "range", "its CPU", "x bare", "end-to-end s", "x bare", "tracer CPU s"
 		for (i = 1; i <= nk; i++) {
 			k = order[i]; split(k, kv, " "); b = kv[1] " bare"
-			mb = med(iw, b); eb = med(ow, b)
+			mb = med(iw, b); eb = med(ow, b); cb = med(ic, b)
 			tcpu = (kv[2] == "bare") ? "-" : sprintf("%.3f / %.3f", med(td, k), med(tc, k))
-			printf "%-10s %-16s %10.3f %6.2fx %7.3f-%-7.3f %12.3f %6.2fx %15s\n", kv[1], kv[2], med(iw, k), med(iw, k) / mb, lo(iw, k), hi(iw, k), med(ow, k), med(ow, k) / eb, tcpu
+			printf "%-10s %-16s %10.3f %6.2fx %7.3f-%-7.3f %8.3f %6.2fx %12.3f %6.2fx %15s\n", kv[1], kv[2], med(iw, k), med(iw, k) / mb, lo(iw, k), hi(iw, k), med(ic, k), med(ic, k) / cb, med(ow, k), med(ow, k) / eb, tcpu
 			printf "%s %s %.6f %.6f\n", kv[1], kv[2], med(td, k), med(iw, k) / mb > "/dev/stderr"
 		}
 	}' "$tmp/results" 2>"$tmp/medians"
