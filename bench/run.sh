@@ -21,7 +21,9 @@
 #   MPTRACE=path        the mptrace to measure (default: build/mptrace)
 set -euo pipefail
 
-here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+src=${BASH_SOURCE[0]}
+[[ $src == */* ]] || src=./$src
+here=$(cd -- "${src%/*}" && pwd)
 root=$(cd -- "$here/.." && pwd)
 MPTRACE=${MPTRACE:-$root/build/mptrace}
 BIN=${BENCH_BIN:-$root/build/bench}
@@ -37,7 +39,7 @@ say() { printf '%s\n' "$*"; }
 
 # ---- preflight: clear errors rather than a half-run table ----
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || die "BENCH_REPS must be a positive integer, not '$REPS'"
-[[ $(id -u) -eq 0 ]] || die "run it as root: mptrace loads BPF programs (sudo make bench)"
+((EUID == 0)) || die "run it as root: mptrace loads BPF programs (sudo make bench)"
 command -v taskset >/dev/null || die "taskset is missing (Debian: apt-get install -y util-linux)"
 command -v strace >/dev/null || die "strace is missing (Debian: apt-get install -y strace)"
 for t in awk bash seq sort; do
@@ -143,7 +145,9 @@ snap_cmd='for f in /proc/$PPID/fdinfo/*; do sed -n "s/^prog_id:[[:space:]]*//p" 
 t_start=$SECONDS
 say "mptrace bench: $(date -u '+%Y-%m-%d %H:%M UTC')"
 say "machine: $(uname -sr), $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
-say "mptrace: $MPTRACE ($("$MPTRACE" --version 2>&1 | head -n 1)$(git -C "$root" rev-parse --short HEAD 2>/dev/null | sed 's/^/, tree at /'))"
+tree=""
+[[ $MPTRACE != "$root/build/mptrace" ]] || tree=$(git -C "$root" describe --always --dirty 2>/dev/null | sed 's/^/, tree at /' || true)
+say "mptrace: $MPTRACE ($("$MPTRACE" --version 2>&1 | head -n 1)$tree)"
 say "strace: $(strace -V | head -n 1); reps: $REPS; pinned to CPU $CPU (futex2cpu: $CPUS2); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 say ""
 
