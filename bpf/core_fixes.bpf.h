@@ -32,8 +32,9 @@
 /*
  * Syscall numbers for the raw sys_enter/sys_exit tracepoints, and where the
  * number is kept at sys_exit. futex_waitv/wake/wait (Linux 5.16/6.7) have
- * the same number on every architecture. 32-bit compat tasks use other
- * numbers and are not matched.
+ * the same number on every architecture. 32-bit compat tasks number their
+ * syscalls differently (i386 getdents64 is x86_64's semtimedop): their
+ * syscalls are skipped (IS_COMPAT_SYSCALL, TS_COMPAT in thread_info).
  */
 #if defined(__TARGET_ARCH_x86)
 #define NR_semop 65
@@ -44,6 +45,7 @@
 #define NR_semtimedop 220
 #define NR_waitid 247
 #define SYSCALL_NR(regs) BPF_CORE_READ((regs), orig_ax)
+#define IS_COMPAT_SYSCALL(task) (BPF_CORE_READ((task), thread_info.status) & 0x0002 /* TS_COMPAT */)
 #elif defined(__TARGET_ARCH_arm64)
 #define NR_fcntl 25
 #define NR_flock 32
@@ -53,6 +55,8 @@
 #define NR_semop 193
 #define NR_wait4 260
 #define SYSCALL_NR(regs) BPF_CORE_READ((regs), syscallno)
+/* arm64: a 32-bit task (TIF_32BIT, bit 22 of thread_info.flags) */
+#define IS_COMPAT_SYSCALL(task) (BPF_CORE_READ((task), thread_info.flags) & (1UL << 22))
 #else
 #error "mptrace: syscall numbers for this architecture are missing in core_fixes.bpf.h"
 #endif

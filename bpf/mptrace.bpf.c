@@ -868,6 +868,8 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	__u64 a0, a1, a3;
 	__u32 op, cmd;
 
+	if (IS_COMPAT_SYSCALL(bpf_get_current_task_btf()))
+		return 0;
 	switch (id) {
 	case NR_wait4:
 		return wait_enter((__s32)PT_REGS_PARM1_CORE_SYSCALL(regs),
@@ -938,6 +940,8 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
+	if (IS_COMPAT_SYSCALL(bpf_get_current_task_btf()))
+		return 0;
 	switch (SYSCALL_NR(regs)) {
 	case NR_wait4:
 	case NR_waitid:
