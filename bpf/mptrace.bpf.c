@@ -27,6 +27,9 @@ const volatile __u32 mutex_owner_off = 8; /* glibc __owner offset; 0: do not rea
  * processes that could not be tracked because `tracked` was full. */
 __u64 lost[MPT_EV_MAX] = {};
 __u64 lost_track = 0;
+/* Traced threads now blocked in a futex wait: with none, a wake has nobody
+ * to be recorded for, and costs nothing. */
+__s64 futex_waiters = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -92,6 +95,21 @@ struct {
 	__type(key, struct mpt_path_key);
 	__type(value, struct mpt_path);
 } paths SEC(".maps");
+
+struct fkey_id {
+	__u64 tgid;
+	__u64 uaddr;
+};
+
+/* (tgid, address) -> key of a shared futex: one bpf_find_vma per lock and
+ * process, not per wait and wake. A lock address unmapped and mapped again
+ * to another file is the case this cache could get wrong; the LRU ages it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct fkey_id);
+	__type(value, struct mpt_fkey);
+} fkeys SEC(".maps");
 
 /* Scratch space for records too big for the BPF stack. */
 struct {
@@ -395,9 +413,16 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	__u32 tid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
 	struct mpt_exit *e;
 
+	struct lock_start *ls;
+
 	/* A thread that dies inside a wait never returns from it. */
 	bpf_map_delete_elem(&waits, &tid);
-	bpf_map_delete_elem(&locks, &tid);
+	ls = bpf_map_lookup_elem(&locks, &tid);
+	if (ls) {
+		if (ls->kind == MPT_LOCK_FUTEX)
+			__sync_fetch_and_add(&futex_waiters, -1);
+		bpf_map_delete_elem(&locks, &tid);
+	}
 	if (!group_dead || !is_tracked(tgid))
 		return 0;
 	e = reserve(sizeof(*e), MPT_EV_EXIT);
@@ -628,6 +653,41 @@ static __always_inline struct file *fd_file(struct task_struct *t, __u64 fd)
 	return f;
 }
 
+/* A futex's identity across processes, into l->dev/ino/off/flags: the file
+ * (and offset) backing a shared mapping, like the kernel's own futex key;
+ * else (tgid, address). l->arg is the address. */
+static __always_inline void futex_key(struct lock_start *l, __u32 tgid, __u32 op)
+{
+	struct fkey_id id = { .tgid = tgid, .uaddr = l->arg };
+	struct mpt_fkey *cached;
+	struct mpt_fkey k;
+
+	l->flags = MPT_LOCK_PRIVATE;
+	if (!(op & FUTEX_PRIVATE_FLAG)) {
+		cached = bpf_map_lookup_elem(&fkeys, &id);
+		if (cached) {
+			l->dev = cached->dev;
+			l->ino = cached->ino;
+			l->off = cached->off;
+			l->flags = 0;
+			return;
+		}
+		if (bpf_find_vma((struct task_struct *)bpf_get_current_task_btf(), l->arg,
+				 vma_key_cb, l, 0))
+			l->flags |= MPT_LOCK_KEY_FAIL;
+		if (!(l->flags & (MPT_LOCK_PRIVATE | MPT_LOCK_KEY_FAIL))) {
+			k.dev = l->dev;
+			k.ino = l->ino;
+			k.off = l->off;
+			bpf_map_update_elem(&fkeys, &id, &k, BPF_ANY);
+			return;
+		}
+	}
+	l->dev = tgid;
+	l->ino = l->arg;
+	l->off = 0;
+}
+
 /*
  * Who holds the futex, where user space shows it: a PI futex word holds the
  * owner's tid; a glibc mutex waiter sleeps on value 2 and the mutex keeps
@@ -675,16 +735,7 @@ __noinline int lock_begin(__u32 kind, __u64 arg, __u32 op, __u64 val, int is_fut
 	s.start = leader_start(t);
 	switch (kind) {
 	case MPT_LOCK_FUTEX:
-		s.flags = MPT_LOCK_PRIVATE;
-		s.dev = tgid;
-		s.ino = arg;
-		if (!(op & FUTEX_PRIVATE_FLAG) && bpf_find_vma(t, arg, vma_key_cb, &s, 0))
-			s.flags |= MPT_LOCK_KEY_FAIL;
-		if (s.flags & MPT_LOCK_PRIVATE) {
-			s.dev = tgid;
-			s.ino = arg;
-			s.off = 0;
-		}
+		futex_key(&s, tgid, op);
 		futex_holder(&s, op & FUTEX_CMD_MASK, val, is_futex2);
 		break;
 	case MPT_LOCK_SYSV:
@@ -706,7 +757,8 @@ __noinline int lock_begin(__u32 kind, __u64 arg, __u32 op, __u64 val, int is_fut
 		}
 		break;
 	}
-	bpf_map_update_elem(&locks, &tid, &s, BPF_ANY);
+	if (bpf_map_update_elem(&locks, &tid, &s, BPF_ANY) == 0 && kind == MPT_LOCK_FUTEX)
+		__sync_fetch_and_add(&futex_waiters, 1);
 	return 0;
 }
 
@@ -770,6 +822,8 @@ __noinline int lock_end(long ret)
 	s = bpf_map_lookup_elem(&locks, &tid);
 	if (!s)
 		return 0;
+	if (s->kind == MPT_LOCK_FUTEX)
+		__sync_fetch_and_add(&futex_waiters, -1);
 	if (s->kind == MPT_LOCK_SYSV && ret == 0)
 		bpf_map_update_elem(&semlast, &s->arg, &tgid, BPF_ANY);
 	now = bpf_ktime_get_ns();
@@ -832,27 +886,27 @@ __noinline int futex_wake(__u64 uaddr, __u32 op)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
 	struct lock_start l = {};
-	struct wake_rec w = {};
+	struct wake_rec w = {}, *old;
 	struct mpt_fkey k;
 
-	if (!trace_locks || !is_tracked(tgid))
+	if (!trace_locks || futex_waiters <= 0 || !is_tracked(tgid))
 		return 0;
 	/* the same key as the waiter's: (tgid, address) or the backing file */
 	l.arg = uaddr;
-	l.flags = MPT_LOCK_PRIVATE;
-	if (!(op & FUTEX_PRIVATE_FLAG))
-		bpf_find_vma((struct task_struct *)bpf_get_current_task_btf(), uaddr, vma_key_cb, &l, 0);
-	if (l.flags & MPT_LOCK_PRIVATE) {
-		l.dev = tgid;
-		l.ino = uaddr;
-		l.off = 0;
-	}
+	futex_key(&l, tgid, op);
 	k.dev = l.dev;
 	k.ino = l.ino;
 	k.off = l.off;
 	w.ts = bpf_ktime_get_ns();
 	w.tgid = tgid;
-	bpf_map_update_elem(&wakes, &k, &w, BPF_ANY);
+	/* in place when the key is known: an LRU update recycles an element */
+	old = bpf_map_lookup_elem(&wakes, &k);
+	if (old) {
+		old->ts = w.ts;
+		old->tgid = w.tgid;
+	} else {
+		bpf_map_update_elem(&wakes, &k, &w, BPF_ANY);
+	}
 	return 0;
 }
 
