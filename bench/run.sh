@@ -163,7 +163,7 @@ if [[ " ${WORKLOADS[*]} " == *" fork "* ]]; then
 fi
 # Records the consumer handles per process storm (one line each in --events-jsonl);
 # the lock workloads make too few for a per-record cost to show.
-declare -A RECORDS
+declare -A RECORDS=()
 for w in "${WORKLOADS[@]}"; do
 	[[ $w == fork || $w == exec || $w == shell ]] || continue
 	argv_name="W_$w[@]"
