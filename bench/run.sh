@@ -83,7 +83,7 @@ declare -A CPUS=([fork]=$CPU [exec]=$CPU [shell]=$CPU [futex]=$CPU [futex2cpu]=$
 # lock tracing costs a workload that takes none; "untraced" where the hooks'
 # cost for other processes shows: many forks, many syscalls.
 declare -A VARIANTS=(
-	[fork]="bare mptrace mptrace-nolocks strace untraced"
+	[fork]="bare mptrace mptrace-nolocks mptrace-record strace untraced"
 	[exec]="bare mptrace strace"
 	[shell]="bare mptrace strace"
 	[futex]="bare mptrace mptrace-nolocks strace"
@@ -104,8 +104,8 @@ variant_prefix() {
 	strace) PREFIX=(strace -f -o /dev/null --) ;;
 	untraced) PREFIX=("$here/beside.sh" "$MPTRACE" --) ;;
 	untraced-nolocks) PREFIX=("$here/beside.sh" "$MPTRACE" --no-locks --) ;;
-	# --- new variants here, e.g. ---
-	# mptrace-record) PREFIX=("$MPTRACE" -q --record "$tmp/rec.mpt" --) ;;
+	mptrace-record) PREFIX=("$MPTRACE" -q --record "$tmp/rec.mpt" --) ;;
+	# --- new variants here ---
 	*) die "unknown variant '$1'" ;;
 	esac
 }
@@ -160,6 +160,12 @@ if [[ " ${WORKLOADS[*]} " == *" fork "* ]]; then
 	nproc_seen=$(tr ',' '\n' <"$tmp/storm.json" | sed -n 's/.*"summary": *{ *"processes": *\([0-9]*\).*/\1/p; s/^ *"processes": *\([0-9][0-9]*\) *$/\1/p' | tail -n 1)
 	say "fork storm under mptrace -q --json: lost_events: ${lost:-?}, complete: ${complete:-?}, processes: ${nproc_seen:-?} (20,001 expected)"
 	[[ ${lost:-x} == 0 ]] || say "WARNING: events were lost on the fork storm"
+	# the recording's size per event (issue: under 40 bytes)
+	taskset -c "$CPU" "$MPTRACE" -q --record "$tmp/storm.mpt" --events-jsonl "$tmp/storm.jsonl" \
+		-- "${W_fork[@]}" >/dev/null 2>&1 || die "mptrace --record on the fork storm failed"
+	rec_bytes=$(stat -c %s "$tmp/storm.mpt")
+	rec_events=$(wc -l <"$tmp/storm.jsonl")
+	say "fork storm recording: $rec_bytes bytes for $rec_events records = $(awk -v b="$rec_bytes" -v n="$rec_events" 'BEGIN { printf "%.1f", b / n }') bytes/record"
 fi
 # Records the consumer handles per process storm (one line each in --events-jsonl);
 # the lock workloads make too few for a per-record cost to show.
