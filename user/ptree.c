@@ -725,49 +725,50 @@ static int on_lock(struct ptree *pt, const struct mpt_lock *e, struct pt_change 
 	return 0;
 }
 
+/* A wait in progress from a begin record; NULL if already known or moot. */
+static struct pt_inwait *add_inwait(struct ptree *pt, const struct mpt_hdr *h, struct pt_change *chg)
+{
+	struct pt_inwait *w;
+	struct pt_proc *p;
+
+	if (pt_wait_known(pt, h->pid, h->tid, h->ts))
+		return NULL;
+	p = get_proc(pt, h->pid, h->start, h->ts);
+	if (p->exited)
+		return NULL;
+	w = xcalloc(1, sizeof(*w));
+	w->tid = h->tid;
+	w->start_ts = h->ts;
+	w->next = p->inwaits;
+	p->inwaits = w;
+	chg->proc = p;
+	return w;
+}
+
 static int on_lock_begin(struct ptree *pt, const struct mpt_lock_begin *e, struct pt_change *chg)
 {
 	struct lock_key k = { e->kind, e->flags, e->dev, e->ino, e->off };
 	struct pt_inwait *w;
-	struct pt_proc *p;
 
 	if (e->kind < MPT_LOCK_FUTEX || e->kind > MPT_LOCK_SYSV)
 		return -EINVAL;
-	if (pt_wait_known(pt, e->h.pid, e->h.tid, e->h.ts))
+	w = add_inwait(pt, &e->h, chg);
+	if (!w)
 		return 0;
-	p = get_proc(pt, e->h.pid, e->h.start, e->h.ts);
-	if (p->exited)
-		return 0;
-	w = xcalloc(1, sizeof(*w));
-	w->tid = e->h.tid;
 	w->lock = get_lock(pt, &k, e->comps);
 	w->holder = holder_pid(pt, e->holder, e->hkind);
-	w->start_ts = e->h.ts;
-	w->next = p->inwaits;
-	p->inwaits = w;
-	chg->proc = p;
 	chg->lock = w->lock;
 	return 0;
 }
 
 static int on_wait_begin(struct ptree *pt, const struct mpt_wait_begin *e, struct pt_change *chg)
 {
-	struct pt_inwait *w;
-	struct pt_proc *p;
+	struct pt_inwait *w = add_inwait(pt, &e->h, chg);
 
-	if (pt_wait_known(pt, e->h.pid, e->h.tid, e->h.ts))
-		return 0;
-	p = get_proc(pt, e->h.pid, e->h.start, e->h.ts);
-	if (p->exited)
-		return 0;
-	w = xcalloc(1, sizeof(*w));
-	w->tid = e->h.tid;
-	w->child = true;
-	w->target = e->target;
-	w->start_ts = e->h.ts;
-	w->next = p->inwaits;
-	p->inwaits = w;
-	chg->proc = p;
+	if (w) {
+		w->child = true;
+		w->target = e->target;
+	}
 	return 0;
 }
 
