@@ -14,7 +14,7 @@
 
 #define REC_FORMAT_VERSION 1
 /* A block is flushed when this many record bytes wait, or a second passed. */
-#define REC_BLOCK_RAW 	(256u << 10)
+#define REC_BLOCK_RAW	(256u << 10)
 /* The reader refuses anything larger: a corrupt length cannot make it
  * allocate more than this per block. */
 #define REC_BLOCK_MAX	(16u << 20)
