@@ -30,6 +30,44 @@ struct text_style text_style_for(FILE *f, enum color_mode mode)
 	return st;
 }
 
+int open_streams(const struct opts *o, FILE *deflt, FILE **out, FILE **jsonl)
+{
+	const char *late[][2] = {
+		{ o->json_file, "JSON report" }, { o->junit_file, "JUnit report" },
+		{ o->svg_file, "SVG timeline" }, { o->perfetto_file, "Perfetto trace" },
+	};
+
+	*out = deflt;
+	*jsonl = NULL;
+	if (o->out_file) {
+		*out = fopen(o->out_file, "w");
+		if (!*out) {
+			p_err("cannot open '%s' for the output: %s", o->out_file, strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
+	if (o->jsonl_file) {
+		*jsonl = !strcmp(o->jsonl_file, "-") ? stdout : fopen(o->jsonl_file, "w");
+		if (!*jsonl) {
+			p_err("cannot open '%s' for the event lines: %s", o->jsonl_file, strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
+	for (size_t i = 0; i < sizeof(late) / sizeof(late[0]); i++) {
+		FILE *f;
+
+		if (!late[i][0] || !strcmp(late[i][0], "-"))
+			continue;
+		f = fopen(late[i][0], "a");
+		if (!f) {
+			p_err("cannot open '%s' for the %s: %s", late[i][0], late[i][1], strerror(errno));
+			return EXIT_USAGE;
+		}
+		fclose(f);
+	}
+	return 0;
+}
+
 /* Writes b to path ("-" is stdout). */
 static int write_file(const char *what, const char *path, const struct sbuf *b)
 {

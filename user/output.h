@@ -10,6 +10,10 @@
 #include "ptree.h"
 
 struct text_style text_style_for(FILE *f, enum color_mode mode);
+/* Opens -o (else *out = deflt) and --events-jsonl, and checks that the
+ * reports written at the end can be: a bad path is found before the run.
+ * Returns 0 or an exit status after one error line. */
+int open_streams(const struct opts *o, FILE *deflt, FILE **out, FILE **jsonl);
 /* Text report to `out` (and GitHub annotations), JSON, JUnit, SVG, Perfetto.
  * Returns 0 or an exit status after one error line. */
 int write_outputs(struct ptree *pt, const struct an_result *r, const struct an_opts *an,

@@ -108,25 +108,14 @@ static bool is_stdout(const char *path)
 static int open_outputs(struct replay *rp)
 {
 	const struct opts *o = rp->o;
-
 	/* The report is this command's product: stdout, unless another
 	 * output was asked for there. */
-	rp->out = is_stdout(o->json_file) || is_stdout(o->jsonl_file) || is_stdout(o->junit_file) ||
-		  is_stdout(o->svg_file) || is_stdout(o->perfetto_file) ? stderr : stdout;
-	if (o->out_file) {
-		rp->out = fopen(o->out_file, "w");
-		if (!rp->out) {
-			p_err("cannot open '%s' for the output: %s", o->out_file, strerror(errno));
-			return EXIT_USAGE;
-		}
-	}
-	if (o->jsonl_file) {
-		rp->jsonl = is_stdout(o->jsonl_file) ? stdout : fopen(o->jsonl_file, "w");
-		if (!rp->jsonl) {
-			p_err("cannot open '%s' for the event lines: %s", o->jsonl_file, strerror(errno));
-			return EXIT_USAGE;
-		}
-	}
+	int err = open_streams(o, is_stdout(o->json_file) || is_stdout(o->jsonl_file) ||
+				  is_stdout(o->junit_file) || is_stdout(o->svg_file) ||
+				  is_stdout(o->perfetto_file) ? stderr : stdout, &rp->out, &rp->jsonl);
+
+	if (err)
+		return err;
 	rp->st = text_style_for(rp->out, o->color);
 	rp->stream = !o->quiet;
 	return 0;

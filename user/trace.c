@@ -561,43 +561,10 @@ static bool all_gone(struct trace *t)
 static int open_outputs(struct trace *t)
 {
 	const struct opts *o = t->o;
+	int err = open_streams(o, stderr, &t->out, &t->jsonl);
 
-	t->out = stderr;
-	if (o->out_file) {
-		t->out = fopen(o->out_file, "w");
-		if (!t->out) {
-			p_err("cannot open '%s' for the output: %s", o->out_file, strerror(errno));
-			return EXIT_USAGE;
-		}
-	}
-	if (o->jsonl_file) {
-		t->jsonl = !strcmp(o->jsonl_file, "-") ? stdout : fopen(o->jsonl_file, "w");
-		if (!t->jsonl) {
-			p_err("cannot open '%s' for the event lines: %s", o->jsonl_file, strerror(errno));
-			return EXIT_USAGE;
-		}
-	}
-	/* Reports written at the end: find a bad path now, not after the run. */
-	{
-		const char *late[][2] = {
-			{ o->json_file, "JSON report" }, { o->junit_file, "JUnit report" },
-			{ o->svg_file, "SVG timeline" }, { o->perfetto_file, "Perfetto trace" },
-		};
-
-		for (size_t i = 0; i < sizeof(late) / sizeof(late[0]); i++) {
-			FILE *f;
-
-			if (!late[i][0] || !strcmp(late[i][0], "-"))
-				continue;
-			f = fopen(late[i][0], "a");
-			if (!f) {
-				p_err("cannot open '%s' for the %s: %s", late[i][0], late[i][1],
-				      strerror(errno));
-				return EXIT_USAGE;
-			}
-			fclose(f);
-		}
-	}
+	if (err)
+		return err;
 	/* The stream is written line by line but flushed per batch. */
 	setvbuf(t->out, NULL, _IOFBF, 1 << 16);
 	t->st = text_style_for(t->out, o->color);
