@@ -134,6 +134,8 @@ install: $(BUILD)/mptrace
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BUILD)/mptrace $(DESTDIR)$(PREFIX)/bin/mptrace
 	install -m 0644 docs/mptrace.1 $(DESTDIR)$(PREFIX)/share/man/man1/mptrace.1
+	install -d $(DESTDIR)$(PREFIX)/share/mptrace
+	install -m 0644 docs/report.schema.json $(DESTDIR)$(PREFIX)/share/mptrace/report.schema.json
 
 clean:
 	rm -rf $(BUILD)

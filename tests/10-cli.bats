@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The command line: usage errors, exit statuses, messages (shared/spec/cli.md).
+# The command line: usage errors, exit statuses, messages (docs/cli.md).
 
 setup() {
 	load helpers/common

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Findings on the demos: exactly the ones each must produce, none it must not.
-# Semantics: shared/spec/cli.md "Terms".
+# Semantics: docs/cli.md "Terms".
 
 setup() {
 	load helpers/common

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * Findings (zombies, orphans, leaks, locks) with the rules of
- * shared/spec/cli.md "Terms". PURE: reads the tree, writes findings.
+ * docs/cli.md "Terms". PURE: reads the tree, writes findings.
  */
 #include <errno.h>
 #include <fnmatch.h>

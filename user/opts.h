@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* The command line, parsed and validated into one struct (shared/spec/cli.md). */
+/* The command line, parsed and validated into one struct (docs/cli.md, docs/mptrace.1). */
 #ifndef MPTRACE_OPTS_H
 #define MPTRACE_OPTS_H
 

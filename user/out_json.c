@@ -298,7 +298,7 @@ void json_report(struct sbuf *b, struct ptree *pt, const struct an_result *r,
 	uint64_t end = pt->ended ? pt->end_ts : pt->last_ts;
 	const struct pt_proc *root = pt->root;
 
-	sb_puts(b, "{\"mptrace_version\":");
+	sb_puts(b, "{\"schema_version\":" MPTRACE_SCHEMA_VERSION ",\"mptrace_version\":");
 	jstr(b, MPTRACE_VERSION);
 	sb_puts(b, ",\"mode\":");
 	jstr(b, modes[pt->meta.mode]);

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* The JSON report (shared/spec/report.schema.json) and event lines (jsonl). */
+/* The JSON report (docs/report.schema.json) and event lines (jsonl). */
 #ifndef MPTRACE_OUT_JSON_H
 #define MPTRACE_OUT_JSON_H
+
+/* The report schema's version (its "schema_version" const): raised only when
+ * a field changes meaning or goes away; new fields do not raise it. */
+#define MPTRACE_SCHEMA_VERSION "1"
 
 #include <stdio.h>
 #include "analyze.h"

@@ -5,7 +5,7 @@ bats_require_minimum_version 1.5.0
 TOP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 MPTRACE="${MPTRACE:-$TOP/build/mptrace}"
 EX="$TOP/build/examples"
-SCHEMA="${MPTRACE_SCHEMA:-$TOP/../shared/spec/report.schema.json}"
+SCHEMA="${MPTRACE_SCHEMA:-$TOP/docs/report.schema.json}"
 PY=/usr/bin/python3
 # ASan's leak checker cannot follow a forked child that execs; the rest of
 # ASan/UBSan stays on, and a sanitizer report makes mptrace exit 99.
