@@ -3,6 +3,7 @@
 #   make demo       install missing deps (Debian/Ubuntu, root), build, run the ticket demo
 #   make check      install missing deps, build, run every test (unit + bats, sanitized binary)
 #   make unit | bats | bench | fuzz | install PREFIX=... | clean | vmlinux
+#   make mutate [MUTATE=REGEX]  deliberate bugs the tests must catch (tests/mutations/)
 
 CC       ?= gcc
 CLANG    ?= clang
@@ -27,7 +28,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all demo check unit bats bench fuzz install clean deps deps-test vmlinux san
+.PHONY: all demo check unit bats bench fuzz install clean deps deps-test vmlinux san mutate
 
 USER_SRCS  := $(wildcard user/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
@@ -125,6 +126,10 @@ check: deps-test
 
 bench: all
 	$(Q)bash bench/run.sh
+
+# Not in .ci/run: one rebuild and test run per mutation (tests/mutations/README.md).
+mutate: all san $(UNIT_BINS)
+	$(Q)python3 scripts/mutate.py $(MUTATE)
 
 FUZZ_SECS ?= 60
 fuzz:
