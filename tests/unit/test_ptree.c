@@ -29,8 +29,11 @@ static int feed(struct ptree *pt, void *ev)
 	const struct mpt_hdr *h = ev;
 	const char *why;
 
-	if (event_validate(ev, h->size, &why))
+	/* a scripted event the validator refuses would test nothing: say so */
+	if (event_validate(ev, h->size, &why)) {
+		ok(0, "scripted event of type %u accepted by the validator: %s", h->type, why);
 		return -99;
+	}
 	return ptree_feed(pt, ev, NULL);
 }
 
@@ -117,6 +120,20 @@ static void wait_(struct ptree *pt, uint64_t ms, uint32_t waiter, uint64_t start
 	feed(pt, &e);
 }
 
+/* a process found in the /proc snapshot (attach mode) */
+static void proc_(struct ptree *pt, uint32_t pid, uint32_t ppid)
+{
+	struct mpt_proc e = { 0 };
+
+	hdr(&e.h, MPT_EV_PROC, sizeof(e), 0, pid, 0);
+	e.ppid = ppid;
+	e.nthreads = 1;
+	e.args_len = 2;
+	memcpy(e.args, "p", 2);
+	strcpy(e.comm, "p");
+	feed(pt, &e);
+}
+
 static void free_(struct ptree *pt, uint64_t ms, uint32_t pid, uint64_t start)
 {
 	struct mpt_hdr e = { 0 };
@@ -125,13 +142,19 @@ static void free_(struct ptree *pt, uint64_t ms, uint32_t pid, uint64_t start)
 	feed(pt, &e);
 }
 
-static void end_(struct ptree *pt, uint64_t ms, uint64_t lost)
+static void end_lt(struct ptree *pt, uint64_t ms, uint64_t lost, uint64_t lost_track)
 {
 	struct mpt_end e = { 0 };
 
 	hdr(&e.h, MPT_EV_END, sizeof(e), ms, 0, 0);
 	e.lost[MPT_EV_FORK] = lost;
+	e.lost_track = lost_track;
 	feed(pt, &e);
+}
+
+static void end_(struct ptree *pt, uint64_t ms, uint64_t lost)
+{
+	end_lt(pt, ms, lost, 0);
 }
 
 static void lock_(struct ptree *pt, uint64_t ms, uint32_t pid, uint64_t wait_ms, uint64_t ino,
@@ -414,6 +437,158 @@ static void test_leaks_locks_lost(void)
 	ptree_free(pt);
 }
 
+/* The rules one at a time, each with the one fact that decides it. */
+static void test_short_abandoned_zombie(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	struct an_opts o = { .zombie_threshold_ns = 5000 * MS, .check = AN_CHECK_DEFAULT };
+	const struct an_finding *f;
+	struct an_result r;
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/bin/sh", "sh\0", 3);
+	fork_(pt, 2, ROOT, 101, false);
+	fork_(pt, 3, 101, 102, false);
+	exit_(pt, 5, 102, 102, 0, 101, 1, 0);
+	exit_(pt, 10, 101, 101, 0, ROOT, 7, 0);	/* 7: a subreaper */
+	wait_(pt, 11, ROOT, 10, 101, 0);
+	free_(pt, 20, 102, 102);	/* the adopter reaps it 15 ms after its exit */
+	exit_(pt, 30, ROOT, ROOT, 0, SELF, 1, 0);
+	end_(pt, 31, 0);
+	analyze(pt, &o, pt->end_ts, &r);
+	f = finding(&r, AN_ZOMBIE, 102);
+	ok(f && f->reason == AN_R_NEVER_REAPED,
+	   "abandoned for 15 ms under a 5 s threshold: still never_reaped_by_parent");
+	ok(f && !strcmp(f->message, "x[102] was never reaped by its parent x[101], which exited "
+			 "first; reaped by its adopter [7] after 15.0 ms as a zombie"),
+	   "the message names the parent, the adopter and the time (%s)", f ? f->message : "");
+	is_int(r.count[AN_ZOMBIE], 1, "only that one");
+	ok(!r.passed, "it fails the default check");
+	an_result_free(&r);
+	ptree_free(pt);
+}
+
+static void test_seen_late_zombie(void)
+{
+	struct ptree *pt = mk(PT_MODE_PID);
+	struct an_opts o = { .zombie_threshold_ns = 1000 * MS, .check = AN_CHECK_DEFAULT };
+	const struct an_finding *f;
+	struct an_result r;
+
+	/* -p 600: 600 and its child 601 were there before the attach */
+	proc_(pt, 600, 1);
+	proc_(pt, 601, 600);
+	exit_(pt, 5, 601, 601, 0, 600, 1, 0);
+	exit_(pt, 10, 600, 600, 0, 1, 1, 0);
+	is_int(ptree_find(pt, 601)->adopted_by, 1, "the seen-late zombie is handed to init");
+	ok(ptree_find(pt, 601)->seen_late, "and was seen late");
+	free_(pt, 2000, 601, 601);
+	end_(pt, 2001, 0);
+	analyze(pt, &o, pt->end_ts, &r);
+	f = finding(&r, AN_ZOMBIE, 601);
+	ok(f && f->reason == AN_R_SLOW,
+	   "seen late: never blamed on its parent; over the threshold it is slow");
+	an_result_free(&r);
+	o.zombie_threshold_ns = 5000 * MS;
+	analyze(pt, &o, pt->end_ts, &r);
+	ok(!finding(&r, AN_ZOMBIE, 601), "seen late, under the threshold: no finding");
+	an_result_free(&r);
+	ptree_free(pt);
+}
+
+static void test_leak_exits_later(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	struct an_opts o = { .zombie_threshold_ns = 1000 * MS, .check = AN_CHECK(AN_LEAK) };
+	const struct an_finding *f;
+	struct an_result r;
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/bin/sh", "sh\0", 3);
+	fork_(pt, 2, ROOT, 101, false);
+	exit_(pt, 10, ROOT, ROOT, 0, SELF, 1, 0);
+	exit_(pt, 50, 101, 101, 0, 1, 1, 0);
+	free_(pt, 51, 101, 101);
+	end_(pt, 60, 0);
+	analyze(pt, &o, pt->end_ts, &r);
+	f = finding(&r, AN_LEAK, 101);
+	ok(f != NULL, "alive when the command exited, gone 40 ms later: still a leak");
+	ok(f && !strcmp(f->message, "x[101] was still running when the command exited "
+			 "(it exited 40.0 ms later)"), "the message says when (%s)",
+	   f ? f->message : "");
+	ok(!r.passed, "--check=leaks fails on it");
+	an_result_free(&r);
+	ptree_free(pt);
+}
+
+static void test_allow_leak_argv(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	char *allow[] = { "--serve" };
+	struct an_opts o = { .zombie_threshold_ns = 1000 * MS, .check = AN_CHECK(AN_LEAK),
+			     .allow_leak = allow, .nallow = 1 };
+	struct an_result r;
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/bin/sh", "sh\0", 3);
+	fork_(pt, 2, ROOT, 101, false);
+	exec_(pt, 3, 101, 101, 101, "/usr/bin/python3", "python3\0app.py\0--serve\0", 23);
+	fork_(pt, 4, ROOT, 102, false);
+	exit_(pt, 10, ROOT, ROOT, 0, SELF, 1, 0);
+	end_(pt, 20, 0);
+	analyze(pt, &o, pt->end_ts, &r);
+	ok(!finding(&r, AN_LEAK, 101), "--allow-leak matches a word of the argv");
+	ok(finding(&r, AN_LEAK, 102) != NULL, "and only the process whose argv has it");
+	an_result_free(&r);
+	ptree_free(pt);
+}
+
+static void test_holder_thread(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	struct mpt_lock e = { 0 };
+	struct pt_lock *l;
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/bin/sh", "sh\0", 3);
+	fork_(pt, 2, ROOT, 101, false);
+	fork_(pt, 3, 101, 1011, true);	/* a second thread of 101 */
+	fork_(pt, 4, ROOT, 102, false);
+	hdr(&e.h, MPT_EV_LOCK, sizeof(e), 100, 102, 102);
+	e.start_ts = e.h.ts - 50 * MS;
+	e.kind = MPT_LOCK_FUTEX;
+	e.dev = 7;
+	e.ino = 44;
+	e.holder = 1011;
+	e.hkind = MPT_HOLDER_OWNER_TID;
+	strcpy(e.comps[0], "m");
+	feed(pt, &e);
+	l = pt->nlocks ? pt->locks[0] : NULL;
+	ok(l && l->holders.n == 1, "one holder");
+	ok(l && l->holders.n == 1 && l->holders.v[0] == 101,
+	   "a holder's thread id is reported as its process (%u)",
+	   l && l->holders.n ? l->holders.v[0] : 0);
+	ptree_free(pt);
+}
+
+static void test_incomplete_never_passes(void)
+{
+	struct an_opts o = { .zombie_threshold_ns = 1000 * MS, .check = AN_CHECK_DEFAULT };
+	struct an_result r;
+
+	for (int k = 0; k < 3; k++) {
+		struct ptree *pt = mk(PT_MODE_COMMAND);
+
+		exec_(pt, 1, ROOT, ROOT, ROOT, "/bin/true", "true\0", 5);
+		exit_(pt, 10, ROOT, ROOT, 0, SELF, 1, 0);
+		end_lt(pt, 11, k == 1, k == 2);
+		analyze(pt, &o, pt->end_ts, &r);
+		is_int(r.n, 0, "no finding (case %d)", k);
+		is_int(r.incomplete, k != 0, "%s", k == 0 ? "nothing lost: complete" :
+		       k == 1 ? "one lost record: incomplete" : "one process left untracked: incomplete");
+		is_int(r.passed, k == 0, "%s", k == 0 ? "a complete clean trace passes" :
+		       "an incomplete trace never passes, even without findings");
+		an_result_free(&r);
+		ptree_free(pt);
+	}
+}
+
 static void test_wait_edges(void)
 {
 	struct ptree *pt = mk(PT_MODE_COMMAND);
@@ -467,6 +642,12 @@ int main(void)
 	test_autoreap_and_thresholds();
 	test_unreaped_at_end();
 	test_leaks_locks_lost();
+	test_short_abandoned_zombie();
+	test_seen_late_zombie();
+	test_leak_exits_later();
+	test_allow_leak_argv();
+	test_holder_thread();
+	test_incomplete_never_passes();
 	test_wait_edges();
 	test_validate();
 	return tap_done();
