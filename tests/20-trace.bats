@@ -8,10 +8,13 @@ setup() {
 }
 
 teardown() {
-	if [ -n "${BG:-}" ]; then
-		kill "$BG" 2>/dev/null || true
-		wait "$BG" 2>/dev/null || true
-	fi
+	local p
+	# (a -p test's children wait for this file)
+	touch "$BATS_TEST_TMPDIR/go"
+	for p in ${BG:-}; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
 }
 
 @test "sh -c 'true; true' with builtins is one process, exit 0" {
@@ -23,7 +26,9 @@ teardown() {
 }
 
 @test "two background sleeps: 3 processes, both reaped by sh, complete" {
-	run_mptrace --json "$J" -- sh -c 'sleep 0.1 & sleep 0.2 & wait'
+	# (mptrace execs from a shell that wrote its pid: the command's reaper)
+	run --separate-stderr bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$BATS_TEST_TMPDIR/pid" \
+		"$MPTRACE" --json "$J" -- sh -c 'sleep 0.1 & sleep 0.2 & wait'
 	[ "$status" -eq 0 ]
 	no_sanitizer_report
 	validate_report "$J"
@@ -34,7 +39,9 @@ teardown() {
 	[ "$(jqr "$J" '.complete')" = true ]
 	[ "$(jqr "$J" '.lost_events')" -eq 0 ]
 	[ "$(jqr "$J" '.exit.code')" -eq 0 ]
-	[ "$(jqr "$J" '.processes[0].reaped_by')" -ne "$sh_pid" ]
+	# the command itself is reaped by mptrace, its parent
+	[ "$(jqr "$J" '.processes[0].reap')" = parent ]
+	[ "$(jqr "$J" '.processes[0].reaped_by')" -eq "$(cat "$BATS_TEST_TMPDIR/pid")" ]
 	# the stream saw it happen
 	[[ "$stderr" == *"fork"* ]]
 	[[ "$stderr" == *"exec sleep 0.1"* ]]
@@ -99,7 +106,11 @@ teardown() {
 @test "--json - writes the report on stdout" {
 	run_mptrace -q --json - -- /bin/true
 	[ "$status" -eq 0 ]
-	echo "$output" | jq -e '.mode == "command"'
+	# (jq accepts empty input: check there is one document first)
+	[ -n "$output" ]
+	[ "$(jq -s 'length' <<<"$output")" -eq 1 ]
+	[ "$(jq -r '.mode' <<<"$output")" = command ]
+	[ "$(jq -r '.processes[0].argv[0]' <<<"$output")" = /bin/true ]
 }
 
 @test "any bytes in argv keep the JSON valid; long argv is truncated and says so" {
@@ -147,31 +158,72 @@ ts = [threading.Thread(target=lambda: None) for _ in range(3)]
 	grep -q "killed by SIGTERM" "$BATS_TEST_TMPDIR/err"
 }
 
-@test "-p attaches to a running process and its children" {
-	sh -c 'sleep 0.4 & sleep 0.6; wait' &
-	BG=$!
-	sleep 0.1
-	run_mptrace -q --json "$J" -p "$BG"
-	BG=
-	[ "$status" -eq 0 ]
+# A process with one child from before the attach; it forks a second child
+# only once $1 exists (after the attach), then reaps both.
+PFORK='import os, sys, time
+go, ready = sys.argv[1], sys.argv[2]
+def wait_go():
+    while not os.path.exists(go):
+        time.sleep(0.02)
+c0 = os.fork()
+if c0 == 0:
+    wait_go()
+    os._exit(0)
+open(ready, "w").close()
+wait_go()
+c1 = os.fork()
+if c1 == 0:
+    os._exit(3)
+os.waitpid(c1, 0)
+os.waitpid(c0, 0)'
+
+@test "-p PID,PID attaches to running processes; children forked after the attach are seen" {
+	go="$BATS_TEST_TMPDIR/go"
+	ev="$BATS_TEST_TMPDIR/ev.jsonl"
+	"$PY" -c "$PFORK" "$go" "$BATS_TEST_TMPDIR/r1" 3>&- &
+	a=$!
+	"$PY" -c "$PFORK" "$go" "$BATS_TEST_TMPDIR/r2" 3>&- &
+	b=$!
+	BG="$a $b"
+	timeout 30 bash -c 'until [ -e "$1" ] && [ -e "$2" ]; do sleep 0.02; done' _ \
+		"$BATS_TEST_TMPDIR/r1" "$BATS_TEST_TMPDIR/r2"
+	timeout 60 "$MPTRACE" -q --json "$J" --events-jsonl "$ev" -p "$a,$b" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	m=$!
+	BG="$a $b $m"
+	# attached: the snapshot of both trees is in the event lines
+	timeout 30 bash -c 'until [ "$(grep -c "\"type\":\"proc\"" "$1" 2>/dev/null)" -ge 4 ]; do sleep 0.05; done' _ "$ev"
+	touch "$go"
+	st=0
+	wait "$m" || st=$?
+	BG="$a $b"
+	[ "$st" -eq 0 ]
 	validate_report "$J"
 	[ "$(jqr "$J" '.mode')" = pid ]
 	[ "$(jqr "$J" '.exit')" = null ]
-	[ "$(jqr "$J" '[.processes[] | select(.seen_late)] | length')" -ge 2 ]
-	[ "$(jqr "$J" '[.processes[] | select(.comm == "sleep" and .exit_code == 0)] | length')" -eq 2 ]
+	[ "$(jqr "$J" '.processes | length')" -eq 6 ]
+	# the two roots and their first children were there before: seen late
+	[ "$(jqr "$J" "[.processes[] | select(.seen_late)] | length")" -eq 4 ]
+	for r in "$a" "$b"; do
+		[ "$(jqr "$J" "[.processes[] | select(.pid == $r and .seen_late)] | length")" -eq 1 ]
+		# the child forked after the attach: seen forking, its exit code and reap known
+		[ "$(jqr "$J" "[.processes[] | select(.seen_late | not) | select(.exit_code == 3 and .reap == \"parent\" and .reaped_by == $r)] | length")" -eq 1 ]
+		[ "$(jqr "$J" "[.processes[] | select(.seen_late and .exit_code == 0 and .reaped_by == $r)] | length")" -eq 1 ]
+	done
 }
 
-@test "-u runs the command as that user" {
-	run_mptrace -q -u nobody -- id -u
+@test "-u runs the command as that user, with its group and groups" {
+	run_mptrace -q -u nobody -- sh -c 'id -u; id -g; id -G'
 	[ "$status" -eq 0 ]
-	[ "$output" = 65534 ]
+	want=$(printf '%s\n%s\n%s' "$(id -u nobody)" "$(id -g nobody)" "$(id -G nobody)")
+	[ "$output" = "$want" ]
 }
 
 @test "when the command exits, live descendants are listed as running; --wait-all waits" {
 	run_mptrace -q --json "$J" -- sh -c 'sleep 0.5 & exit 0'
 	[ "$status" -eq 0 ]
 	[ "$(jqr "$J" '.processes[1].exit_ms')" = null ]
-	[[ "$stderr" == *"running"* ]]
+	# the tree's line for the sleep says running (the LEAK text also has the word)
+	grep -qE -- '(─|-) sleep\[[0-9]+\] sleep 0\.5 .*running' <<<"$stderr"
 	run_mptrace -q --wait-all --json "$J" -- sh -c 'sleep 0.3 & exit 0'
 	[ "$status" -eq 0 ]
 	[ "$(jqr "$J" '.processes[1].exit_code')" -eq 0 ]

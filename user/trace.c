@@ -382,7 +382,10 @@ static void pump(struct trace *t, int timeout_ms)
 {
 	struct epoll_event ev[4];
 
+	/* the stream and the event lines are read while the trace runs */
 	fflush(t->out);
+	if (t->jsonl)
+		fflush(t->jsonl);
 	/* the last drain stopped at its budget: more is waiting */
 	epoll_wait(t->epfd, ev, 4, t->drained >= RING_BUDGET ? 0 : timeout_ms);
 	t->drained = 0;
