@@ -9,11 +9,16 @@
  * posix) are the exception: the kernel follows the wait-for chain and fails
  * one request with EDEADLK.  --ordered takes the locks in the same order in
  * both processes, which is the usual cure: then there is no cycle.
+ *
+ * The lock files live in a private folder in $TMPDIR (else /tmp), removed
+ * as soon as both workers have opened them: a demo killed while stuck (as
+ * mptrace --on-deadlock=kill does) leaves nothing behind.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,8 +34,9 @@ enum kind { K_FLOCK, K_FCNTL, K_POSIX, K_MUTEX };
 static const char *const kind_name[] = { "flock", "fcntl", "posix", "mutex" };
 
 static enum kind kind = K_FLOCK;
-static char paths[2][32] = { "/tmp/deadlock_demo-XXXXXX", "/tmp/deadlock_demo-XXXXXX" };
+static char dir[PATH_MAX], paths[2][PATH_MAX + 8];
 static int fds[2];
+static int ready[2] = { -1, -1 };	/* each worker writes a byte once it opened the files */
 static pthread_mutex_t *mutexes;	/* two, in shared memory */
 
 static void usage(void)
@@ -100,6 +106,10 @@ static void worker(const char *name, int first, int second)
 		for (int i = 0; i < 2; i++)
 			if ((fds[i] = open(paths[i], O_RDWR)) < 0)
 				die(paths[i]);
+	if (write(ready[1], "", 1) != 1)
+		die("write");
+	close(ready[0]);
+	close(ready[1]);
 
 	if ((err = lock(first))) {
 		errno = err;
@@ -140,6 +150,24 @@ static pid_t spawn(const char *name, int first, int second)
 	}
 	printf("parent %d: started %s %d (lock%d, then lock%d)\n", getpid(), name, pid, first + 1, second + 1);
 	return pid;
+}
+
+/* Once both workers opened the lock files (or died trying), the names are
+ * no longer needed: the open files keep the locks. */
+static void remove_files(void)
+{
+	char b[2];
+	ssize_t n = 0, r;
+
+	close(ready[1]);
+	while (n < 2 && ((r = read(ready[0], b, sizeof(b))) > 0 || (r < 0 && errno == EINTR)))
+		n += r > 0 ? r : 0;
+	close(ready[0]);
+	if (kind == K_MUTEX)
+		return;
+	for (int i = 0; i < 2; i++)
+		unlink(paths[i]);
+	rmdir(dir);
 }
 
 static int gave_up;	/* a worker got EDEADLK */
@@ -211,11 +239,18 @@ int main(int argc, char **argv)
 		pthread_mutex_init(&mutexes[1], &a);
 		printf("parent %d: lock1, lock2 = two process-shared mutexes in shared memory\n", getpid());
 	} else {
-		for (i = 0; i < 2; i++) {
-			int fd = mkstemp(paths[i]);
+		const char *tmp = getenv("TMPDIR");
 
+		snprintf(dir, sizeof(dir), "%s/deadlock_demo-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		if (!mkdtemp(dir))
+			die("mkdtemp");
+		for (i = 0; i < 2; i++) {
+			int fd;
+
+			snprintf(paths[i], sizeof(paths[i]), "%s/lock%d", dir, i + 1);
+			fd = open(paths[i], O_RDWR | O_CREAT | O_EXCL, 0600);
 			if (fd < 0)
-				die("mkstemp");
+				die(paths[i]);
 			close(fd);
 		}
 		printf("parent %d: lock1 = %s, lock2 = %s (%s)\n", getpid(), paths[0], paths[1], kind_name[kind]);
@@ -227,9 +262,12 @@ int main(int argc, char **argv)
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
 	signal(SIGCHLD, SIG_DFL);	/* an inherited SIG_IGN would reap them behind our back */
+	if (pipe(ready))
+		die("pipe");
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	pids[0] = spawn(names[0], 0, 1);
 	pids[1] = ordered ? spawn(names[1], 0, 1) : spawn(names[1], 1, 0);
+	remove_files();
 
 	for (;;) {
 		alive = 0;
@@ -267,8 +305,5 @@ int main(int argc, char **argv)
 	} else {
 		printf("no deadlock: both finished\n");
 	}
-	if (kind != K_MUTEX)
-		for (i = 0; i < 2; i++)
-			unlink(paths[i]);
 	return alive ? 1 : 0;
 }

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
@@ -55,7 +56,7 @@ static void usage(void)
 	       "  --lock=flock|fcntl|sem|mutex|pimutex|none   (default sem, like multiprocessing.Lock;\n"
 	       "        pimutex: a priority-inheritance mutex, whose futex word names its owner;\n"
 	       "        sysv: a System V semaphore, semop)\n"
-	       "  --file PATH   ticket file to use (default: a temp file in /tmp, removed after)\n");
+	       "  --file PATH   ticket file to use (default: a temp file in $TMPDIR or /tmp, removed after)\n");
 }
 
 static void bad_usage(const char *msg, const char *arg)
@@ -224,7 +225,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
-	char semname[64], tmpl[] = "/tmp/ticket_demo-XXXXXX";
+	char semname[64], tmpl[PATH_MAX];
+	const char *tmp = getenv("TMPDIR");
 	pid_t *pids;
 	int c, fd, failed = 0, made_file = 0;
 	long i, left;
@@ -259,6 +261,7 @@ int main(int argc, char **argv)
 	if (path) {
 		fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	} else {
+		snprintf(tmpl, sizeof(tmpl), "%s/ticket_demo-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 		fd = mkstemp(tmpl);
 		path = tmpl;
 		made_file = 1;

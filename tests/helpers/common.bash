@@ -7,6 +7,9 @@ MPTRACE="${MPTRACE:-$TOP/build/mptrace}"
 EX="$TOP/build/examples"
 SCHEMA="${MPTRACE_SCHEMA:-$TOP/docs/report.schema.json}"
 PY=/usr/bin/python3
+# Whatever the commands and demos make in $TMPDIR goes where bats removes it,
+# even when mptrace kills them (tests/setup_suite.bash checks /tmp after a run).
+export TMPDIR="$BATS_TEST_TMPDIR"
 # ASan's leak checker cannot follow a forked child that execs; the rest of
 # ASan/UBSan stays on, and a sanitizer report makes mptrace exit 99.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:exitcode=99:abort_on_error=0}"
@@ -60,4 +63,15 @@ no_sanitizer_report() {
 		echo "${stderr:-}" >&2
 		return 1
 	fi
+}
+
+# run_subreaped DELAY ARGS...: mptrace ARGS under tests/helpers/subreaper.py,
+# which adopts and reaps (DELAY s after each look) what the command leaves;
+# its pid is in $REAPER afterwards.
+run_subreaped() {
+	local delay=$1
+	shift
+	run --separate-stderr "$PY" "$TOP/tests/helpers/subreaper.py" \
+		"$BATS_TEST_TMPDIR/reaper.pid" "$delay" -- "$MPTRACE" "$@"
+	REAPER=$(cat "$BATS_TEST_TMPDIR/reaper.pid")
 }
