@@ -19,8 +19,10 @@ count() {	# count FILTER over the report's findings
 	jqr "$J" "[.findings[] | select($1)] | length"
 }
 
-@test "zombie_demo --exit: N zombie leaks, adopted and reaped by init or a subreaper; --check fails" {
-	run_mptrace -q --check --json "$J" -- "$EX/zombie_demo" -n 3 --sleep 0.3 --exit
+@test "zombie_demo --exit under a subreaper: N zombies never reaped by their parent, reaped by the subreaper; --check fails" {
+	# the subreaper (an ancestor of mptrace) adopts what zombie_demo leaves
+	# and reaps 0.3 s later, after the command ended: mptrace waits for it
+	run_subreaped 0.3 --check --json "$J" -- "$EX/zombie_demo" -n 3 --sleep 0.3 --exit
 	[ "$status" -eq 3 ]
 	no_sanitizer_report
 	validate_report "$J"
@@ -28,13 +30,33 @@ count() {	# count FILTER over the report's findings
 	[ "$(count '.kind == "zombie" and .reason == "never_reaped_by_parent"')" -eq 3 ]
 	parent=$(jqr "$J" '.processes[0].pid')
 	[ "$(count ".kind == \"zombie\" and .parent_pid == $parent")" -eq 3 ]
-	# the adopter is the kernel's choice; whoever reaped must be that adopter
-	[ "$(count '.kind == "zombie" and .adopted_by != null')" -eq 3 ]
-	[ "$(count '.kind == "zombie" and .reaped_by != null and .reaped_by != .adopted_by')" -eq 0 ]
-	[ "$(jqr "$J" '[.processes[1:][] | select(.reap == "adopter" or .reap == null)] | length')" -eq 3 ]
+	# the adopter is the kernel's choice: the nearest subreaper, not pid 1
+	[ "$(count ".kind == \"zombie\" and .adopted_by == $REAPER and .reaped_by == $REAPER")" -eq 3 ]
+	[ "$(jqr "$J" "[.processes[1:][] | select(.reap == \"adopter\" and .reaped_by == $REAPER and .adopted_by == $REAPER)] | length")" -eq 3 ]
 	[ "$(count '.kind != "zombie"')" -eq 0 ]
 	[ "$(jqr "$J" '.check.passed')" = false ]
 	[[ "$stderr" == *"check FAILED: 3 zombies"* ]]
+	# the message says who failed and who reaped
+	[ "$(grep -c "was never reaped by its parent zombie_demo\[$parent\], which exited first; reaped by its adopter \[$REAPER\] after [0-9.]* ms as a zombie" <<<"$stderr")" -eq 3 ]
+}
+
+@test "zombie_demo --exit: abandoned zombies are reported under a high threshold too" {
+	run_mptrace -q --zombie-threshold 30s --json "$J" -- "$EX/zombie_demo" -n 2 --sleep 0.2 --exit
+	[ "$status" -eq 0 ]
+	[ "$(count '.kind == "zombie" and .reason == "never_reaped_by_parent"')" -eq 2 ]
+}
+
+@test "an orphan adopted by a subreaper: adopted_by is the subreaper, as the kernel's ppid says" {
+	run_subreaped 0.05 -q --wait-all --json "$J" -- "$PY" -c 'import os, sys, time
+if os.fork() == 0:
+    time.sleep(0.3)
+    print(os.getppid(), flush=True)
+    os._exit(0)'
+	[ "$status" -eq 0 ]
+	[ "$output" -eq "$REAPER" ]
+	[ "$(count ".kind == \"orphan\" and .adopted_by == $REAPER")" -eq 1 ]
+	[ "$(jqr "$J" ".processes[1].adopted_by")" -eq "$REAPER" ]
+	[ "$(jqr "$J" ".processes[1].reap == \"adopter\" and .processes[1].reaped_by == $REAPER")" = true ]
 }
 
 @test "zombie_demo --reap under the threshold: no findings, --check passes" {
@@ -73,6 +95,9 @@ count() {	# count FILTER over the report's findings
 	[ "$(jqr "$J" '.processes[1].adopted_by')" -eq "$adopter" ]
 	# it exits after its parent, so it was never failed by its parent
 	[ "$(count '.kind == "zombie" and .reason == "never_reaped_by_parent"')" -eq 0 ]
+	# it outlived the command: a leak, whether or not it has exited since
+	[ "$(count ".kind == \"leak\" and .pid == $child")" -eq 1 ]
+	[[ "$stderr" == *"LEAK     orphan_demo[$child] was still running when the command exited"* ]]
 }
 
 @test "a double-forked daemon is a leak; --kill-leaks kills it and says so" {
@@ -86,6 +111,30 @@ count() {	# count FILTER over the report's findings
 	run kill -0 "$pid"
 	[ "$status" -ne 0 ]
 	[[ "$stderr" == *"killed by mptrace (SIGTERM)"* ]]
+}
+
+@test "--kill-leaks: a leak that ignores SIGTERM gets SIGKILL after the grace" {
+	run_mptrace -q --kill-leaks=0.3 --json "$J" -- sh -c '(trap "" TERM; exec sleep 40) >/dev/null 2>&1 & exit 0'
+	[ "$status" -eq 0 ]
+	pid=$(jqr "$J" '[.processes[] | select(.comm == "sleep")][0].pid')
+	[ "$(jqr "$J" "[.processes[] | select(.pid == $pid)][0].signal")" -eq 9 ]
+	[ "$(count ".kind == \"leak\" and .pid == $pid and .killed == true")" -eq 1 ]
+	[[ "$stderr" == *"sleep[$pid] was still running when the command exited; killed by mptrace (SIGKILL)"* ]]
+	run kill -0 "$pid"
+	[ "$status" -ne 0 ]
+}
+
+@test "--kill-leaks: the children of a killed leak are not findings of their own" {
+	# sh is the leak; its sleep is orphaned when mptrace kills sh
+	run_mptrace -q --kill-leaks=0.5 --json "$J" -- sh -c 'sh -c "sleep 40 & wait" >/dev/null 2>&1 & exit 0'
+	[ "$status" -eq 0 ]
+	[ "$(count '.kind == "leak" and .killed == true')" -ge 1 ]
+	inner=$(jqr "$J" '.processes[1].pid')
+	sleep=$(jqr "$J" '[.processes[] | select(.comm == "sleep")][0].pid')
+	[ "$(count ".kind == \"leak\" and .pid == $inner and .killed == true")" -eq 1 ]
+	# the sleep was orphaned by mptrace's own kill: no orphan or zombie finding
+	[ "$(count '.kind == "orphan" or .kind == "zombie"')" -eq 0 ]
+	kill "$sleep" 2>/dev/null || true
 }
 
 @test "--check fails on a leaked sleep and names it, without waiting for it" {
@@ -106,6 +155,18 @@ count() {	# count FILTER over the report's findings
 	[[ "$stderr" == *"check passed"* ]]
 	[ "$(count '.kind == "leak"')" -eq 0 ]
 	kill "$(jqr "$J" '[.processes[] | select(.comm == "sleep")][0].pid')"
+}
+
+@test "--allow-leak matches a word of the argv, not only the command name" {
+	# two sleeps outlive bash: one's argv[0] is serve-forever (comm stays sleep)
+	run_mptrace -q --check --allow-leak 'serve-*' --json "$J" -- bash -c \
+		'(exec -a serve-forever sleep 5) >/dev/null 2>&1 & sleep 5 >/dev/null 2>&1 & exit 0'
+	allowed=$(jqr "$J" '[.processes[] | select(.argv[0] == "serve-forever")][0].pid')
+	other=$(jqr "$J" '[.processes[] | select(.comm == "sleep" and .argv[0] == "sleep")][0].pid')
+	kill "$allowed" "$other"
+	[ "$status" -eq 3 ]
+	[ "$(count '.kind == "leak"')" -eq 1 ]
+	[ "$(count ".kind == \"leak\" and .pid == $other")" -eq 1 ]
 }
 
 lock_case() {	# lock_case KIND TYPE
