@@ -77,8 +77,14 @@ header_len() {
 	require_bpf
 	require_examples
 	live_and_replay orphan -- "$EX/orphan_demo" --sleep 0.1
+	# (and facts of their own, not only mptrace agreeing with itself)
+	[ "$(jqr "$T/orphan.rep.json" '[.findings[] | select(.kind == "orphan")] | length')" -eq 1 ]
 	live_and_replay join -- "$EX/join_demo" --unit 50
+	p=$(jqr "$T/join.rep.json" '.processes[0].pid')
+	[ "$(jqr "$T/join.rep.json" "[.processes[1:][] | select(.reaped_by != $p)] | length")" -eq 0 ]
+	[ "$(jqr "$T/join.rep.json" '.processes[0].join_wait.count')" -ge 1 ]
 	live_and_replay daemon -- "$EX/daemon_demo" --unit 50
+	[ "$(jqr "$T/daemon.rep.json" '[.processes[] | select(.signal == 15)] | length')" -eq 1 ]
 }
 
 @test "record -> report: identical JSON for queue_demo and deadlock_demo (deadlock records)" {
@@ -101,7 +107,20 @@ header_len() {
 	run_mptrace report -q -o "$T/rep.txt" --zombie-threshold 1s "$T/z.mpt"
 	[ "$status" -eq 0 ]
 	diff "$T/live.txt" "$T/rep.txt"
-	grep -q "zombie_demo" "$T/rep.txt"
+	# the tree and summary of 1 parent + 2 children, not just the argv
+	grep -qE '^3 processes, 3 threads, 1 exec in .* 0 events lost' "$T/rep.txt"
+	[ "$(grep -cE '[├└`|][─-] ?zombie_demo\[[0-9]+\] ' "$T/rep.txt")" -eq 2 ]
+}
+
+@test "report exits 128+N for a command killed by signal N, like the live run" {
+	require_bpf
+	run_mptrace -q --record "$T/k.mpt" -- sh -c 'kill -9 $$'
+	[ "$status" -eq 137 ]
+	run_mptrace report -q "$T/k.mpt"
+	[ "$status" -eq 137 ]
+	# the committed recording of a SIGTERM'd child: the root exits 0
+	run_mptrace report -q "$CORPUS/signal.mpt"
+	[ "$status" -eq 0 ]
 }
 
 @test "report re-applies analysis options: a lower --zombie-threshold finds the zombies" {
@@ -148,7 +167,16 @@ header_len() {
 	events=$(wc -l < "$T/storm.jsonl")
 	bytes=$(stat -c %s "$T/storm.mpt")
 	echo "# $bytes bytes for $events events: $((bytes / events)) bytes/event" >&3
-	[ "$events" -ge 60000 ]	# 4 per process; a sanitized mptrace may drop some
+	# at least 4 per process; what a sanitized mptrace drops is counted as
+	# lost and makes the report incomplete, never silently missing
+	lost=$(jqr "$T/live.json" '.lost_events')
+	[ "$events" -ge $((80000 - lost)) ]
+	if [ "$lost" -eq 0 ]; then
+		[ "$(jqr "$T/live.json" '.complete')" = true ]
+		[ "$(jqr "$T/live.json" '.processes | length')" -eq 20001 ]
+	else
+		[ "$(jqr "$T/live.json" '.complete')" = false ]
+	fi
 	[ $((bytes / events)) -lt 40 ]
 }
 
@@ -211,17 +239,26 @@ header_len() {
 	[ "$(id -u)" = 0 ] || skip "needs root to switch to nobody"
 	command -v setpriv >/dev/null || skip "setpriv (util-linux) missing"
 	d=$(mktemp -d /tmp/mpt-nobody.XXXXXX)
-	chmod 755 "$d"
 	cp "$CORPUS"/*.mpt "$d/"
 	chmod 644 "$d"/*.mpt
+	mkdir "$d/out"
+	chown nobody "$d/out"
+	chmod 755 "$d"
+	n=0
 	for f in "$d"/*.mpt; do
+		# as root first: what nobody must get too
+		run --separate-stderr "$MPTRACE" report -q --json - "$f"
+		want_status=$status want=$output
+		[ -n "$want" ] || { echo "$f: no JSON as root: $stderr" >&2; rm -rf "$d"; return 1; }
 		run --separate-stderr setpriv --reuid=nobody --regid=nogroup --clear-groups \
-			"$MPTRACE" report -q --json - --svg "$d/out.svg" "$f"
-		[ "$status" -ne 1 ] || { echo "$f: $output" >&2; rm -rf "$d"; return 1; }
-		[ "$status" -ne 99 ] || { echo "$f: sanitizer: $output" >&2; rm -rf "$d"; return 1; }
-		jq -e .processes <<<"$output" >/dev/null || { rm -rf "$d"; return 1; }
+			"$MPTRACE" report -q --json - --svg "$d/out/$(basename "$f").svg" "$f"
+		[ "$status" -eq "$want_status" ] || { echo "$f: status $status, as root $want_status: $stderr" >&2; rm -rf "$d"; return 1; }
+		[ "$output" = "$want" ] || { echo "$f: JSON differs from root's" >&2; rm -rf "$d"; return 1; }
+		[ -s "$d/out/$(basename "$f").svg" ] || { echo "$f: no SVG" >&2; rm -rf "$d"; return 1; }
+		n=$((n + 1))
 	done
 	rm -rf "$d"
+	[ "$n" -ge 6 ]
 }
 
 @test "--svg: well-formed, the same bytes live and on report, rendered by Chromium" {
