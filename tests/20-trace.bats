@@ -27,7 +27,7 @@ teardown() {
 
 @test "two background sleeps: 3 processes, both reaped by sh, complete" {
 	# (mptrace execs from a shell that wrote its pid: the command's reaper)
-	run --separate-stderr bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$BATS_TEST_TMPDIR/pid" \
+	run --separate-stderr timeout 180 bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$BATS_TEST_TMPDIR/pid" \
 		"$MPTRACE" --json "$J" -- sh -c 'sleep 0.1 & sleep 0.2 & wait'
 	[ "$status" -eq 0 ]
 	no_sanitizer_report

@@ -57,6 +57,21 @@ wait_screen() {
 	return 1
 }
 
+# wait_gone ERE [SECS]: until the screen no longer matches (a bare
+# `! screen | grep` would not fail the test: set -e ignores a negated command)
+wait_gone() {
+	local deadline=$((SECONDS + ${2:-10}))
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		if ! screen | grep -qE -- "$1"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "the screen still matches: $1" >&2
+	screen >&2
+	return 1
+}
+
 # wait_count ERE N [SECS]: until at least N lines match
 wait_count() {
 	local deadline=$((SECONDS + ${3:-10}))
@@ -122,7 +137,7 @@ no_sanitizer_in_err() {
 	no_sanitizer_in_err
 	# the view is gone and what the command printed is on the terminal
 	wait_screen '^hello-from-the-command$'
-	! screen | grep -q 'q quit  space pause'
+	wait_gone 'q quit  space pause'
 	kill_left "$left"
 }
 
@@ -172,7 +187,7 @@ no_sanitizer_in_err() {
 	keys Enter
 	wait_screen '^mptrace -- sh -c .*filter: 31.5'
 	wait_screen '└─ sleep 31.5$'
-	! screen | grep -q 'sleep 30$'
+	wait_gone 'sleep 30$'
 	# the ancestor stays, as context
 	screen | grep -qE '^ +[0-9]+ [a-z ]+ .* sh -c '
 	# Esc cancels an edit and keeps the filter there was
@@ -190,16 +205,17 @@ no_sanitizer_in_err() {
 	wait_screen '  PAUSED'
 	wait_screen 'space resume'
 	keys Space
-	! screen | grep -q PAUSED
+	wait_gone PAUSED
+	wait_screen 'space pause'
 	keys '?'
 	wait_screen 'collapse / expand the selected'
 	wait_screen 'q while the command runs sends it SIGINT'
 	keys x
-	! screen | grep -q 'collapse / expand the selected'
+	wait_gone 'collapse / expand the selected'
 	# collapse the command's subtree: two rows fold into it
 	keys Home c
 	wait_screen '\[\+[0-9]+\] sh -c '
-	! screen | grep -q 'sleep 30$'
+	wait_gone 'sleep 30$'
 	keys c
 	wait_screen '[├└]─ sleep 30$'
 	left=$(screen | awk '/─ sleep 3[01]/ { print $1 }')

@@ -38,8 +38,11 @@ require_examples() {
 }
 
 # run_mptrace ARGS...: $status, $output (stdout) and $stderr, separately.
+# A time limit (MPTRACE_TEST_TIMEOUT seconds, 180 unless set) turns a hang
+# (a deadlock mptrace failed to break, a wait that never ends) into a
+# failure, status 124, instead of a stalled run.
 run_mptrace() {
-	run --separate-stderr "$MPTRACE" "$@"
+	run --separate-stderr timeout -k 10 "${MPTRACE_TEST_TIMEOUT:-180}" "$MPTRACE" "$@"
 }
 
 # jqr FILE FILTER: jq -r over a report
@@ -71,7 +74,8 @@ no_sanitizer_report() {
 run_subreaped() {
 	local delay=$1
 	shift
-	run --separate-stderr "$PY" "$TOP/tests/helpers/subreaper.py" \
+	run --separate-stderr timeout -k 10 "${MPTRACE_TEST_TIMEOUT:-180}" \
+		"$PY" "$TOP/tests/helpers/subreaper.py" \
 		"$BATS_TEST_TMPDIR/reaper.pid" "$delay" -- "$MPTRACE" "$@"
 	REAPER=$(cat "$BATS_TEST_TMPDIR/reaper.pid")
 }
