@@ -106,22 +106,30 @@ def copy_tree(dst):
 
 
 def sh(cmd, cwd, timeout, log):
-    """Runs cmd in its own process group; on timeout the whole group dies."""
+    """Runs cmd in its own process group; on timeout the whole group dies.
+    Its output goes to the log; a TAP plan of no tests ("1..0": a filter
+    that matches nothing) counts as a failure, since it tests nothing."""
     env = dict(os.environ)
     env.setdefault("MPTRACE", os.path.join(cwd, "build/san/mptrace"))
     env.setdefault("MPTRACE_REQUIRE_BPF", "1")
     with open(log, "ab") as out:
         out.write(("\n$ %s\n" % cmd).encode())
         out.flush()
+        start = out.tell()
         p = subprocess.Popen(["bash", "-c", cmd], cwd=cwd, stdout=out, stderr=out,
                              env=env, start_new_session=True)
         try:
-            return p.wait(timeout=timeout)
+            rc = p.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
             out.write(b"\nmutate: timed out\n")
             return "timeout"
+    with open(log, "rb") as f:
+        f.seek(start)
+        if re.search(rb"^1\.\.0$", f.read(), re.M):
+            return "no test ran"
+    return rc
 
 
 def build(tree, log):
@@ -134,7 +142,7 @@ def run_tests(e, tree, log):
     for t in e.tests:
         rc = sh(t, tree, TEST_TIMEOUT, log)
         if rc != 0:
-            return "%s (%s)" % (t, "timeout" if rc == "timeout" else "exit %d" % rc)
+            return "%s (%s)" % (t, rc if isinstance(rc, str) else "exit %d" % rc)
     return None
 
 
