@@ -264,3 +264,74 @@ assert types.count("fork") == 1 and types.count("exec") == 2, types
 assert types.count("exit") == 2 and types[-1] == "end", types
 PYEOF
 }
+
+@test "--ring-size: a bigger ring holds a 2,000-process burst; a bad size is a usage error" {
+	run_mptrace -q --ring-size 64 --json "$J" -- sh -c 'i=0; while [ $i -lt 2000 ]; do /bin/true & i=$((i+1)); done; wait'
+	[ "$status" -eq 0 ]
+	[ "$(jqr "$J" '.lost_events')" -eq 0 ]
+	[ "$(jqr "$J" '.complete')" = true ]
+	[ "$(jqr "$J" '.processes | length')" -eq 2001 ]
+	run_mptrace -q --ring-size 3 -- /bin/true
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--ring-size"*"power of two"* ]]
+}
+
+@test "--lock-threshold: waits shorter than it are not lock waits" {
+	require_examples
+	run_mptrace -q --json "$J" -- "$EX/ticket_demo" -n 3 --delay 100 --lock=flock
+	[ "$status" -eq 0 ]
+	[ "$(jqr "$J" '.summary.lock_waits')" -ge 1 ]
+	run_mptrace -q --lock-threshold 30s --json "$J" -- "$EX/ticket_demo" -n 3 --delay 100 --lock=flock
+	[ "$status" -eq 0 ]
+	[ "$(jqr "$J" '.summary.lock_waits')" -eq 0 ]
+	[ "$(jqr "$J" '.locks | length')" -eq 0 ]
+}
+
+@test "--color: always colours, never does not; auto follows the terminal, NO_COLOR and TERM" {
+	esc=$'\e['
+	run_mptrace -q --color=always -- /bin/true
+	[[ "$stderr" == *"$esc"* ]]
+	run_mptrace -q --color=never -- /bin/true
+	[[ "$stderr" != *"$esc"* ]]
+	# auto: a terminal (script(1) gives one) colours, unless NO_COLOR or TERM=dumb
+	cmd="$(printf '%q' "$MPTRACE") -q -- /bin/true"
+	out=$(TERM=xterm timeout 60 script -qec "$cmd" /dev/null)
+	[[ "$out" == *"$esc"* ]]
+	out=$(TERM=xterm NO_COLOR=1 timeout 60 script -qec "$cmd" /dev/null)
+	[[ "$out" != *"$esc"* ]]
+	[[ "$out" == *"1 process"* ]]
+	out=$(TERM=dumb timeout 60 script -qec "$cmd" /dev/null)
+	[[ "$out" != *"$esc"* ]]
+	# on a pipe: no colour
+	run_mptrace -q -- /bin/true
+	[[ "$stderr" != *"$esc"* ]]
+}
+
+@test "-a traces a process started anywhere after the attach" {
+	ev="$BATS_TEST_TMPDIR/ev.jsonl"
+	timeout -s INT 120 "$MPTRACE" -q -a --json "$J" --events-jsonl "$ev" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	BG=$!
+	# attached: the /proc snapshot is in the event lines
+	timeout 60 bash -c 'until grep -q "\"type\":\"proc\"" "$1" 2>/dev/null; do sleep 0.05; done' _ "$ev"
+	# unrelated to mptrace: not its child, started after the attach
+	setsid sh -c 'exec sleep 0.321' &
+	wait $!
+	m=$(cat /proc/$BG/task/$BG/children)
+	kill -INT $m
+	st=0
+	wait "$BG" || st=$?
+	BG=
+	[ "$st" -eq 0 ]
+	[ "$(jqr "$J" '.mode')" = system ]
+	[ "$(jqr "$J" '[.processes[] | select(.argv == ["sleep", "0.321"] and .exit_code == 0 and (.seen_late | not))] | length')" -eq 1 ]
+}
+
+@test "without privilege mptrace exits 1 with one line saying what to do" {
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) missing"
+	run --separate-stderr setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		timeout 60 "$MPTRACE" -q -- /bin/true
+	[ "$status" -eq 1 ]
+	[ "$(grep -c . <<<"$stderr")" -eq 1 ]
+	[[ "$stderr" == "mptrace: "*"root"*"sudo"* ]]
+	[ -z "$output" ]
+}

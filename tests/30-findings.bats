@@ -15,6 +15,10 @@ teardown() {
 	fi
 }
 
+# a shell function for the traced commands: `execed PID COMM` returns once
+# PID has exec'd COMM (an ordering, instead of hoping it had)
+EXECED='execed() { until [ "$(cat /proc/$1/comm 2>/dev/null)" = "$2" ]; do sleep 0.01; done; }'
+
 count() {	# count FILTER over the report's findings
 	jqr "$J" "[.findings[] | select($1)] | length"
 }
@@ -101,7 +105,9 @@ if os.fork() == 0:
 }
 
 @test "a double-forked daemon is a leak; --kill-leaks kills it and says so" {
-	run_mptrace -q --kill-leaks=0.5 --json "$J" -- sh -c 'setsid sh -c "sleep 40 &"; exit 0'
+	# (the daemon's parent waits for its exec: a kill before it would find a
+	# process still called sh)
+	run_mptrace -q --kill-leaks=0.5 --json "$J" -- sh -c "setsid sh -c '$EXECED; sleep 40 & execed \$! sleep'; exit 0"
 	[ "$status" -eq 0 ]
 	validate_report "$J"
 	[ "$(count '.kind == "leak" and .comm == "sleep" and .killed == true')" -eq 1 ]
@@ -114,7 +120,7 @@ if os.fork() == 0:
 }
 
 @test "--kill-leaks: a leak that ignores SIGTERM gets SIGKILL after the grace" {
-	run_mptrace -q --kill-leaks=0.3 --json "$J" -- sh -c '(trap "" TERM; exec sleep 40) >/dev/null 2>&1 & exit 0'
+	run_mptrace -q --kill-leaks=0.3 --json "$J" -- sh -c "$EXECED"'; (trap "" TERM; exec sleep 40) >/dev/null 2>&1 & execed $! sleep; exit 0'
 	[ "$status" -eq 0 ]
 	pid=$(jqr "$J" '[.processes[] | select(.comm == "sleep")][0].pid')
 	[ "$(jqr "$J" "[.processes[] | select(.pid == $pid)][0].signal")" -eq 9 ]

@@ -13,9 +13,15 @@ mptrace_leftovers() {
 	for g in /tmp/deadlock_demo-*; do
 		[ -d "$g" ] && printf '%s\n' "$g"
 	done
-	for g in /tmp/ticket_demo-* /tmp/mpt-nobody.* /dev/shm/sem.ticket_demo-* \
-		 /tmp/tmux-"$(id -u)"/mptrace-live-*; do
+	for g in /tmp/ticket_demo-* /tmp/mpt-nobody.* /dev/shm/sem.ticket_demo-*; do
 		[ -e "$g" ] && printf '%s\n' "$g"
+	done
+	# tests/40-live.bats's tmux sockets are named mptrace-live-PID-N after
+	# the test's shell: one whose shell is gone was not cleaned up
+	for g in /tmp/tmux-"$(id -u)"/mptrace-live-*; do
+		[ -e "$g" ] || continue
+		g=${g##*/mptrace-live-}
+		kill -0 "${g%%-*}" 2>/dev/null || printf '%s\n' "/tmp/tmux-$(id -u)/mptrace-live-$g"
 	done
 	true
 }
