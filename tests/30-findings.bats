@@ -97,6 +97,8 @@ if os.fork() == 0:
 	child=$(jqr "$J" '.processes[1].pid')
 	[ "$(jqr "$J" '.processes[1].orphaned_ms != null')" = true ]
 	[ "$(jqr "$J" '.processes[1].adopted_by')" -eq "$adopter" ]
+	parent=$(jqr "$J" '.processes[0].pid')
+	[[ "$stderr" == *"ORPHAN   orphan_demo[$child] was orphaned at "*" ms when its parent orphan_demo[$parent] exited; adopted by [$adopter]"* ]]
 	# it exits after its parent, so it was never failed by its parent
 	[ "$(count '.kind == "zombie" and .reason == "never_reaped_by_parent"')" -eq 0 ]
 	# it outlived the command: a leak, whether or not it has exited since
@@ -247,12 +249,33 @@ lock_case() {	# lock_case KIND TYPE
 	[ "$(xmllint --xpath 'count(//testcase)' "$BATS_TEST_TMPDIR/j.xml")" -eq 4 ]
 	[ "$(xmllint --xpath 'count(//testcase[@name="zombies"]/failure)' "$BATS_TEST_TMPDIR/j.xml")" -eq 1 ]
 	[ "$(xmllint --xpath 'count(//testcase[@name="leaks"]/failure)' "$BATS_TEST_TMPDIR/j.xml")" -eq 0 ]
+	# the failure says how many and lists each finding's message
+	x="$BATS_TEST_TMPDIR/j.xml"
+	[ "$(xmllint --xpath 'string(//testcase[@name="zombies"]/failure/@message)' "$x")" = "2 zombie findings" ]
+	[ "$(xmllint --xpath 'string(//testcase[@name="zombies"]/failure/@type)' "$x")" = zombie ]
+	text=$(xmllint --xpath 'string(//testcase[@name="zombies"]/failure)' "$x")
+	[ "$(grep -c 'was never reaped by its parent zombie_demo\[[0-9]*\], which exited first' <<<"$text")" -eq 2 ]
+}
+
+@test "--junit: a complete trace passes the 'complete' case; a leak fails the leaks case with its text" {
+	x="$BATS_TEST_TMPDIR/j.xml"
+	run_mptrace -q --check=leaks --junit "$x" -- sh -c 'sleep 3 >/dev/null 2>&1 & exit 0'
+	[ "$status" -eq 3 ]
+	[ "$(xmllint --xpath 'string(//testcase[@name="leaks"]/failure/@message)' "$x")" = "1 leak finding" ]
+	[[ "$(xmllint --xpath 'string(//testcase[@name="leaks"]/failure)' "$x")" == "sleep["*"] was still running when the command exited"* ]]
+	[ "$(xmllint --xpath 'count(//testcase[@name="complete"]/failure)' "$x")" -eq 0 ]
 }
 
 @test "GITHUB_ACTIONS=true prints findings as ::error annotations on stdout" {
 	GITHUB_ACTIONS=true run_mptrace -q --check -- "$EX/zombie_demo" -n 2 --sleep 0.2 --exit
 	[ "$status" -eq 3 ]
 	[ "$(grep -c '^::error title=mptrace zombie::' <<<"$output")" -eq 2 ]
+	[ "$(grep -c '^::error title=mptrace zombie::zombie_demo\[[0-9]*\] was never reaped by its parent' <<<"$output")" -eq 2 ]
+	# a leak, and nothing for the checks not asked for
+	GITHUB_ACTIONS=true run_mptrace -q --check=leaks -- sh -c 'sleep 3 >/dev/null 2>&1 & exit 0'
+	[ "$status" -eq 3 ]
+	[ "$(grep -c '^::error title=mptrace leak::sleep\[[0-9]*\] was still running when the command exited' <<<"$output")" -eq 1 ]
+	[ "$(grep -c '^::' <<<"$output")" -eq 1 ]
 }
 
 @test "SIGCHLD ignored: children are auto-reaped, not zombies" {

@@ -142,6 +142,65 @@ os.waitpid(pid, 0)' "$BATS_TEST_TMPDIR/lockfile"
 	[ "$(jqr "$J" '[.findings[] | select(.kind == "leak")] | length')" -eq 0 ]
 }
 
+# Three processes in a ring of flocks: each takes its own file, tells the
+# parent, waits for the go, then wants the next one's. A bystander sleeps.
+RING='import fcntl, os, subprocess, sys
+d = sys.argv[1]
+paths = [os.path.join(d, "ring%d" % i) for i in range(3)]
+for p in paths:
+    open(p, "w").close()
+bystander = subprocess.Popen(["sleep", "60"])
+ready_r, ready_w = os.pipe()
+go_r, go_w = os.pipe()
+kids = []
+for i in range(3):
+    pid = os.fork()
+    if pid == 0:
+        mine, nxt = open(paths[i], "w"), open(paths[(i + 1) % 3], "w")
+        fcntl.flock(mine, fcntl.LOCK_EX)
+        os.write(ready_w, b"r")
+        os.read(go_r, 1)
+        fcntl.flock(nxt, fcntl.LOCK_EX)
+        os._exit(0)
+    kids.append(pid)
+n = 0
+while n < 3:
+    n += len(os.read(ready_r, 3))
+os.write(go_w, b"ggg")
+for k in kids:
+    os.waitpid(k, 0)
+bystander.wait()'
+
+@test "deadlock: a cycle of 3 processes; --on-deadlock=kill ends the cycle, then the rest of the tree" {
+	MPTRACE_TEST_TIMEOUT=90 run_mptrace -q --check=deadlocks --on-deadlock=kill --deadlock-after 300ms \
+		--json "$J" -- "$PY" -c "$RING" "$BATS_TEST_TMPDIR"
+	[ "$status" -eq 3 ]
+	validate_report "$J"
+	[ "$(jqr "$J" '[.findings[] | select(.kind == "deadlock")] | length')" -eq 1 ]
+	"$PY" - "$J" <<'PYEOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+d = [f for f in r["findings"] if f["kind"] == "deadlock"][0]
+c = d["cycle"]
+assert len(c) == 3, c
+for i, m in enumerate(c):
+    assert m["waits_on"] == c[(i + 1) % 3]["holds"], c
+    assert m["waits_on"].startswith("flock:"), c
+assert len({m["waits_on"] for m in c}) == 3, c
+procs = {p["pid"]: p for p in r["processes"]}
+for m in c:
+    assert procs[m["pid"]]["signal"] == 9, procs[m["pid"]]
+    assert procs[m["pid"]]["killed_by"]["comm"] == "mptrace", procs[m["pid"]]
+# the rest of the tree: the bystander ends too, by mptrace
+sl = [p for p in r["processes"] if p["comm"] == "sleep"]
+assert len(sl) == 1 and sl[0]["signal"] == 9 and sl[0]["killed_by"]["comm"] == "mptrace", sl
+# what mptrace itself killed makes no zombie, orphan or leak finding
+assert not [f for f in r["findings"] if f["kind"] in ("zombie", "orphan", "leak")], r["findings"]
+PYEOF
+	# long before the bystander's 60 s
+	[ "$(jqr "$J" '.duration_ms < 30000')" = true ]
+}
+
 @test "--on-deadlock=stop stops the tree for a debugger" {
 	"$MPTRACE" -q --on-deadlock=stop --deadlock-after 300ms --json "$J" -- "$EX/deadlock_demo" --kind flock --timeout 30 \
 		>/dev/null 2>"$BATS_TEST_TMPDIR/err" &
