@@ -13,8 +13,9 @@
 #include "output.h"
 #include "util.h"
 
-struct text_style text_style_for(FILE *f, enum color_mode mode)
+struct text_style text_style_for(FILE *f, const struct opts *o)
 {
+	enum color_mode mode = o->color;
 	struct text_style st = { 0 };
 	const char *term = getenv("TERM");
 	const char *cs;
@@ -27,6 +28,14 @@ struct text_style text_style_for(FILE *f, enum color_mode mode)
 	else if (mode == COLOR_AUTO)
 		st.color = isatty(fileno(f)) && !(getenv("NO_COLOR") && *getenv("NO_COLOR")) && term &&
 			   strcmp(term, "dumb");
+	st.no_fold = o->no_fold;
+	st.findings_only = o->findings_only;
+	st.no_lead = o->quiet;
+	st.argv_width = o->argv_width < 0 ? 0 : o->argv_width ? (size_t)o->argv_width : SIZE_MAX;
+	st.comm = o->comm;
+	st.from_exec = o->from_exec;
+	st.clock = o->delta ? TC_DELTA : o->wall >= 2 ? TC_WALL_US : o->wall ? TC_WALL : TC_REL;
+	st.events = o->events;
 	return st;
 }
 
