@@ -328,6 +328,10 @@ static int parse(int argc, char **argv, struct opts *o)
 		}
 		return -1;
 	}
+	if (o->top_report && o->mode != RUN_TOP) {
+		p_usage("--report is for 'mptrace top'; a trace prints its report anyway");
+		return EXIT_USAGE;
+	}
 	if (o->mode == RUN_TOP) {
 		if (optind < argc) {
 			p_usage("mptrace top takes no command");

@@ -72,12 +72,12 @@ static int key_words(char **argv)
 	return argv[1] ? 2 : 1;
 }
 
-static void words(struct sbuf *b, char **argv, int from, int to)
+static void words(struct sbuf *b, char **argv, int from, int to, bool base0)
 {
 	for (int i = from; argv[i] && (to < 0 || i < to); i++) {
 		if (b->len)
 			sb_putc(b, ' ');
-		sb_put_shell_word(b, i ? argv[i] : base_name(argv[i]));
+		sb_put_shell_word(b, i || !base0 ? argv[i] : base_name(argv[i]));
 	}
 }
 
@@ -89,18 +89,19 @@ static size_t char_start(const char *s, size_t at)
 	return at;
 }
 
-void text_argv(struct sbuf *b, char **argv, size_t width, bool utf8)
+void text_argv(struct sbuf *b, char **argv, size_t width, bool base0, bool utf8)
 {
 	const char *dots = utf8 ? "…" : "...";
 	struct sbuf head = { 0 }, tail = { 0 };
+	const char *cut;
 	size_t room;
 	int k;
 
 	if (!argv || !argv[0])
 		return;
 	k = key_words(argv);
-	words(&head, argv, 0, k);
-	words(&tail, argv, k, -1);
+	words(&head, argv, 0, k, base0);
+	words(&tail, argv, k, -1, base0);
 	if (!width || head.len + 1 + tail.len <= width || (!tail.len && head.len <= width)) {
 		sb_puts(b, head.s);
 		if (tail.len) {
@@ -118,7 +119,10 @@ void text_argv(struct sbuf *b, char **argv, size_t width, bool utf8)
 		sb_puts(b, " ");
 		sb_puts(b, dots);
 		sb_puts(b, " ");
-		sb_puts(b, tail.s + char_start(tail.s, tail.len - room));
+		cut = tail.s + char_start(tail.s, tail.len - room);
+		if (cut[-1] != ' ' && strchr(cut, ' '))
+			cut = strchr(cut, ' ') + 1;	/* whole words */
+		sb_puts(b, cut);
 	}
 	sb_free(&head);
 	sb_free(&tail);
@@ -265,10 +269,9 @@ void text_event(struct sbuf *b, const struct text_style *st, const struct ptree 
 		col(b, st, C_CYAN);
 		sb_puts(b, "exec ");
 		col(b, st, C_RESET);
-		text_argv(b, p->argv, st->argv_width ? st->argv_width : STREAM_ARGV, st->utf8);
-		/* the file run, unless the shown argv[0] says it already */
+		text_argv(b, p->argv, st->argv_width ? st->argv_width : STREAM_ARGV, false, st->utf8);
 		if (p->nexecs && (!p->argv || !p->argv[0] ||
-				  strcmp(p->execs[p->nexecs - 1].filename, base_name(p->argv[0])))) {
+				  strcmp(p->execs[p->nexecs - 1].filename, p->argv[0]))) {
 			const char *fn = p->execs[p->nexecs - 1].filename;
 
 			col(b, st, C_DIM);
@@ -464,7 +467,7 @@ static void tree_line(struct sbuf *b, const struct text_style *st, const struct 
 		sb_printf(b, "(fork of %s%s%u)", role ? role : "", role ? " " : "", p->parent->pid);
 		col(b, st, C_RESET);
 	} else {
-		text_argv(b, p->argv, st->argv_width ? st->argv_width : TREE_ARGV, st->utf8);
+		text_argv(b, p->argv, st->argv_width ? st->argv_width : TREE_ARGV, true, st->utf8);
 	}
 	col(b, st, C_DIM);
 	if (p->start_ts != PT_NONE)
@@ -789,7 +792,9 @@ static bool exec_match(const struct pt_exec *x, const char *pat)
 	return false;
 }
 
-/* --from-exec: the process of the first matching exec, and its time. */
+/* --from-exec: the process of the first matching exec, and the time of its
+ * last matching one (a pyenv shim and the interpreter it becomes match
+ * alike: the view starts at the interpreter). */
 static const struct pt_proc *first_exec(const struct ptree *pt, const char *pat, uint64_t *ts)
 {
 	const struct pt_proc *best = NULL;
@@ -804,6 +809,9 @@ static const struct pt_proc *first_exec(const struct ptree *pt, const char *pat,
 			}
 		}
 	}
+	for (int k = 0; best && k < best->nexecs; k++)
+		if (exec_match(&best->execs[k], pat))
+			*ts = best->execs[k].ts;
 	return best;
 }
 

@@ -42,9 +42,9 @@ void text_zombie_alert(struct sbuf *b, const struct text_style *st, const struct
 		       const struct pt_proc *p, uint64_t now);
 void text_report(struct sbuf *b, const struct text_style *st, struct ptree *pt,
 		 const struct an_result *r, const struct an_opts *o);
-/* argv as a line shows it: argv[0]'s basename, the script, -m module or
- * -c code kept, the middle elided to fit `width` bytes (0: all). */
-void text_argv(struct sbuf *b, char **argv, size_t width, bool utf8);
+/* argv as a line shows it: argv[0] (its basename with base0), the script,
+ * -m module or -c code kept, the middle elided to fit `width` bytes (0: all). */
+void text_argv(struct sbuf *b, char **argv, size_t width, bool base0, bool utf8);
 /* A Python multiprocessing helper's role from its argv, or NULL. */
 const char *text_role(const struct pt_proc *p);
 /* "exit 0", "killed by SIGKILL", "running" */

@@ -102,10 +102,13 @@ int write_outputs(struct ptree *pt, const struct an_result *r, const struct an_o
 	struct sbuf b = { 0 };
 	int err = 0;
 
-	text_report(&b, st, pt, r, an);
-	fwrite(b.s, 1, b.len, out);
-	fflush(out);
-	b.len = 0;
+	/* mptrace top is a view: a whole-system report only when asked */
+	if (o->mode != RUN_TOP || o->top_report) {
+		text_report(&b, st, pt, r, an);
+		fwrite(b.s, 1, b.len, out);
+		fflush(out);
+		b.len = 0;
+	}
 	if (getenv("GITHUB_ACTIONS") && !strcmp(getenv("GITHUB_ACTIONS"), "true")) {
 		github_annotations(&b, pt, r, an->check);
 		if (b.len) {
