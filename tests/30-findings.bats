@@ -108,17 +108,20 @@ if os.fork() == 0:
 
 @test "a double-forked daemon is a leak; --kill-leaks kills it and says so" {
 	# (the daemon's parent waits for its exec: a kill before it would find a
-	# process still called sh)
-	run_mptrace -q --kill-leaks=0.5 --json "$J" -- sh -c "setsid sh -c '$EXECED; sleep 40 & execed \$! sleep'; exit 0"
+	# process still called sh; the subreaper adopts and reaps the daemon,
+	# where pid 1 would reap it when it pleases)
+	run_subreaped 0.05 -q --kill-leaks=0.5 --json "$J" -- sh -c "setsid sh -c '$EXECED; sleep 40 & execed \$! sleep'; exit 0"
 	[ "$status" -eq 0 ]
 	validate_report "$J"
 	[ "$(count '.kind == "leak" and .comm == "sleep" and .killed == true')" -eq 1 ]
 	[ "$(count '.kind == "leak"')" -eq 1 ]
 	[ "$(jqr "$J" '[.processes[] | select(.comm == "sleep")][0].signal')" -eq 15 ]
 	pid=$(jqr "$J" '[.processes[] | select(.comm == "sleep")][0].pid')
+	# mptrace waited for the adopter's reap: the daemon is gone, not a zombie
+	[ "$(jqr "$J" "[.processes[] | select(.pid == $pid)][0] | .reap == \"adopter\" and .reaped_by == $REAPER")" = true ]
 	run kill -0 "$pid"
 	[ "$status" -ne 0 ]
-	[[ "$stderr" == *"killed by mptrace (SIGTERM)"* ]]
+	[[ "$stderr" == *"sleep[$pid] was still running when the command exited; killed by mptrace (SIGTERM)"* ]]
 }
 
 @test "--kill-leaks: a leak that ignores SIGTERM gets SIGKILL after the grace" {
