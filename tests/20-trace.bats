@@ -321,7 +321,7 @@ PYEOF
 	st=0
 	wait "$BG" || st=$?
 	BG=
-	[ "$st" -eq 0 ]
+	[ "$st" -eq 0 ] || { echo "mptrace -a: status $st" >&2; cat "$BATS_TEST_TMPDIR/err" >&2; false; }
 	[ "$(jqr "$J" '.mode')" = system ]
 	[ "$(jqr "$J" '[.processes[] | select(.argv == ["sleep", "0.321"] and .exit_code == 0 and (.seen_late | not))] | length')" -eq 1 ]
 }

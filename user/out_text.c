@@ -45,7 +45,8 @@ const char *text_role(const struct pt_proc *p)
 		{ "multiprocessing.popen_spawn", "spawn child" },
 	};
 
-	if (!p->argv_owned || !p->argv)
+	/* (a kernel thread from the /proc snapshot has an empty argv) */
+	if (!p->argv_owned || !p->argv || !p->argv[0])
 		return NULL;
 	for (int i = 1; p->argv[i]; i++) {
 		if (!strcmp(p->argv[i], "--multiprocessing-fork"))

@@ -281,6 +281,29 @@ static void test_roles_and_events(void)
 	ptree_free(pt);
 }
 
+/* -a and -p snapshot kernel threads: an empty argv (none at all) */
+static void test_empty_argv(void)
+{
+	struct pt_meta m = { .mode = PT_MODE_SYSTEM, .t0 = T0, .self_pid = SELF };
+	struct ptree *pt = ptree_new(&m);
+	struct text_style st = { 0 };
+	struct mpt_proc e = { 0 };
+	char *out;
+
+	e.ppid = 2;
+	e.nthreads = 1;
+	strcpy(e.comm, "kworker/0:1");
+	put(pt, &e, MPT_EV_PROC, sizeof(e), 0, 77);
+	ok(ptree_find(pt, 77) && ptree_find(pt, 77)->argv && !ptree_find(pt, 77)->argv[0],
+	   "a kernel thread's argv is empty");
+	ok(!text_role(ptree_find(pt, 77)), "no role, and no read past the empty argv");
+	end(pt, 10);
+	out = report(pt, &st);
+	ok(out && strstr(out, "kworker/0:1[77]"), "the tree shows it by its comm");
+	free(out);
+	ptree_free(pt);
+}
+
 int main(void)
 {
 	test_wrapper_chain();
@@ -288,5 +311,6 @@ int main(void)
 	test_alike_children();
 	test_argv();
 	test_roles_and_events();
+	test_empty_argv();
 	return tap_done();
 }
