@@ -15,7 +15,9 @@ count() {
 }
 
 @test "python ticket.py: buyers queue on one multiprocessing.Lock (a semaphore file)" {
-	run_mptrace -q --json "$J" -- "$PY" "$P/ticket.py" -n 4 --delay 50
+	# (300 ms holds: the 4 buyers start well within the first one's hold,
+	# even on a loaded machine, so 3 of them queue)
+	run_mptrace -q --json "$J" -- "$PY" "$P/ticket.py" -n 4 --delay 300
 	[ "$status" -eq 0 ]
 	validate_report "$J"
 	[ "$(jqr "$J" '.locks | length')" -eq 1 ]

@@ -402,7 +402,9 @@ static void mark_leak_candidates(struct ptree *pt)
 	for (size_t i = 0; i < pt->nprocs; i++) {
 		struct pt_proc *p = pt->procs[i];
 
-		if (!p->exited && p != pt->root)
+		/* one mptrace already signalled (--on-deadlock=kill ends the
+		 * tree) was not left running by the command */
+		if (!p->exited && p != pt->root && !p->killed_by_us)
 			p->alive_at_root_exit = true;
 	}
 }

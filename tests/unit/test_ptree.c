@@ -519,6 +519,45 @@ static void test_leak_exits_later(void)
 	ptree_free(pt);
 }
 
+static void kill_(struct ptree *pt, uint64_t ms, uint32_t pid, uint32_t sig, uint32_t reason)
+{
+	struct mpt_kill e = { 0 };
+
+	hdr(&e.h, MPT_EV_KILL, sizeof(e), ms, pid, pid);
+	e.sig = sig;
+	e.reason = reason;
+	feed(pt, &e);
+}
+
+static void test_killed_before_the_command_ended(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	struct an_opts o = { .zombie_threshold_ns = 1000 * MS, .check = AN_CHECK_DEFAULT };
+	struct an_result r;
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/bin/sh", "sh\0", 3);
+	fork_(pt, 2, ROOT, 101, false);
+	fork_(pt, 3, ROOT, 102, false);
+	/* --on-deadlock=kill: children first, then the command; 101 dies last */
+	kill_(pt, 50, 101, 9, MPT_KILL_DEADLOCK);
+	kill_(pt, 50, ROOT, 9, MPT_KILL_DEADLOCK);
+	exit_(pt, 51, ROOT, ROOT, 9, SELF, 1, 0);
+	exit_(pt, 52, 101, 101, 9, ROOT, 1, 0);
+	free_(pt, 53, 101, 101);
+	/* --kill-leaks signals after the command ended: still a leak */
+	kill_(pt, 60, 102, 15, MPT_KILL_LEAK);
+	exit_(pt, 61, 102, 102, 15, 1, 1, 0);
+	free_(pt, 62, 102, 102);
+	end_(pt, 70, 0);
+	analyze(pt, &o, pt->end_ts, &r);
+	ok(!finding(&r, AN_LEAK, 101), "killed by mptrace before the command ended: not a leak");
+	ok(!finding(&r, AN_ZOMBIE, 101) && !finding(&r, AN_ORPHAN, 101),
+	   "nor a zombie or orphan of mptrace's making");
+	ok(finding(&r, AN_LEAK, 102) != NULL, "alive when the command ended, killed after: a leak");
+	an_result_free(&r);
+	ptree_free(pt);
+}
+
 static void test_allow_leak_argv(void)
 {
 	struct ptree *pt = mk(PT_MODE_COMMAND);
@@ -646,6 +685,7 @@ int main(void)
 	test_seen_late_zombie();
 	test_leak_exits_later();
 	test_allow_leak_argv();
+	test_killed_before_the_command_ended();
 	test_holder_thread();
 	test_incomplete_never_passes();
 	test_wait_edges();
