@@ -106,6 +106,13 @@ struct mpt_wait {
 
 #define MPT_FREE_WPS 8
 
+/* A wait point: the reaper entered wait4/waitid, or ran again inside one. */
+struct mpt_wp {
+	__u64 ts;
+	__u32 target;		/* global tgid of the one child it waits for, 0: any */
+	__u32 _pad;
+};
+
 /*
  * A zombie was released: the kernel's sched_process_free, which runs an RCU
  * grace period after the reap (h.ts is that late, ~10-20 ms). `reaper` is the
@@ -113,13 +120,14 @@ struct mpt_wait {
  * it, in whatever pid namespace (an adopter if it was re-parented; a ptracer
  * never reaps another's child). wps[] are the reaper's latest wait points,
  * newest first: entries into wait4/waitid and wake-ups inside them, WNOWAIT
- * peeks excluded. The reap is the earliest of them at or after the exit.
+ * peeks excluded. The reap is the earliest of them, at or after the exit,
+ * that waited for this process or for any child.
  */
 struct mpt_free {
 	struct mpt_hdr h;	/* the released process */
 	__u32 reaper;		/* its parent's tgid at release */
 	__u32 nwps;		/* wait points in wps[] */
-	__u64 wps[MPT_FREE_WPS];
+	struct mpt_wp wps[MPT_FREE_WPS];
 };
 
 enum mpt_lock_kind {
@@ -266,11 +274,19 @@ struct wait_start {
 	__u32 flags;	/* MPT_WAIT_* */
 	__u32 tgid;
 	__u32 waker;	/* tgid of the task that woke it */
+	__u32 gtarget;	/* global tgid of the child waited for, 0: any */
+	__u32 _pad;
+};
+
+/* The wait4/waitid a tracked thread entered last (map `wentry`, by tid). */
+struct wait_entry {
+	__u32 gtarget;	/* global tgid of the child waited for, 0: any */
+	__u32 nowait;	/* WNOWAIT: a peek */
 };
 
 /* A process's latest wait points (BPF map `wps`, by tgid): a ring. */
 struct wait_points {
-	__u64 ts[MPT_FREE_WPS];
+	struct mpt_wp p[MPT_FREE_WPS];
 	__u32 next;	/* slot written next */
 	__u32 _pad;
 };

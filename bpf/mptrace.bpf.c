@@ -78,6 +78,14 @@ struct {
 	__type(value, struct wait_points);
 } wps SEC(".maps");
 
+/* tid -> the wait4/waitid a tracked thread entered last */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct wait_entry);
+} wentry SEC(".maps");
+
 /* tid -> holder of the file lock it is about to wait for (filelock
  * tracepoints fire just before the task blocks). */
 struct {
@@ -452,17 +460,21 @@ int BPF_PROG(on_exit, struct task_struct *p)
 
 /* A wait point of `tgid` (it entered a wait, or ran again inside one): a
  * reap it makes happens at one of them. A ring of the latest. */
-static __always_inline void add_wp(__u32 tgid, __u64 ts)
+static __always_inline void add_wp(__u32 tgid, __u64 ts, __u32 target)
 {
 	struct wait_points *w = bpf_map_lookup_elem(&wps, &tgid), fresh = {};
+	__u32 i;
 
 	if (!w) {
-		fresh.ts[0] = ts;
+		fresh.p[0].ts = ts;
+		fresh.p[0].target = target;
 		fresh.next = 1;
 		bpf_map_update_elem(&wps, &tgid, &fresh, BPF_ANY);
 		return;
 	}
-	w->ts[w->next & (MPT_FREE_WPS - 1)] = ts;
+	i = w->next & (MPT_FREE_WPS - 1);
+	w->p[i].ts = ts;
+	w->p[i].target = target;
 	w->next++;
 }
 
@@ -470,21 +482,35 @@ static __always_inline void add_wp(__u32 tgid, __u64 ts)
  * Every wait4/waitid of every process enters do_wait(), and only those pay
  * for this program: no syscall hook. A WNOWAIT peek reaps nothing and is
  * no wait point. The reaper of a tracked zombie may be untraced (init, a
- * subreaper), so wait points are kept for any process.
+ * subreaper), so wait points are kept for any process. `pid` is the one
+ * waited for (by pid, pidfd or process group), NULL for any child.
  */
 SEC("tp_btf/sched_process_wait")
 int BPF_PROG(on_wait_entry, struct pid *pid)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, tgid = id >> 32;
+	struct wait_entry we = {};
 	struct pt_regs *regs;
+	long nr, a0;
 
-	if (!IS_COMPAT_SYSCALL(t)) {
-		regs = (struct pt_regs *)bpf_task_pt_regs(t);
-		if (SYSCALL_NR(regs) == NR_waitid &&
-		    (PT_REGS_PARM4_CORE_SYSCALL(regs) & 0x01000000 /* WNOWAIT */))
-			return 0;
-	}
-	add_wp(bpf_get_current_pid_tgid() >> 32, bpf_ktime_get_ns());
+	if (IS_COMPAT_SYSCALL(t))
+		goto add;
+	regs = (struct pt_regs *)bpf_task_pt_regs(t);
+	nr = SYSCALL_NR(regs);
+	a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	if (nr == NR_waitid && (PT_REGS_PARM4_CORE_SYSCALL(regs) & 0x01000000 /* WNOWAIT */))
+		we.nowait = 1;
+	/* one child: wait4(pid > 0), waitid(P_PID or P_PIDFD); else a group or any */
+	if (pid && ((nr == NR_wait4 && (int)a0 > 0) ||
+		    (nr == NR_waitid && (a0 == 1 || a0 == 3))))
+		we.gtarget = BPF_CORE_READ(pid, numbers[0].nr);
+add:
+	if (!we.nowait)
+		add_wp(tgid, bpf_ktime_get_ns(), we.gtarget);
+	if (tgid == self_pid || is_tracked(tgid))
+		bpf_map_update_elem(&wentry, &tid, &we, BPF_ANY);
 	return 0;
 }
 
@@ -532,9 +558,11 @@ int BPF_PROG(on_free, struct task_struct *p)
 	n = w ? w->next : 0;
 	for (int i = 0; i < MPT_FREE_WPS; i++) {
 		/* newest first */
-		e->wps[i] = i < n && w ? w->ts[(n - 1 - i) & (MPT_FREE_WPS - 1)] : 0;
-		if (i < n)
+		e->wps[i].ts = e->wps[i].target = e->wps[i]._pad = 0;
+		if (i < n && w) {
+			e->wps[i] = w->p[(n - 1 - i) & (MPT_FREE_WPS - 1)];
 			e->nwps = i + 1;
+		}
 	}
 	bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
 	return 0;
@@ -549,9 +577,13 @@ __noinline int wait_block(__s32 target, __u64 options, __u32 flags)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	struct wait_start w = {};
+	struct wait_entry *we;
 
 	if (bpf_map_lookup_elem(&waits, &tid))
 		return 0;
+	we = bpf_map_lookup_elem(&wentry, &tid);
+	if (we)
+		w.gtarget = we->gtarget;
 	w.ts = bpf_ktime_get_ns();
 	w.tgid = tgid;
 	w.start = leader_start((struct task_struct *)bpf_get_current_task_btf());
@@ -574,7 +606,7 @@ __noinline int wait_resume(__u32 tid)
 		return 0;
 	now = bpf_ktime_get_ns();
 	if (!(w->flags & MPT_WAIT_NOWAIT))
-		add_wp(w->tgid, now);
+		add_wp(w->tgid, now, w->gtarget);
 	if (w->tgid == self_pid)
 		goto out;
 	e = reserve(sizeof(*e), MPT_EV_WAIT);

@@ -447,7 +447,7 @@ void json_event(struct sbuf *b, const struct ptree *pt, const struct mpt_hdr *ev
 		const struct pt_proc *p = ptree_find(pt, e->h.pid);
 
 		sb_printf(b, ",\"reaper\":%u,\"reaped_ms\":", e->reaper);
-		jms(b, pt, p && p->kstart == e->h.start && p->exit_ts != PT_NONE ? pt_reap_time(e, p->exit_ts) : e->h.ts);
+		jms(b, pt, p && p->kstart == e->h.start && p->exit_ts != PT_NONE ? pt_reap_time(e, p->pid, p->exit_ts) : e->h.ts);
 		break;
 	}
 	case MPT_EV_LOCK: {

@@ -527,16 +527,20 @@ static int on_wait(struct ptree *pt, const struct mpt_wait *e, struct pt_change 
 	return 0;
 }
 
-/* When the reaper reaped: at its earliest wait point (an entry into a wait,
- * or a wake-up inside one) since the exit; the release itself is seen a
- * grace period later. */
-uint64_t pt_reap_time(const struct mpt_free *e, uint64_t exit_ts)
+/* When the reaper reaped `pid`, which exited at exit_ts: at its earliest
+ * wait point since the exit (an entry into a wait, or a wake-up inside one)
+ * that waited for that child or for any; the release itself is seen a grace
+ * period later. */
+uint64_t pt_reap_time(const struct mpt_free *e, uint32_t pid, uint64_t exit_ts)
 {
 	uint64_t best = e->h.ts;
 
-	for (uint32_t i = 0; i < e->nwps && i < MPT_FREE_WPS; i++)
-		if (e->wps[i] >= exit_ts && e->wps[i] < best)
-			best = e->wps[i];
+	for (uint32_t i = 0; i < e->nwps && i < MPT_FREE_WPS; i++) {
+		const struct mpt_wp *w = &e->wps[i];
+
+		if (w->ts >= exit_ts && w->ts < best && (!w->target || w->target == pid))
+			best = w->ts;
+	}
 	return best;
 }
 
@@ -557,7 +561,7 @@ static int on_free(struct ptree *pt, const struct mpt_free *e, struct pt_change 
 		pt->zombies_now++;
 	}
 	if (p->state == PT_ZOMBIE)
-		reap(pt, p, pt_reap_time(e, p->exit_ts), p->autoreap ? 0 : e->reaper);
+		reap(pt, p, pt_reap_time(e, p->pid, p->exit_ts), p->autoreap ? 0 : e->reaper);
 	else if (p->reap != PT_REAP_AUTO)
 		return 0;
 	chg->other = p;
