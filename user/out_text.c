@@ -151,19 +151,35 @@ void text_event(struct sbuf *b, const struct text_style *st, const struct ptree 
 	}
 	case MPT_EV_FREE: {
 		/* the kernel released it: its reaper's wait, or auto-reap */
-		const struct pt_proc *c = chg->other;
+		const struct pt_proc *c = chg->other, *r;
 
 		if (!c)
 			return;
-		prefix(b, st, pt, c->reaped_ts, c);
-		if (c->reap == PT_REAP_AUTO)
+		r = c->reaped_by ? ptree_find(pt, c->reaped_by) : NULL;
+		if (c->reap == PT_REAP_AUTO) {
+			prefix(b, st, pt, c->reaped_ts, c);
 			sb_puts(b, "released by the kernel (auto-reap, SIGCHLD ignored)");
-		else {
-			sb_puts(b, "reaped by ");
-			by_name(b, pt, c->reaped_by);
-			if (c->reap == PT_REAP_ADOPTER)
-				sb_puts(b, ", its adopter,");
+			sb_printf(b, " after %.1f ms as a zombie\n", pt_zombie_ns(c, c->reaped_ts) / 1e6);
+			return;
 		}
+		if (r || (c->reaped_by && c->reaped_by == pt->meta.self_pid)) {
+			/* a traced reaper, or mptrace: "P reaped C" */
+			prefix(b, st, pt, c->reaped_ts, r);
+			if (!r)
+				sb_printf(b, "mptrace[%u] ", c->reaped_by);
+			sb_puts(b, "reaped ");
+			name(b, c);
+			sb_printf(b, " (zombie for %.1f ms", pt_zombie_ns(c, c->reaped_ts) / 1e6);
+			if (c->reap == PT_REAP_ADOPTER)
+				sb_puts(b, ", as its adopter");
+			sb_puts(b, ")\n");
+			return;
+		}
+		prefix(b, st, pt, c->reaped_ts, c);
+		sb_puts(b, "reaped by ");
+		by_name(b, pt, c->reaped_by);
+		if (c->reap == PT_REAP_ADOPTER)
+			sb_puts(b, ", its adopter,");
 		sb_printf(b, " after %.1f ms as a zombie\n", pt_zombie_ns(c, c->reaped_ts) / 1e6);
 		return;
 	}

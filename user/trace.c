@@ -441,12 +441,25 @@ static void settle(struct trace *t)
 {
 	uint64_t deadline = mono() + 2500000000ull;
 
+	uint64_t quiet;
+	size_t z;
+
 	if (t->pt->zombies_now)
 		syscall(SYS_membarrier, 1 /* MEMBARRIER_CMD_GLOBAL */, 0, 0);
 	pump(t, 2);
 	pump(t, 2);
-	while ((unsettled(t) || root_unreleased(t)) && mono() < deadline)
-		pump(t, root_unreleased(t) ? 2 : 10);
+	/* a burst of releases comes in batches: until they stop for 20 ms */
+	z = t->pt->zombies_now;
+	quiet = mono() + 20000000ull;
+	while (t->pt->zombies_now && mono() < deadline) {
+		if (mono() >= quiet && !unsettled(t) && !root_unreleased(t))
+			break;
+		pump(t, 2);
+		if (t->pt->zombies_now != z) {
+			z = t->pt->zombies_now;
+			quiet = mono() + 20000000ull;
+		}
+	}
 }
 
 /* --kill-leaks: SIGTERM what outlived the command, SIGKILL after the grace. */
