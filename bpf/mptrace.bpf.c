@@ -20,7 +20,7 @@ const volatile __u8 trace_all = 0;	 /* -a: no pid filter */
 const volatile __u8 trace_locks = 1;	 /* --no-locks clears it */
 const volatile __u64 lock_min_ns = 1000000; /* --lock-threshold */
 const volatile __u64 wakeup_bytes = 256 * 1024; /* wake the consumer past this */
-const volatile __u64 wake_gap_ns = 1000000; /* an empty ring wakes at most this often */
+const volatile __u64 wake_gap_ns = 200000; /* an empty ring wakes at most this often */
 const volatile __u8 scan_test_env = 1;	 /* look for MPTRACE_TEST= at exec */
 const volatile __u32 mutex_owner_off = 8; /* glibc __owner offset; 0: do not read */
 
