@@ -332,3 +332,12 @@ PYEOF
 	[ "$(grep -c '^mptrace: ' <<<"$stderr")" -eq 1 ]
 	[[ "$stderr" == *"mptrace: cannot write the JSON report to '/dev/full': "* ]]
 }
+
+@test "-vv shows libbpf's messages; without -v there are none" {
+	run_mptrace -q -vv -- /bin/true
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"libbpf: loading object"* ]]
+	run_mptrace -q -- /bin/true
+	[ "$status" -eq 0 ]
+	[[ "$stderr" != *"libbpf:"* ]]
+}
