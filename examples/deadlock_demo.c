@@ -37,6 +37,10 @@ static enum kind kind = K_FLOCK;
 static char dir[PATH_MAX], paths[2][PATH_MAX + 8];
 static int fds[2];
 static int ready[2] = { -1, -1 };	/* each worker writes a byte once it opened the files */
+/* Unless --ordered, each worker tells (took) that it holds its first lock and
+ * waits for the parent's go, sent once both do: then they want each other's
+ * lock whatever the scheduler did, and the deadlock always happens. */
+static int barrier, took[2] = { -1, -1 }, go[2] = { -1, -1 };
 static pthread_mutex_t *mutexes;	/* two, in shared memory */
 
 static void usage(void)
@@ -116,6 +120,14 @@ static void worker(const char *name, int first, int second)
 		die("lock");
 	}
 	printf("%s %d: took lock%d, pausing 100 ms\n", name, me, first + 1);
+	if (barrier) {
+		char c;
+
+		close(took[0]);
+		close(go[1]);
+		if (write(took[1], "", 1) != 1 || read(go[0], &c, 1) != 1)
+			die("barrier");
+	}
 	nanosleep(&pause, NULL);
 	printf("%s %d: waiting for lock%d\n", name, me, second + 1);
 	err = lock(second);
@@ -153,8 +165,9 @@ static pid_t spawn(const char *name, int first, int second)
 }
 
 /* Once both workers opened the lock files (or died trying), the names are
- * no longer needed: the open files keep the locks. */
-static void remove_files(void)
+ * no longer needed: the open files keep the locks. Then the barrier: the go
+ * once both hold their first lock. */
+static void after_spawn(void)
 {
 	char b[2];
 	ssize_t n = 0, r;
@@ -163,11 +176,21 @@ static void remove_files(void)
 	while (n < 2 && ((r = read(ready[0], b, sizeof(b))) > 0 || (r < 0 && errno == EINTR)))
 		n += r > 0 ? r : 0;
 	close(ready[0]);
-	if (kind == K_MUTEX)
-		return;
-	for (int i = 0; i < 2; i++)
-		unlink(paths[i]);
-	rmdir(dir);
+	if (kind != K_MUTEX) {
+		for (int i = 0; i < 2; i++)
+			unlink(paths[i]);
+		rmdir(dir);
+	}
+	if (barrier) {
+		n = 0;
+		close(took[1]);
+		while (n < 2 && ((r = read(took[0], b, sizeof(b))) > 0 || (r < 0 && errno == EINTR)))
+			n += r > 0 ? r : 0;
+		if (write(go[1], "gg", 2) != 2)
+			die("write");
+		close(took[0]);
+		close(go[1]);
+	}
 }
 
 static int gave_up;	/* a worker got EDEADLK */
@@ -262,12 +285,13 @@ int main(int argc, char **argv)
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
 	signal(SIGCHLD, SIG_DFL);	/* an inherited SIG_IGN would reap them behind our back */
-	if (pipe(ready))
+	barrier = !ordered;
+	if (pipe(ready) || (barrier && (pipe(took) || pipe(go))))
 		die("pipe");
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	pids[0] = spawn(names[0], 0, 1);
 	pids[1] = ordered ? spawn(names[1], 0, 1) : spawn(names[1], 1, 0);
-	remove_files();
+	after_spawn();
 
 	for (;;) {
 		alive = 0;
