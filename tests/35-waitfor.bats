@@ -111,7 +111,8 @@ deadlock_case() {	# deadlock_case KIND LOCKTYPE
 	done
 	# broken by the kill: well before the demo's own 20 s timeout
 	[ "$(jqr "$J" '.duration_ms < 10000')" = true ]
-	[ "$(jqr "$J" '[.processes[] | select(.killed_by.comm == "mptrace")] | length')" -ge 2 ] ||
+	# (a member whose lock an earlier kill freed may finish before its own)
+	[ "$(jqr "$J" '[.processes[] | select(.killed_by.comm == "mptrace")] | length')" -ge 1 ] ||
 		{ jq -c '.processes[] | {pid, comm, signal, killed_by}' "$J"; false; }
 	[[ "$stderr" == *"check FAILED: 1 deadlock"* ]]
 }
@@ -193,9 +194,14 @@ for i, m in enumerate(c):
     assert m["waits_on"].startswith("flock:"), c
 assert len({m["waits_on"] for m in c}) == 3, c
 procs = {p["pid"]: p for p in r["processes"]}
+# mptrace SIGKILLs the members one after another: a member whose lock is
+# freed by an earlier kill may get it and finish first. None is left stuck.
+killed = [m for m in c if procs[m["pid"]]["signal"] == 9 and
+          procs[m["pid"]]["killed_by"]["comm"] == "mptrace"]
+assert killed, [procs[m["pid"]] for m in c]
 for m in c:
-    assert procs[m["pid"]]["signal"] == 9, procs[m["pid"]]
-    assert procs[m["pid"]]["killed_by"]["comm"] == "mptrace", procs[m["pid"]]
+    p = procs[m["pid"]]
+    assert p["exit_ms"] is not None and (p in [procs[k["pid"]] for k in killed] or p["exit_code"] == 0), p
 # the rest of the tree: the bystander ends too, by mptrace
 sl = [p for p in r["processes"] if p["comm"] == "sleep"]
 assert len(sl) == 1 and sl[0]["signal"] == 9 and sl[0]["killed_by"]["comm"] == "mptrace", sl

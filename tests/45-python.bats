@@ -20,9 +20,11 @@ count() {
 	run_mptrace -q --json "$J" -- "$PY" "$P/ticket.py" -n 4 --delay 300
 	[ "$status" -eq 0 ]
 	validate_report "$J"
-	[ "$(jqr "$J" '.locks | length')" -eq 1 ]
-	[[ "$(jqr "$J" '.locks[0].name')" == /dev/shm/sem.* ]]
-	[ "$(jqr "$J" '.locks[0].waiters | length')" -eq 3 ]
+	# the Lock is the lock waited on longest (a buyer preempted while it
+	# holds a shared Value's own lock can add a short second one)
+	l='.locks | max_by(.total_ms)'
+	[[ "$(jqr "$J" "$l.name")" == /dev/shm/sem.* ]]
+	[ "$(jqr "$J" "$l.waiters | length")" -eq 3 ]
 	run_mptrace -q --json "$J" -- "$PY" "$P/ticket.py" -n 4 --delay 50 --no-lock
 	[ "$status" -eq 0 ]
 	[ "$(jqr "$J" '.locks | length')" -eq 0 ]
