@@ -30,6 +30,17 @@ struct text_style text_style_for(FILE *f, enum color_mode mode)
 	return st;
 }
 
+static bool is_stdout(const char *path)
+{
+	return path && !strcmp(path, "-");
+}
+
+bool stdout_wanted(const struct opts *o)
+{
+	return is_stdout(o->json_file) || is_stdout(o->jsonl_file) || is_stdout(o->junit_file) ||
+	       is_stdout(o->svg_file) || is_stdout(o->perfetto_file);
+}
+
 int open_streams(const struct opts *o, FILE *deflt, FILE **out, FILE **jsonl)
 {
 	const char *late[][2] = {

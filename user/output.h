@@ -10,6 +10,8 @@
 #include "ptree.h"
 
 struct text_style text_style_for(FILE *f, enum color_mode mode);
+/* True if any output was asked for on stdout ("-"): JSON, JSON lines, JUnit, SVG, Perfetto. */
+bool stdout_wanted(const struct opts *o);
 /* Opens -o (else *out = deflt) and --events-jsonl, and checks that the
  * reports written at the end can be: a bad path is found before the run.
  * Returns 0 or an exit status after one error line. */
