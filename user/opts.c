@@ -7,6 +7,7 @@
 #include "analyze.h"
 #include "log.h"
 #include "opts.h"
+#include "out_text.h"
 #include "util.h"
 
 static const char usage_text[] =
@@ -19,6 +20,16 @@ static const char usage_text[] =
 "Output:\n"
 "  -o FILE                 event stream and report to FILE instead of stderr\n"
 "  -q                      no event stream; only the tree, summary and findings\n"
+"  --findings-only         no stream, no tree: the summary, findings and --check verdict\n"
+"  --no-fold               every process on its own line (default: short-lived helpers\n"
+"                          and runs of alike children are folded into one line)\n"
+"  -n, --comm PATTERN      tree: only the subtrees of processes whose name matches\n"
+"  --from-exec PATTERN     tree: start at the first exec that matches (skips wrappers)\n"
+"  -s N                    argv shown in N bytes, the middle elided (tree 60, stream 200)\n"
+"  -t, -tt, -r             stream times: wall clock, with microseconds, since the last line\n"
+"  -e LIST                 stream only these events: fork,thread,exec,exit,reap,lock,\n"
+"                          signal,deadlock,zombie,test,kill (the report stays whole)\n"
+"  --report                mptrace top: print the report when the view closes\n"
 "  --json FILE             JSON report (- for stdout)\n"
 "  --events-jsonl FILE     every event as one JSON object per line (- for stdout)\n"
 "  --record FILE           record events to a zlib-compressed .mpt file\n"
@@ -65,14 +76,15 @@ static const char usage_text[] =
 static const char top_text[] =
 "usage: mptrace top [OPTIONS]\n"
 "Live tree of every process on the system, updated as events arrive (needs root and a terminal;\n"
-"without one, the event stream). q or ^C ends it, then the report follows as for -a.\n"
+"without one, the event stream). q or ^C ends it.\n"
 "\n"
 "  --interval T            refresh interval (default 0.2s, at least 0.01s)\n"
+"  --report                print the report (tree, summary, findings) when the view closes\n"
 "  --no-locks              do not trace lock waits;  --lock-threshold T (default 1ms)\n"
 "  --deadlock-after T      a cycle of waits older than T is a deadlock (default 1s)\n"
 "  --record FILE           also record the events for 'mptrace report'\n"
 "  -o FILE, -q, --json FILE, --events-jsonl FILE, --svg FILE, --perfetto FILE, --junit FILE,\n"
-"  --check[=LIST], --zombie-threshold T, --color[=WHEN]: the report, as in mptrace --help\n"
+"  --check[=LIST], --zombie-threshold T, --color[=WHEN]: outputs, as in mptrace --help\n"
 "  --ring-size MB, -v, -h, --help\n"
 "\n"
 "Not with top: -p, -a, -u, a command.\n"
@@ -94,6 +106,8 @@ static const char report_text[] =
 "  --check[=LIST]          fail on findings of LIST, or when the recording is damaged or cut short\n"
 "  --check-exitcode N      exit status of a failed check (default 3)\n"
 "  --zombie-threshold T, --lock-threshold T, --allow-leak PATTERN   the analysis, as live\n"
+"  --findings-only, --no-fold, -n PATTERN, --from-exec PATTERN, -s N, -t, -tt, -r, -e LIST\n"
+"                          the text, as live (mptrace --help)\n"
 "  -h, --help\n"
 "The options of a live run that change tracing (--live, --record, --no-locks, --kill-leaks, ...) are\n"
 "accepted and do nothing: the recording already holds what they did.\n"
@@ -109,7 +123,8 @@ static void usage(FILE *f, enum run_mode mode)
 enum {
 	O_JSON = 256, O_JSONL, O_RECORD, O_LIVE, O_INTERVAL, O_COLOR, O_CHECK, O_CHECK_EXIT,
 	O_JUNIT, O_ZTHR, O_LTHR, O_NOLOCKS, O_KILL, O_WAITALL, O_SVG, O_PERFETTO, O_DLAFTER,
-	O_ONDL, O_ALLOW, O_VERSION, O_HELP, O_RING, O_EXITEND,
+	O_ONDL, O_ALLOW, O_VERSION, O_HELP, O_RING, O_EXITEND, O_NOFOLD, O_FONLY, O_FROMEXEC,
+	O_REPORT,
 };
 
 static const struct option longopts[] = {
@@ -135,6 +150,11 @@ static const struct option longopts[] = {
 	{ "allow-leak", required_argument, 0, O_ALLOW },
 	{ "ring-size", required_argument, 0, O_RING },
 	{ "exit-on-end", no_argument, 0, O_EXITEND },
+	{ "no-fold", no_argument, 0, O_NOFOLD },
+	{ "findings-only", no_argument, 0, O_FONLY },
+	{ "comm", required_argument, 0, 'n' },
+	{ "from-exec", required_argument, 0, O_FROMEXEC },
+	{ "report", no_argument, 0, O_REPORT },
 	{ "version", no_argument, 0, O_VERSION },
 	{ "help", no_argument, 0, O_HELP },
 	{ 0 },
@@ -232,10 +252,10 @@ static int check_long(const char *arg)
 
 static void opt_name(char *buf, size_t len, int c, int li)
 {
-	if (c < 256)
-		snprintf(buf, len, "-%c", c);
-	else
+	if (li >= 0)
 		snprintf(buf, len, "--%s", longopts[li].name);
+	else
+		snprintf(buf, len, "-%c", c);
 }
 
 /*
@@ -252,7 +272,7 @@ static int check_value(int c, int li, char **argv)
 		return -1;
 	opt_name(name, sizeof(name), c, li);
 	p_usage("option '%s' needs a value, not '%s'; write %s%s%s for a value that starts with '-'",
-		name, optarg, name, c < 256 ? "" : "=", "VALUE");
+		name, optarg, name, li >= 0 ? "=" : "", "VALUE");
 	return EXIT_USAGE;
 }
 
@@ -334,6 +354,34 @@ static int parse_option(struct opts *o, int c, char **argv)
 		o->mode = RUN_SYSTEM;
 		break;
 	case 'u': o->user = optarg; break;
+	case 'n': o->comm = optarg; break;
+	case 't': o->wall++; break;
+	case 'r': o->delta = true; break;
+	case 's': {
+		char *end;
+
+		o->argv_width = strtol(optarg, &end, 10);
+		if (*end || end == optarg || o->argv_width < 0 || o->argv_width > 1000000)
+			r = bad_value("-s", optarg, "a number of bytes (0: no limit)");
+		break;
+	}
+	case 'e': {
+		const char *bad = NULL;
+		int bits = text_parse_events(optarg, &bad);
+
+		if (bits < 0) {
+			p_usage("unknown event '%.*s' in -e: expected a list of fork,thread,exec,"
+				"exit,reap,lock,signal,deadlock,zombie,test,kill or all",
+				(int)strcspn(bad, ","), bad);
+			return EXIT_USAGE;
+		}
+		o->events = bits;
+		break;
+	}
+	case O_NOFOLD: o->no_fold = true; break;
+	case O_FONLY: o->findings_only = o->quiet = true; break;
+	case O_FROMEXEC: o->from_exec = optarg; break;
+	case O_REPORT: o->top_report = true; break;
 	case 'v': o->verbose++; break;
 	case 'h': case O_HELP: usage(stdout, o->mode); return 0;
 	case O_VERSION: printf("mptrace %s\n", MPTRACE_VERSION); return 0;
@@ -439,6 +487,10 @@ static int command_words(struct opts *o, int argc, char **argv, const struct opt
 {
 	bool any_mode = o->mode == RUN_PID || o->mode == RUN_SYSTEM;
 
+	if (o->top_report) {
+		p_usage("--report is for 'mptrace top'; a trace prints its report anyway");
+		return EXIT_USAGE;
+	}
 	if (bare_last && optind + 1 < argc && !strcmp(argv[optind + 1], "--")) {
 		int r = meant_value(bare, argv[optind]);
 
@@ -472,6 +524,7 @@ static void set_defaults(struct opts *o)
 	o->deadlock_after_ns = 1000000000ull;
 	o->check_exitcode = EXIT_CHECK_DEFAULT;
 	o->ring_mb = 16;
+	o->argv_width = -1;
 }
 
 /*
@@ -482,7 +535,7 @@ static void set_defaults(struct opts *o)
 static int parse(int argc, char **argv, struct opts *o)
 {
 	const struct option *bare = NULL;	/* an optional value left out */
-	const char *optstring = "+:o:qp:au:vh";
+	const char *optstring = "+:o:qp:au:vhn:s:tre:";
 	int c, li, r, bare_end = -1;
 
 	set_defaults(o);
@@ -494,7 +547,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		o->mode = RUN_REPORT;
 	}
 	if (o->mode != RUN_COMMAND) {
-		optstring = "-:o:qp:au:vh";
+		optstring = "-:o:qp:au:vhn:s:tre:";
 		optind = 2;
 	}
 	opterr = 0;

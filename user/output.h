@@ -9,7 +9,8 @@
 #include "out_text.h"
 #include "ptree.h"
 
-struct text_style text_style_for(FILE *f, enum color_mode mode);
+/* The terminal's (colour, UTF-8) and the command line's view options. */
+struct text_style text_style_for(FILE *f, const struct opts *o);
 /* True if any output was asked for on stdout ("-"): JSON, JSON lines, JUnit, SVG, Perfetto. */
 bool stdout_wanted(const struct opts *o);
 /* Opens -o (else *out = deflt) and --events-jsonl, and checks that the
