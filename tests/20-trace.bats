@@ -86,6 +86,9 @@ teardown() {
 	[ "$status" -eq 0 ]
 	[[ "$stderr" != *" exec "* ]]
 	[[ "$stderr" == *"0 events lost"* ]]
+	# the tree is the first line: no empty line before it (stderr a pipe, as in a CI log)
+	first=$("$MPTRACE" -q -- sh -c '/bin/true' 2>&1 >/dev/null | head -n 1)
+	[[ "$first" == sh\[* ]]
 }
 
 @test "-o FILE takes the stream and the report; stderr stays empty" {

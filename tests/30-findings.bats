@@ -123,6 +123,11 @@ lock_case() {	# lock_case KIND TYPE
 	[ "$total" -ge 200 ] && [ "$total" -le 450 ]
 	[ "$(count '.kind == "lock"')" -eq 1 ]
 	[ "$(jqr "$J" '.summary.lock_waits')" -eq "$(jqr "$J" '.locks[0].waits')" ]
+	# the text names the lock once: "TYPE NAME", or the id (which starts with its type)
+	label=$(jqr "$J" '.locks[0] | if .name then "\(.type) \(.name)" else .id end')
+	[[ "$stderr" == *"LOCK     $label: "* ]]
+	[[ "$stderr" == *" on $label, "* ]]
+	[[ "$stderr" != *"$2 $2:"* ]]
 }
 
 @test "ticket_demo --lock=sem: waits on one futex in the semaphore's file" {
