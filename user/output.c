@@ -121,10 +121,14 @@ int write_outputs(struct ptree *pt, const struct an_result *r, const struct an_o
 		b.len = 0;
 	}
 	if (getenv("GITHUB_ACTIONS") && !strcmp(getenv("GITHUB_ACTIONS"), "true")) {
+		/* the runner reads workflow commands from both streams: keep
+		 * them out of a JSON (or other) output on stdout */
+		FILE *ann = stdout_wanted(o) ? stderr : stdout;
+
 		github_annotations(&b, pt, r, an->check);
 		if (b.len) {
-			fwrite(b.s, 1, b.len, stdout);
-			fflush(stdout);
+			fwrite(b.s, 1, b.len, ann);
+			fflush(ann);
 		}
 		b.len = 0;
 	}
