@@ -217,13 +217,14 @@ no_sanitizer_in_err() {
 }
 
 @test "live: the header's findings count is the report's" {
-	start_view --live -- "$EX/zombie_demo" -n 3 --sleep 1.5 --reap
+	# 3 buyers, 2 of them wait on the one lock: one LOCK finding, not 2
+	start_view --live -- "$EX/ticket_demo" -n 3 --delay 300 --lock=flock
 	wait_screen 'the command ended: exit 0' 20
 	n=$(screen | grep -oE 'findings [0-9]+' | grep -oE '[0-9]+')
 	keys q
 	wait_exit
 	[ "$rc" -eq 0 ]
-	[ "$n" -ge 3 ]
+	[ "$n" -ge 1 ]
 	[ "$(grep -cE '^  (ZOMBIE|ORPHAN|LEAK|LOCK|DEADLOCK) ' "$ERR")" -eq "$n" ]
 	no_sanitizer_in_err
 }
