@@ -30,7 +30,7 @@ SH
 	[ "$(grep -c "(fork of $pid)" <<<"$stderr")" -eq 3 ]
 	[ "$(grep -c 'short-lived helpers:' <<<"$stderr")" -eq 1 ]
 	grep -Eq '(└─ …|`- \.\.\.) 20 short-lived helpers: readlink [×x]5, dirname [×x]5, sh [×x]5, basename [×x]5$' <<<"$stderr"
-	! grep -q 'readlink\[' <<<"$stderr"
+	! grep -q 'readlink\[' <<<"$stderr" || false
 	# the workers come before the fold line
 	local last_worker fold
 	last_worker=$(grep -n "(fork of $pid)" <<<"$stderr" | tail -n1 | cut -d: -f1)
@@ -42,10 +42,10 @@ SH
 	run_mptrace -q --no-fold -- "$SHIM" "$TOP/examples/python/pool.py" -w 2 -t 2 --work 10
 	[ "$status" -eq 0 ]
 	[ "$(grep -c 'readlink\[' <<<"$stderr")" -eq 5 ]
-	! grep -q 'short-lived' <<<"$stderr"
+	! grep -q 'short-lived' <<<"$stderr" || false
 	run_mptrace -q --from-exec pool.py -- "$SHIM" "$TOP/examples/python/pool.py" -w 2 -t 2 --work 10
 	[ "$status" -eq 0 ]
-	! grep -q 'readlink\|short-lived' <<<"$stderr"
+	! grep -q 'readlink\|short-lived' <<<"$stderr" || false
 	[ "$(grep -c '(fork of ' <<<"$stderr")" -eq 2 ]
 	# the summary still counts the wrappers' helpers
 	grep -Eq '^(2[3-9]|[3-9][0-9]) processes' <<<"$stderr"
@@ -62,7 +62,7 @@ SH
 	run_mptrace -q -n 'sle*' -- sh -c 'sleep 0.1; /bin/true; sleep 0.1'
 	[ "$status" -eq 0 ]
 	[ "$(grep -c '^sleep\[' <<<"$stderr")" -eq 2 ]
-	! grep -q '^sh\[\|true\[' <<<"$stderr"
+	! grep -q '^sh\[\|true\[' <<<"$stderr" || false
 	grep -q '^4 processes' <<<"$stderr"
 	run_mptrace -q -n nosuchthing -- /bin/true
 	grep -q "no process matches --comm 'nosuchthing'" <<<"$stderr"
@@ -88,7 +88,7 @@ SH
 	[ "$status" -eq 0 ]
 	grep -q ' exec /bin/true' <<<"$stderr"
 	grep -Eq ' exit 0 after ' <<<"$stderr"
-	! grep -q 'fork →\|fork ->\|reaped' <<<"$stderr"
+	! grep -q 'fork →\|fork ->\|reaped' <<<"$stderr" || false
 	[ "$(jqr "$BATS_TEST_TMPDIR/r.json" '.processes | length')" -eq 2 ]
 	run_mptrace -e exec,bogus -- /bin/true
 	[ "$status" -eq 2 ]
