@@ -61,6 +61,19 @@ if os.fork() == 0:
 	[ "$(count ".kind == \"orphan\" and .adopted_by == $REAPER")" -eq 1 ]
 	[ "$(jqr "$J" ".processes[1].adopted_by")" -eq "$REAPER" ]
 	[ "$(jqr "$J" ".processes[1].reap == \"adopter\" and .processes[1].reaped_by == $REAPER")" = true ]
+	# still running when mptrace ends: the adopter is what the kernel chose
+	# at the parent's death (not learnt from a reap)
+	# (the subreaper is the only one among the parent's ancestors)
+	run_subreaped 0.05 -q --json "$J" -- "$PY" -c 'import os, time
+if os.fork() == 0:
+    os.close(1)
+    os.close(2)
+    time.sleep(1)
+    os._exit(0)'
+	[ "$status" -eq 0 ]
+	[ "$(jqr "$J" '.processes[1].exit_ms')" = null ]
+	[ "$(jqr "$J" ".processes[1].adopted_by")" -eq "$REAPER" ]
+	[ "$(count ".kind == \"orphan\" and .adopted_by == $REAPER")" -eq 1 ]
 }
 
 @test "zombie_demo --reap under the threshold: no findings, --check passes" {
