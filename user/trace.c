@@ -662,7 +662,7 @@ int trace_run(const struct opts *o)
 	int marks[2] = { -1, -1 };
 	struct loader_opts lo = { 0 };
 	struct pt_meta meta = { 0 };
-	struct spawn sp = { 0 };
+	struct spawn sp = { .go_fd = -1, .err_fd = -1 };
 	struct an_result res;
 	int status = 0, err;
 
@@ -742,8 +742,7 @@ int trace_run(const struct opts *o)
 
 		err = rec_open(&t.rec, o->record_file, &t.pt->meta, &rp);
 		if (err) {
-			p_err("cannot create the recording '%s': %s", o->record_file, strerror(-err));
-			err = EXIT_USAGE;
+			err = output_open_error(o->record_file, "recording", -err);
 			goto out;
 		}
 	}
@@ -818,6 +817,11 @@ out:
 		close(t.cmd_out);
 	if (t.rec && rec_close(t.rec) && !err)
 		p_err("cannot finish the recording '%s'", o->record_file);
+	if (sp.go_fd >= 0) {
+		/* tracing failed before the command was let go: it never runs */
+		spawn_abort(&sp);
+		t.child = -1;
+	}
 	if (o->mode == RUN_COMMAND && t.child > 0 && !t.child_done) {
 		/* tracing failed after the command started: let it finish */
 		kill(t.child, SIGTERM);

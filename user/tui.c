@@ -112,7 +112,7 @@ struct tui *tui_open(struct ptree *pt, const struct opts *o, const struct an_opt
 	}
 	if (!isatty(STDIN_FILENO)) {
 		/* keys come from the terminal even when stdin is redirected */
-		in = fopen("/dev/tty", "r");
+		in = fopen("/dev/tty", "re");
 		if (!in) {
 			p_warn("--live cannot read keys from /dev/tty: %s: showing the event stream instead",
 			       strerror(errno));

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -45,6 +46,17 @@ char *xstrndup(const char *s, size_t n)
 	if (!d)
 		oom();
 	return d;
+}
+
+/*
+ * mptrace runs as root and writes where it is told, often into directories
+ * others can write (/tmp, a CI workspace): a symbolic link planted at the
+ * path must not steer it into truncating another file, and the command it
+ * starts must not inherit the descriptor. mode is before the umask.
+ */
+int open_output(const char *path, mode_t mode)
+{
+	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
 }
 
 const char *base_name(const char *path)

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* Allocation that cannot fail: out of memory ends mptrace with a message. */
 void *xcalloc(size_t n, size_t size);
@@ -12,6 +13,9 @@ void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 const char *base_name(const char *path);
+/* open(2) of an output: created with mode (less the umask) or truncated,
+ * close-on-exec, never through a symbolic link (ELOOP). */
+int open_output(const char *path, mode_t mode);
 
 /* Parses "1.5", "250ms", "2s" into ns; returns -1 if invalid. */
 int64_t parse_duration_ns(const char *s);
