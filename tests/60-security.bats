@@ -85,3 +85,85 @@ fds_of() {
 	"$MPTRACE" -q --record "$D/r.mpt" -- true
 	[ "$(stat -c %a "$D/r.mpt")" = 600 ]
 }
+
+# --- -u USER: a session (and, on a terminal, a pty) of the command's own ---
+
+@test "-u: no terminal on stdin: new session, no pty, the user's environment, pipes work" {
+	printf 'a\nb\nc\n' >"$D/in"
+	out=$("$MPTRACE" -q -u nobody -- sh -c \
+		'tty; id -un; echo "$HOME $USER $LOGNAME $SHELL"; ps -o sid= -o pgid= -p $$; echo $$' \
+		</dev/null 2>"$D/err")
+	cat "$D/err" >&2
+	echo "$out" >&2
+	read -r -a ids <<<"$(sed -n 4p <<<"$out")"
+	[ "$(sed -n 1p <<<"$out")" = "not a tty" ]
+	[ "$(sed -n 2p <<<"$out")" = nobody ]
+	pw=$(getent passwd nobody)
+	IFS=: read -r _ _ _ _ _ home shell <<<"$pw"
+	[ "$(sed -n 3p <<<"$out")" = "$home nobody nobody $shell" ]
+	# the command leads its own session and process group
+	[ "${ids[0]}" = "$(sed -n 5p <<<"$out")" ]
+	[ "${ids[1]}" = "${ids[0]}" ]
+	# a pipe in and a pipe out, as any command
+	[ "$("$MPTRACE" -q -u nobody -- cat <"$D/in" | wc -l)" -eq 3 ]
+}
+
+@test "-u: a signal to mptrace reaches the command's whole group" {
+	"$MPTRACE" -q -u nobody -- sh -c 'sleep 30 & echo $!; wait' </dev/null >"$D/kid" 2>"$D/err" &
+	bg=$!
+	for _ in $(seq 100); do [ -s "$D/kid" ] && break; sleep 0.1; done
+	kid=$(cat "$D/kid")
+	kill -TERM $bg
+	timeout 20 tail --pid=$bg -f /dev/null
+	# the background sleep shared the command's group: it got SIGTERM too
+	! kill -0 "$kid" 2>/dev/null
+}
+
+@test "-u on a terminal: TIOCSTI cannot push keys into the caller's root shell" {
+	load helpers/tmux
+	tmux_setup
+	tmux_shell
+	wait_screen '^root#'
+	type_line "$(printf '%q' "$MPTRACE") -q -u nobody -- $(printf '%q' "$TOP/build/tests/tiocsti") 'touch $D/pwned'; echo done-\$?"
+	wait_screen '^done-[0-9]+'
+	# whatever was pushed, the shell has read it before this line's output
+	type_line 'echo mark-$((40 + 2))'
+	wait_screen '^mark-42'
+	screen >&2
+	wait_screen 'tiocsti: '
+	[ ! -e "$D/pwned" ]
+	tmux_teardown
+}
+
+@test "-u on a terminal: its own pty, keys relayed (^C), window size forwarded" {
+	load helpers/tmux
+	tmux_setup
+	tmux_shell
+	wait_screen '^root#'
+	type_line 'tty'
+	wait_screen '^/dev/pts/[0-9]+'
+	mine=$(screen | grep -E '^/dev/pts/[0-9]+' | head -1)
+	type_line "$(printf '%q' "$MPTRACE") -q -u nobody -- sh -c 'echo \"in=\$(tty) \$USER\"; trap \"echo size=\\\$(stty size)\" WINCH; while :; do sleep 0.1; done'; echo done-\$?"
+	wait_screen '^in=/dev/pts/[0-9]+ nobody'
+	theirs=$(screen | grep -E '^in=' | sed 's/^in=//; s/ .*//')
+	[ "$theirs" != "$mine" ]
+	tmux -L "$SOCK" resize-window -t "$S" -x 90 -y 25
+	wait_screen '^size=25 90'
+	# ^C typed on the terminal reaches the command through its pty
+	keys C-c
+	wait_screen '^done-130'
+	tmux_teardown
+}
+
+@test "-u with --live: the command's output is in the view's pane" {
+	load helpers/tmux
+	tmux_setup
+	tmux_shell
+	wait_screen '^root#'
+	type_line "$(printf '%q' "$MPTRACE") --live -u nobody -- sh -c 'echo \"out-of-\$(id -un)\"; sleep 60' 2>$D/err; echo done-\$?"
+	wait_screen '^out-of-nobody$'
+	wait_screen 'q quit'
+	keys q
+	wait_screen '^done-130'
+	tmux_teardown
+}
