@@ -4,8 +4,15 @@
 
 setup() {
 	load helpers/common
+	load helpers/tmux
 	require_bpf
 	D="$BATS_TEST_TMPDIR"
+}
+
+teardown() {
+	[ -z "${SOCK:-}" ] || tmux_teardown
+	# what a failed test may have left running (pids it started)
+	[ -z "${LEFT:-}" ] || kill $LEFT 2>/dev/null || true
 }
 
 # fds_of ARGS...: the descriptors a traced sh sees, as one line "0 1 2 ..."
@@ -113,6 +120,7 @@ fds_of() {
 	bg=$!
 	for _ in $(seq 100); do [ -s "$D/kid" ] && break; sleep 0.1; done
 	kid=$(cat "$D/kid")
+	LEFT="$bg $kid"
 	kill -TERM $bg
 	timeout 20 tail --pid=$bg -f /dev/null
 	# the background sleep shared the command's group: it got SIGTERM too
@@ -120,7 +128,6 @@ fds_of() {
 }
 
 @test "-u on a terminal: TIOCSTI cannot push keys into the caller's root shell" {
-	load helpers/tmux
 	tmux_setup
 	tmux_shell
 	wait_screen '^root#'
@@ -132,11 +139,9 @@ fds_of() {
 	screen >&2
 	wait_screen 'tiocsti: '
 	[ ! -e "$D/pwned" ]
-	tmux_teardown
 }
 
 @test "-u on a terminal: its own pty, keys relayed (^C), window size forwarded" {
-	load helpers/tmux
 	tmux_setup
 	tmux_shell
 	wait_screen '^root#'
@@ -152,11 +157,9 @@ fds_of() {
 	# ^C typed on the terminal reaches the command through its pty
 	keys C-c
 	wait_screen '^done-130'
-	tmux_teardown
 }
 
 @test "-u with --live: the command's output is in the view's pane" {
-	load helpers/tmux
 	tmux_setup
 	tmux_shell
 	wait_screen '^root#'
@@ -165,5 +168,4 @@ fds_of() {
 	wait_screen 'q quit'
 	keys q
 	wait_screen '^done-130'
-	tmux_teardown
 }

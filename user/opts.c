@@ -37,7 +37,7 @@ static const char usage_text[] =
 "  --allow-leak PATTERN    a process meant to outlive the command (comm or argv glob; repeatable)\n"
 "  --wait-all              keep tracing until every descendant has exited\n"
 "Running:\n"
-"  -u USER                 run COMMAND as USER\n"
+"  -u USER                 run COMMAND as USER (own session; own pty on a terminal)\n"
 "  --ring-size MB          BPF ring buffer size (default 16)\n"
 "  -v                      verbose (libbpf messages)\n"
 "  --version, --help\n"
