@@ -169,3 +169,93 @@ fds_of() {
 	keys q
 	wait_screen '^done-130'
 }
+
+# --- test markers: traced code writes them ---
+
+@test "markers: a flood is capped and counted, live and replayed; the replay stays quick" {
+	run_mptrace -q --record "$D/m.mpt" --json "$D/m.json" -- bash -c '
+		for i in $(seq 10300); do
+			printf "begin t%d\n" $i >&"$MPTRACE_FD"
+			[ $((i % 1000)) -ne 0 ] || /bin/true
+			printf "end t%d\n" $i >&"$MPTRACE_FD"
+		done'
+	[ "$status" -eq 0 ]
+	no_sanitizer_report
+	[ "$(jqr "$D/m.json" '.test_markers_dropped')" -eq 300 ]
+	[[ "$stderr" == *"300 test markers ignored (over 10000 kept)"* ]]
+	run timeout 120 "$MPTRACE" report --json "$D/r.json" "$D/m.mpt"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"300 test markers ignored"* ]]
+	[ "$(jqr "$D/r.json" '.test_markers_dropped')" -eq 300 ]
+	validate_report "$D/r.json"
+	# the trues forked inside t1000 .. t10000 are named by them
+	[ "$(jqr "$D/r.json" '[.processes[] | select(.comm == "true") | .test] | join(",")')" = \
+		"t1000,t2000,t3000,t4000,t5000,t6000,t7000,t8000,t9000,t10000" ]
+}
+
+# --- who sent a signal: the siginfo says, not the task that ran ---
+
+@test "signals: alarm and a fault are the kernel's, named so in text and JSON" {
+	run_mptrace --json "$D/a.json" -- "$PY" -c 'import signal, time; signal.alarm(1); time.sleep(5)'
+	[ "$status" -eq 142 ]
+	no_sanitizer_report
+	validate_report "$D/a.json"
+	[ "$(jqr "$D/a.json" '.processes[0].killed_by | "\(.kind) \(.reason) \(.pid) \(.signal)"')" = "kernel timer null 14" ]
+	[[ "$stderr" == *"signal SIGALRM from the kernel (timer)"* ]]
+	[[ "$stderr" == *"killed by SIGALRM from the kernel (timer)"* ]]
+	run_mptrace -q --json "$D/s.json" -- "$PY" -c 'import ctypes; ctypes.string_at(0)'
+	[ "$status" -eq 139 ]
+	validate_report "$D/s.json"
+	[ "$(jqr "$D/s.json" '.processes[0].killed_by | "\(.kind) \(.reason) \(.comm)"')" = "kernel fault null" ]
+	[[ "$stderr" == *"killed by SIGSEGV"*"from the kernel (fault)"* ]]
+}
+
+@test "signals: SIGPIPE is the kernel's (broken pipe), not the writer's own" {
+	run_mptrace --json "$D/p.json" --svg "$D/p.svg" --perfetto "$D/p.pf" -- sh -c 'yes | head -1'
+	[ "$status" -eq 0 ]
+	validate_report "$D/p.json"
+	[ "$(jqr "$D/p.json" '.processes[] | select(.comm == "yes") | .killed_by | "\(.kind) \(.reason) \(.pid)"')" = "kernel broken pipe null" ]
+	[[ "$stderr" == *"signal SIGPIPE from the kernel (broken pipe)"* ]]
+	[[ "$stderr" != *"SIGPIPE from yes"* ]]
+	grep -q 'SIGPIPE from the kernel (broken pipe)' "$D/p.svg"
+	[ "$(jq -r '[.traceEvents[] | select(.cat == "signal") | .args | "\(.kind) \(.reason)"] | unique | join(",")' "$D/p.pf")" = "kernel broken pipe" ]
+}
+
+@test "signals: kill names its sender, traced or not" {
+	run_mptrace -q --json "$D/k.json" -- sh -c 'sleep 5 & kill -TERM $!; wait'
+	validate_report "$D/k.json"
+	sh_pid=$(jqr "$D/k.json" '.processes[0].pid')
+	[ "$(jqr "$D/k.json" '.processes[1].killed_by | "\(.kind) \(.pid) \(.comm) \(.reason)"')" = "process $sh_pid sh null" ]
+	# from outside the tree: this test's own shell
+	"$MPTRACE" -q --json "$D/u.json" -- sh -c "echo \$\$ >'$D/pid'; exec sleep 30" 2>"$D/err" &
+	bg=$!
+	LEFT=$bg
+	for _ in $(seq 100); do [ -s "$D/pid" ] && break; sleep 0.1; done
+	kill -TERM "$(cat "$D/pid")"
+	wait $bg || true
+	validate_report "$D/u.json"
+	[ "$(jqr "$D/u.json" '.processes[0].killed_by | "\(.kind) \(.pid) \(.reason)"')" = "process $BASHPID null" ]
+	grep -q "killed by SIGTERM from .*\[$BASHPID\]" "$D/err"
+}
+
+# --- text from the traced code, escaped where a terminal would act on it ---
+
+@test "escapes: C1 controls and bidi overrides in argv never reach the stream, SVG or JSON raw" {
+	c1=$(printf '\xc2\x9b')		# U+009B: CSI to xterm
+	rlo=$(printf '\xe2\x80\xae')	# U+202E: right-to-left override
+	lri=$(printf '\xe2\x81\xa6')	# U+2066: left-to-right isolate
+	run_mptrace --json "$D/e.json" --svg "$D/e.svg" --junit "$D/e.xml" -- \
+		sh -c 'exit 0' "a${c1}31mb" "admin${rlo}txt.exe" "x${lri}y"
+	[ "$status" -eq 0 ]
+	no_sanitizer_report
+	[[ "$stderr" == *'a\xc2\x9b31mb'* ]]
+	[[ "$stderr" == *'admin\xe2\x80\xaetxt.exe'* ]]
+	[[ "$stderr" == *'x\xe2\x81\xa6y'* ]]
+	! grep -q "$c1\|$rlo\|$lri" <<<"$stderr"
+	! grep -q "$c1\|$rlo\|$lri" "$D/e.svg" "$D/e.xml" "$D/e.json"
+	grep -q 'admin\\xe2\\x80\\xaetxt.exe' "$D/e.svg"
+	grep -q 'admin\\u202etxt.exe' "$D/e.json"
+	# the JSON string is still the same string
+	[ "$(jqr "$D/e.json" '.command[4]')" = "admin${rlo}txt.exe" ]
+	validate_report "$D/e.json"
+}

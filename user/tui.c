@@ -320,6 +320,7 @@ static void status_text(struct tui *t, struct sbuf *b, attr_t *attr)
 
 			sb_puts(b, " the command ended: ");
 			text_fate(b, root);
+			text_killer(b, t->pt, root);
 			if (root->exit_ts != PT_NONE && root->exit_ts >= t->pt->meta.t0)
 				sb_printf(b, " after %s", tr_dur(d, sizeof(d), root->exit_ts - t->pt->meta.t0));
 		} else if (t->o->mode == RUN_COMMAND) {
