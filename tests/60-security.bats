@@ -165,8 +165,12 @@ fds_of() {
 	wait_screen '^root#'
 	type_line "$(printf '%q' "$MPTRACE") --live -u nobody -- sh -c 'echo \"out-of-\$(id -un)\"; sleep 60' 2>$D/err; echo done-\$?"
 	wait_screen '^out-of-nobody$'
-	wait_screen 'q quit'
+	# q closes the view; tracing goes on, and ^C at the terminal (which
+	# reaches mptrace only: the command has a session of its own) is passed
+	# on to the command's process group
 	keys q
+	wait_screen 'the live view is closed'
+	keys C-c
 	wait_screen '^done-130'
 }
 
