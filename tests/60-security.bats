@@ -156,7 +156,7 @@ fds_of() {
 	wait_screen '^size=25 90'
 	# ^C typed on the terminal reaches the command through its pty
 	keys C-c
-	wait_screen '^done-130'
+	wait_screen '^(\^C)?done-130'
 }
 
 @test "-u with --live: the command's output is in the view's pane" {
@@ -169,9 +169,10 @@ fds_of() {
 	# reaches mptrace only: the command has a session of its own) is passed
 	# on to the command's process group
 	keys q
-	wait_screen 'the live view is closed'
+	for _ in $(seq 150); do grep -q 'live view is closed' "$D/err" && break; sleep 0.1; done
+	grep -q 'live view is closed' "$D/err"
 	keys C-c
-	wait_screen '^done-130'
+	wait_screen '^(\^C)?done-130'
 }
 
 # --- test markers: traced code writes them ---

@@ -43,8 +43,12 @@ int pty_attach(const char *slave, uid_t uid)
 	/* programs that reopen their tty (ttyname) must be able to */
 	if (fchown(fd, uid, (gid_t)-1))
 		goto fail;
-	if (!tcgetattr(STDIN_FILENO, &tio))
+	if (!tcgetattr(STDIN_FILENO, &tio)) {
+		/* ^Z would stop the command with no one to continue it (mptrace
+		 * does not suspend with it, as sudo does): it is a plain byte */
+		tio.c_cc[VSUSP] = _POSIX_VDISABLE;
 		tcsetattr(fd, TCSANOW, &tio);
+	}
 	return fd;
 fail:
 	close(fd);
@@ -73,7 +77,7 @@ int pty_keys_start(struct pty_relay *r)
 	if (!registered && !atexit(restore))
 		registered = true;
 	raw = saved;
-	/* ^C, ^Z and ^\ become bytes: the pty turns them into signals for
+	/* ^C and ^\ become bytes: the pty turns them into signals for
 	 * the command's foreground, as a terminal would */
 	cfmakeraw(&raw);
 	/* output as before: mptrace's own stream shares this terminal */
