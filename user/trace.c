@@ -344,7 +344,8 @@ static void scan_waits(struct trace *t, uint64_t now)
 	on_deadlock_action(t, &dl);
 }
 
-/* The command's output goes to the view while it is open, then to stdout:
+/* The command's output goes to the view while it is open, then to stdout
+ * (stderr when a report is on stdout, as the command's own stdout then):
  * from the pipe (*fd is cmd_out) and from its pty (the pty's master). */
 static void drain_fd(struct trace *t, int *fd)
 {
@@ -363,8 +364,8 @@ static void drain_fd(struct trace *t, int *fd)
 			break;		/* EOF (a pty: EIO): the command and its children closed it */
 		if (t->tui)
 			tui_output(t->tui, buf, n);
-		else if (write(STDOUT_FILENO, buf, n) < 0)
-			break;		/* stdout is gone: stop copying */
+		else if (write(stdout_wanted(t->o) ? STDERR_FILENO : STDOUT_FILENO, buf, n) < 0)
+			break;		/* gone: stop copying */
 	}
 	close(*fd);
 	*fd = -1;
@@ -804,6 +805,16 @@ int trace_run(const struct opts *o)
 		if (o->live && tui_usable() && !pipe2(out, O_CLOEXEC)) {
 			fcntl(out[0], F_SETFL, O_NONBLOCK);
 			t.cmd_out = out[0];
+		} else if (stdout_wanted(o)) {
+			/* A report on stdout stays parseable: the command's
+			 * stdout goes where its stderr goes (docs/json.md). */
+			out[1] = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+			if (out[1] < 0) {
+				p_err("cannot redirect the command's stdout: %s", strerror(errno));
+				close(t.markfd);
+				close(marks[1]);
+				return EXIT_ENV;
+			}
 		}
 		err = spawn_prepare(&sp, o->cmd, o->user, out[1]);
 		if (out[1] >= 0)
