@@ -582,6 +582,28 @@ static void test_killed_before_the_command_ended(void)
 	ptree_free(pt);
 }
 
+/* SIGCHLD ignored: the kernel releases the child itself, a grace period
+ * after its exit; that time is nobody's zombie, whatever the threshold. */
+static void test_autoreap_late_release(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	struct an_opts o = { .zombie_threshold_ns = 5 * MS, .check = AN_CHECK_DEFAULT };
+	struct an_result r;
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/bin/sh", "sh\0", 3);
+	fork_(pt, 2, ROOT, 101, false);
+	exit_(pt, 10, 101, 101, 0, ROOT, 1, MPT_EXIT_AUTOREAP);
+	free_(pt, 30, 101, 101, 0);	/* released 20 ms later, by no one */
+	exit_(pt, 40, ROOT, ROOT, 0, SELF, 1, 0);
+	end_(pt, 41, 0);
+	is_int(ptree_find(pt, 101)->reap, PT_REAP_AUTO, "auto-reaped");
+	is_int(pt_zombie_ns(ptree_find(pt, 101), pt->end_ts), 0, "never a zombie: released at its exit");
+	analyze(pt, &o, pt->end_ts, &r);
+	ok(!finding(&r, AN_ZOMBIE, 101), "20 ms to its release over a 5 ms threshold: still no finding");
+	an_result_free(&r);
+	ptree_free(pt);
+}
+
 static void test_allow_leak_argv(void)
 {
 	struct ptree *pt = mk(PT_MODE_COMMAND);
@@ -817,6 +839,7 @@ int main(void)
 	test_seen_late_zombie();
 	test_leak_exits_later();
 	test_allow_leak_argv();
+	test_autoreap_late_release();
 	test_killed_before_the_command_ended();
 	test_holder_thread();
 	test_incomplete_never_passes();
