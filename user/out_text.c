@@ -292,6 +292,38 @@ static void markers(struct sbuf *b, const struct text_style *st, const struct pt
 	(void)pt;
 }
 
+/* How it was reaped; an untraced adopter's wait is shown, marked as not
+ * counted against the tree (docs/findings.md). */
+static void reap_text(struct sbuf *b, const struct ptree *pt, const struct pt_proc *p, uint64_t end)
+{
+	struct pt_zsplit z;
+
+	if (p->is_root || !p->exited)
+		return;
+	pt_zombie_split(pt, p, end, &z);
+	if (p->state == PT_ZOMBIE) {
+		sb_puts(b, ", unreaped");
+		if (z.adopter_ns && !z.adopter_traced)
+			sb_printf(b, " (%.1f ms waiting for untraced adopter [%u], not counted)",
+				  z.adopter_ns / 1e6, p->adopted_by);
+		return;
+	}
+	if (p->reap == PT_REAP_AUTO) {
+		sb_puts(b, ", auto-reaped");
+		return;
+	}
+	if (p->reap == PT_REAP_ADOPTER) {
+		sb_printf(b, ", reaped by adopter [%u] after %.1f ms", p->reaped_by,
+			  pt_zombie_ns(p, end) / 1e6);
+		if (z.adopter_ns && !z.adopter_traced)
+			sb_printf(b, " (%.1f ms waiting for the untraced adopter, not counted)",
+				  z.adopter_ns / 1e6);
+		return;
+	}
+	if (pt_zombie_ns(p, end) >= 1000000)
+		sb_printf(b, ", reaped after %.1f ms", pt_zombie_ns(p, end) / 1e6);
+}
+
 static void tree_line(struct sbuf *b, const struct text_style *st, const struct ptree *pt,
 		      const struct pt_proc *p, uint64_t end)
 {
@@ -318,16 +350,7 @@ static void tree_line(struct sbuf *b, const struct text_style *st, const struct 
 		sb_puts(b, " from ");
 		by_name(b, pt, p->killer_pid);
 	}
-	if (p->state == PT_REAPED && !p->is_root) {
-		if (p->reap == PT_REAP_AUTO)
-			sb_puts(b, ", auto-reaped");
-		else if (p->reap == PT_REAP_ADOPTER)
-			sb_printf(b, ", reaped by adopter [%u]", p->reaped_by);
-		else if (pt_zombie_ns(p, end) >= 1000000)
-			sb_printf(b, ", reaped after %.1f ms", pt_zombie_ns(p, end) / 1e6);
-	} else if (p->state == PT_ZOMBIE) {
-		sb_puts(b, ", unreaped");
-	}
+	reap_text(b, pt, p, end);
 	if (p->threads > 1)
 		sb_printf(b, ", %u threads", p->threads);
 	if (p->lock_wait.count)

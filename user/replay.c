@@ -59,7 +59,7 @@ static void zombie_lines(struct replay *rp, uint64_t now)
 	for (size_t i = 0; i < pt->nprocs; i++) {
 		struct pt_proc *p = pt->procs[i];
 
-		if (p->state == PT_ZOMBIE && !p->zombie_noted && an_zombie_over(p, &rp->an, now)) {
+		if (p->state == PT_ZOMBIE && !p->zombie_noted && an_zombie_over(rp->pt, p, &rp->an, now)) {
 			p->zombie_noted = now;
 			text_zombie_alert(&rp->line, &rp->st, pt, p, now);
 		}
@@ -176,6 +176,7 @@ int replay_run(const struct opts *o)
 	int status, ret;
 
 	rp.an.zombie_threshold_ns = o->zombie_thr_ns;
+	rp.an.leak_grace_ns = o->leak_grace_ns;
 	rp.an.check = o->check;
 	rp.an.allow_leak = o->allow_leak;
 	rp.an.nallow = o->nallow;
