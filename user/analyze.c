@@ -315,6 +315,37 @@ char *an_deadlock_text(const struct ptree *pt, const struct pt_deadlock *d, uint
 	return b.s;
 }
 
+/* Every reason the trace may miss something, in one line, and one lost
+ * figure: events the kernel dropped, malformed records, records of a cut
+ * recording. */
+static void incompleteness(const struct ptree *pt, struct an_result *r)
+{
+	const struct pt_damage *d = &pt->damage;
+	struct sbuf b = { 0 };
+
+	r->lost = pt->lost + d->records;
+	r->incomplete = pt->lost || pt->lost_track || d->cut || d->unended;
+	if (!r->incomplete)
+		return;
+	if (pt->lost)
+		sb_printf(&b, "%llu events lost while tracing (ring buffer full or malformed)",
+			  (unsigned long long)pt->lost);
+	if (pt->lost_track)
+		sb_printf(&b, "%s%llu processes not tracked (pid map full)", b.len ? "; " : "",
+			  (unsigned long long)pt->lost_track);
+	if (d->cut && d->records)
+		sb_printf(&b, "%srecording cut at byte %llu: %llu records (%llu bytes) lost",
+			  b.len ? "; " : "", (unsigned long long)d->offset,
+			  (unsigned long long)d->records, (unsigned long long)d->bytes);
+	else if (d->cut)
+		sb_printf(&b, "%srecording cut at byte %llu: %llu bytes lost", b.len ? "; " : "",
+			  (unsigned long long)d->offset, (unsigned long long)d->bytes);
+	if (d->unended)
+		sb_printf(&b, "%srecording has no end record (the recording run was killed or the "
+			  "file cut): what followed its last block is missing", b.len ? "; " : "");
+	r->incomplete_why = b.s;
+}
+
 void analyze(struct ptree *pt, const struct an_opts *o, uint64_t now, struct an_result *r)
 {
 	char name[64], par[64];
@@ -374,7 +405,7 @@ void analyze(struct ptree *pt, const struct an_opts *o, uint64_t now, struct an_
 		f->dl = d;
 		f->message = an_deadlock_text(pt, d, d->ts);
 	}
-	r->incomplete = pt->lost || pt->lost_track;
+	incompleteness(pt, r);
 	r->passed = !r->incomplete;
 	for (int k = 0; k < AN_NKINDS; k++)
 		if ((o->check & AN_CHECK(k)) && r->count[k])
@@ -386,5 +417,6 @@ void an_result_free(struct an_result *r)
 	for (size_t i = 0; i < r->n; i++)
 		free(r->v[i].message);
 	free(r->v);
+	free(r->incomplete_why);
 	memset(r, 0, sizeof(*r));
 }

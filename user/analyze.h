@@ -40,6 +40,8 @@ struct an_result {
 	uint64_t threads;
 	bool passed;		/* the check (if any) passed */
 	bool incomplete;	/* events were lost */
+	uint64_t lost;		/* events lost, all causes (kernel drops, malformed, a cut recording) */
+	char *incomplete_why;	/* why it is incomplete, one line; NULL if complete */
 };
 
 /* `now` is the end of the trace (or the current time for a live view). */

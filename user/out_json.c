@@ -347,7 +347,12 @@ void json_report(struct sbuf *b, struct ptree *pt, const struct an_result *r,
 		sb_puts(b, "null");
 	}
 	sb_printf(b, ",\"complete\":%s,\"lost_events\":%" PRIu64 ",\"lost_processes\":%" PRIu64,
-		  r->incomplete ? "false" : "true", pt->lost, pt->lost_track);
+		  r->incomplete ? "false" : "true", r->lost, pt->lost_track);
+	sb_printf(b, ",\"lost_bytes\":%" PRIu64 ",\"incomplete_reason\":", pt->damage.bytes);
+	if (r->incomplete_why)
+		jstr(b, r->incomplete_why);
+	else
+		sb_puts(b, "null");
 	sb_puts(b, ",\n\"processes\":[");
 	for (size_t i = 0; i < pt->nprocs; i++) {
 		sb_puts(b, i ? ",\n" : "\n");

@@ -472,10 +472,7 @@ static void summary(struct sbuf *b, const struct text_style *st, struct ptree *p
 			  r->count[AN_DEADLOCK] == 1 ? "" : "s");
 	if (r->incomplete) {
 		col(b, st, C_RED C_BOLD);
-		sb_printf(b, "; INCOMPLETE: %llu events lost", (unsigned long long)pt->lost);
-		if (pt->lost_track)
-			sb_printf(b, ", %llu processes untracked (pid map full)",
-				  (unsigned long long)pt->lost_track);
+		sb_printf(b, "; INCOMPLETE: %s", r->incomplete_why);
 		col(b, st, C_RESET);
 	} else {
 		sb_puts(b, "; 0 events lost");
@@ -601,7 +598,7 @@ void text_report(struct sbuf *b, const struct text_style *st, struct ptree *pt,
 			}
 			if (r->incomplete)
 				sb_printf(b, "%s trace incomplete (%llu events lost)", first ? "" : ",",
-					  (unsigned long long)pt->lost);
+					  (unsigned long long)r->lost);
 		}
 		col(b, st, C_RESET);
 		sb_putc(b, '\n');

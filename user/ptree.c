@@ -281,8 +281,10 @@ static int on_fork(struct ptree *pt, const struct mpt_fork *e, struct pt_change 
 	}
 	parent = get_proc(pt, e->ppid, e->pstart, e->h.ts);
 	c = find_exact(pt, e->h.pid, e->h.start);
-	if (c && c->parent == NULL && !c->is_root && c != parent) {
-		/* An event of the child overtook its fork: adopt it now. */
+	if (c && !c->is_root && c != parent) {
+		/* An event of the child overtook its fork, or the /proc
+		 * snapshot of -p read it while it was being forked: one
+		 * process, one node (pid and start time decide). */
 		c->seen_late = false;
 	} else {
 		c = new_proc(pt, e->h.pid, e->h.start, e->h.ts);
@@ -892,8 +894,10 @@ static int on_proc(struct ptree *pt, const struct mpt_proc *e, struct pt_change 
 {
 	struct pt_proc *p = ptree_find(pt, e->h.pid), *parent;
 
-	if (p && p->state != PT_REAPED)
-		return 0;	/* already known from a kernel event */
+	/* already known from a kernel event; if released, then after the
+	 * snapshot read it alive: the same process, not a new one */
+	if (p && (p->state != PT_REAPED || p->reaped_ts >= e->h.ts))
+		return 0;
 	p = new_proc(pt, e->h.pid, e->h.start, PT_NONE);
 	p->seen_late = true;
 	p->ppid = p->cur_ppid = e->ppid;

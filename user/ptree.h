@@ -174,8 +174,19 @@ struct pt_meta {
 	uint32_t root_pid;	/* the command (PT_MODE_COMMAND) */
 };
 
+/* A damaged recording, as its reader found it (mptrace report): what was
+ * replayed is intact, what follows the damage is missing. */
+struct pt_damage {
+	bool cut;		/* the file ends inside a block */
+	bool unended;		/* no end record: the recording run was killed or the file cut */
+	uint64_t records;	/* records the cut block announced (0 if unknown) */
+	uint64_t bytes;		/* bytes of the cut tail */
+	uint64_t offset;	/* where the damage starts in the file */
+};
+
 struct ptree {
 	struct pt_meta meta;
+	struct pt_damage damage;	/* set by the replay before analysis */
 	struct pt_proc **procs;	/* by id - 1 */
 	size_t nprocs, cap;
 	struct pt_proc **hash;	/* pid -> newest process with that pid */

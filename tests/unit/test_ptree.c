@@ -599,6 +599,48 @@ static void test_autoreap_not_adopted(void)
 	ptree_free(pt);
 }
 
+static void proc_(struct ptree *pt, uint64_t ms, uint32_t pid, uint32_t ppid)
+{
+	struct mpt_proc e = { 0 };
+
+	hdr(&e.h, MPT_EV_PROC, offsetof(struct mpt_proc, args) + 8, ms, pid, 0);
+	e.ppid = ppid;
+	e.nthreads = 1;
+	e.args_len = 3;
+	memcpy(e.args, "sh\0", 3);
+	strcpy(e.comm, "sh");
+	feed(pt, &e);
+}
+
+static void test_attach_race_one_node(void)
+{
+	struct ptree *pt = mk(PT_MODE_PID);
+
+	/* the snapshot reads a child its parent is forking right now: the
+	 * fork record comes after the snapshot's */
+	proc_(pt, 0, 500, 400);
+	proc_(pt, 0, 501, 500);
+	fork_(pt, 2, 500, 501, false);
+	is_int(pt->nprocs, 2, "snapshot then fork of the same pid+start: one node");
+	exit_(pt, 5, 501, 501, 0, 500, 1, 0);
+	free_(pt, 6, 501, 501);
+	exit_(pt, 7, 500, 500, 0, 400, 1, 0);
+	is_int(pt->live, 0, "nothing is left running: -p returns");
+	ptree_free(pt);
+
+	pt = mk(PT_MODE_PID);
+	/* the other order: fork, exit and release come first, then the
+	 * snapshot record taken (at 0 ms) while it was alive */
+	proc_(pt, 0, 500, 400);
+	fork_(pt, 2, 500, 502, false);
+	exit_(pt, 3, 502, 502, 0, 500, 1, 0);
+	free_(pt, 4, 502, 502);
+	proc_(pt, 0, 502, 500);
+	is_int(pt->nprocs, 2, "a released process read by an earlier snapshot: no phantom");
+	is_int(pt->live, 1, "only the parent runs");
+	ptree_free(pt);
+}
+
 int main(void)
 {
 	test_basic_lifecycle();
@@ -617,5 +659,6 @@ int main(void)
 	test_zombie_handed_over();
 	test_kill_leaks_keeps_orphan();
 	test_autoreap_not_adopted();
+	test_attach_race_one_node();
 	return tap_done();
 }
