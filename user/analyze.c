@@ -139,8 +139,9 @@ bool an_is_leak(const struct ptree *pt, const struct pt_proc *p, const struct an
 	if (!p->alive_at_root_exit || pt->meta.mode != PT_MODE_COMMAND || an_leak_allowed(p, o))
 		return false;
 	until = p->exited ? p->exit_ts : now;
-	/* still running when tracing ended is a leak whatever the grace */
-	if (!p->exited && pt->ended)
+	/* still running when tracing ended, or killed by --kill-leaks (after
+	 * the grace of the run that recorded it), is a leak whatever the grace */
+	if ((!p->exited && pt->ended) || p->killed_by_us)
 		return true;
 	return until > pt->root_exit_ts && until - pt->root_exit_ts > o->leak_grace_ns;
 }
