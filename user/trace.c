@@ -552,6 +552,10 @@ static int attach_pids(struct trace *t)
 				if (s.v[i].selected)
 					feed_synthetic(t, &s.v[i].rec, s.v[i].rec.h.size);
 			snapshot_free(&s);
+			/* never an empty report without a word */
+			if (!now)
+				p_warn("the processes given to -p were gone when /proc was read: "
+				       "the report holds at most their exits");
 			break;
 		}
 		before = now;
