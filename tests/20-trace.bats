@@ -148,7 +148,9 @@ ts = [threading.Thread(target=lambda: None) for _ in range(3)]
 }
 
 @test "-p attaches to a running process and its children" {
-	sh -c 'sleep 0.4 & sleep 0.6; wait' &
+	# long enough to outlive mptrace's start on a loaded machine: children
+	# forked before the attach are seen late, one forked after is not
+	sh -c 'sleep 1.4 & sleep 1.6; wait' &
 	BG=$!
 	sleep 0.1
 	run_mptrace -q --json "$J" -p "$BG"
