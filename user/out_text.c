@@ -461,7 +461,7 @@ static void reap_text(struct sbuf *b, const struct ptree *pt, const struct pt_pr
 	pt_zombie_split(pt, p, end, &z);
 	if (p->state == PT_ZOMBIE) {
 		sb_puts(b, ", unreaped");
-		if (z.adopter_ns && !z.adopter_traced)
+		if (z.adopter_ns && !z.adopter_traced && !(p->findings & AN_CHECK(AN_ZOMBIE)))
 			sb_printf(b, " (%.1f ms waiting for untraced adopter [%u], not counted)",
 				  z.adopter_ns / 1e6, p->adopted_by);
 		return;
@@ -473,7 +473,8 @@ static void reap_text(struct sbuf *b, const struct ptree *pt, const struct pt_pr
 	if (p->reap == PT_REAP_ADOPTER) {
 		sb_printf(b, ", reaped by adopter [%u] after %.1f ms", p->reaped_by,
 			  pt_zombie_ns(p, end) / 1e6);
-		if (z.adopter_ns && !z.adopter_traced)
+		/* says why a long wait is no finding; a finding says enough */
+		if (z.adopter_ns && !z.adopter_traced && !(p->findings & AN_CHECK(AN_ZOMBIE)))
 			sb_printf(b, " (%.1f ms waiting for the untraced adopter, not counted)",
 				  z.adopter_ns / 1e6);
 		return;
