@@ -184,36 +184,42 @@ EOF
 	done
 }
 
-# 200 shells, attached 8 at a time, each forking every 20 ms for ~0.6 s,
-# so that children are forked while the /proc snapshot is read. On the old
-# model such a child could appear twice, and mptrace waited for the phantom
-# until killed (7 of 50 rounds of 4 shells here).
+# 200 shells, attached 20 at a time, each forking every 50 ms until told to
+# stop once mptrace has attached, so that children are forked while the
+# /proc snapshot is read. On the old model such a child could appear twice,
+# and mptrace waited for the phantom until killed (7 of 50 rounds of 4
+# shells here).
 @test "-p stress: 200 forking shells, one node per pid, every run returns" {
 	cat > "$T/stress.sh" <<'EOF'
-M=$1 J=$2 fail=0 att=0
-shell='i=0; while [ $i -lt 25 ]; do sh -c true & i=$((i+1)); sleep 0.02; done; wait'
-for r in $(seq 25); do
-	pids=
-	for k in 1 2 3 4 5 6 7 8; do
-		sh -c "$shell" &
-		pids="$pids${pids:+,}$!"
+M=$1 T=$2 fail=0
+shell='while [ ! -e "$0" ]; do sh -c true & sleep 0.05; done; wait'
+for r in $(seq 10); do
+	rm -f "$T/stop" "$T/ev.jsonl"
+	pids= sh=
+	for k in $(seq 20); do
+		sh -c "$shell" "$T/stop" &
+		pids="$pids${pids:+,}$!" sh="$sh $!"
 	done
-	timeout 20 "$M" -q --json "$J" -p "$pids" 2>/dev/null; rc=$?
-	wait
-	if [ $rc -ne 0 ]; then echo "round $r: exit $rc"; fail=1; continue; fi
-	n=$(jq '[.processes[] | select(.seen_late and .comm == "sh")] | length' "$J")
-	[ "$n" -ge 1 ] && att=$((att+1))
-	if ! jq -e '[.processes[].pid] | length == (unique | length)' "$J" >/dev/null; then
+	timeout 60 "$M" -q --json "$T/s.json" --events-jsonl "$T/ev.jsonl" -p "$pids" 2>"$T/err" &
+	m=$!
+	# attached: its events have started to come (the first buffer flushed)
+	for _ in $(seq 600); do [ -s "$T/ev.jsonl" ] && break; sleep 0.05; done
+	sleep 0.2
+	touch "$T/stop"
+	wait $m; rc=$?
+	wait $sh
+	if [ $rc -ne 0 ]; then echo "round $r: exit $rc"; cat "$T/err"; fail=1; continue; fi
+	if ! jq -e '[.processes[].pid] | length == (unique | length)' "$T/s.json" >/dev/null; then
 		echo "round $r: a pid twice"; fail=1
 	fi
+	n=$(jq '[.processes[] | select(.parent == null)] | length' "$T/s.json")
+	[ "$n" -eq 20 ] || { echo "round $r: $n of 20 shells attached"; fail=1; }
 done
-echo "attached in $att of 25 rounds"
-[ "$att" -ge 12 ] || fail=1
 exit $fail
 EOF
 	start=$SECONDS
-	run timeout 900 bash "$T/stress.sh" "$MPTRACE" "$T/s.json"
+	run timeout 1200 bash "$T/stress.sh" "$MPTRACE" "$T"
 	echo "$output"
-	echo "# 200 shells in 25 attaches: $((SECONDS - start)) s" >&3
+	echo "# 200 shells in 10 attaches: $((SECONDS - start)) s" >&3
 	[ "$status" -eq 0 ]
 }

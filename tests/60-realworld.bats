@@ -11,13 +11,14 @@ setup() {
 	T="$BATS_TEST_TMPDIR"
 }
 
-# findings_true REPORT: every zombie, orphan and leak finding agrees with
+# findings_true REPORT [THRESHOLD_MS]: every zombie, orphan and leak finding agrees with
 # the facts: the report's own times, and /proc for what it says still runs
 # (checked right after mptrace returned).
 findings_true() {
-	"$PY" - "$1" <<'PYEOF'
+	"$PY" - "$1" "${2:-1000}" <<'PYEOF'
 import json, os, sys
 r = json.load(open(sys.argv[1]))
+threshold = float(sys.argv[2])
 procs = {p["id"]: p for p in r["processes"]}
 root = r["processes"][0]
 bad = []
@@ -50,7 +51,7 @@ for f in r["findings"]:
         elif f["reason"] == "never_reaped_by_parent":
             ok = par is not None and par["exit_ms"] >= p["exit_ms"] and p["reap"] != "parent"
         else:
-            ok = p["zombie_counted_ms"] > 1000
+            ok = p["zombie_counted_ms"] > threshold
     else:
         ok = False
     if not ok:
@@ -61,8 +62,8 @@ sys.exit(1 if bad else 0)
 PYEOF
 }
 
-# gate_ok: the check passed, nothing was lost, the command's own status came
-# through, and what was found is true.
+# gate_ok [THRESHOLD_MS]: the check passed, nothing was lost, the command's
+# own status came through, and what was found is true.
 gate_ok() {
 	echo "$stderr" | grep -E '^  (ZOMBIE|ORPHAN|LEAK) ' || true
 	[ "$status" -eq 0 ]
@@ -70,7 +71,7 @@ gate_ok() {
 	[ "$(jqr "$J" '.complete')" = true ]
 	[ "$(jqr "$J" '.lost_events')" -eq 0 ]
 	[ "$(jqr "$J" '.exit.code')" -eq 0 ]
-	findings_true "$J"
+	findings_true "$J" "${1:-1000}"
 }
 
 cpython_mp() {
@@ -78,10 +79,13 @@ cpython_mp() {
 		echo "libpython3.11-testsuite is missing: scripts/install-deps.sh" >&2
 		return 1
 	}
-	run_mptrace -q --check --json "$J" -- "$PY" -m test "test_multiprocessing_$1" \
-		-m WithProcessesTestPool -m WithProcessesTestQueue
+	# A Pool reaps its exited workers from a thread that polls every 0.1 s;
+	# on a loaded CI machine that poll can come over 1 s late, a true slow
+	# zombie by the default threshold (seen once at load 22 on 2 vCPUs).
+	run_mptrace -q --check --zombie-threshold 5s --json "$J" -- "$PY" -m test \
+		"test_multiprocessing_$1" -m WithProcessesTestPool -m WithProcessesTestQueue
 	[[ "$output" == *"Tests result: SUCCESS"* ]]
-	gate_ok
+	gate_ok 5000
 	# the pools' workers and the suite's helpers were all seen
 	[ "$(jqr "$J" '.summary.processes')" -ge 10 ]
 }
