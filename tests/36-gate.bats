@@ -42,14 +42,18 @@ count() {	# count FILTER over the report's findings
 import ctypes, os, subprocess, sys, time
 ctypes.CDLL(None).prctl(36, 1)		# PR_SET_CHILD_SUBREAPER
 p = subprocess.Popen(sys.argv[1:])
-time.sleep(1.5)				# the orphan is a zombie of ours meanwhile
+# peek (WNOWAIT: not a reap) until the adopted orphan is a zombie, then let
+# it wait 1 s before reaping it: a slow untraced adopter
 while True:
-    try:
-        pid, st = os.waitpid(-1, 0)
-    except ChildProcessError:
+    i = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    if i and i.si_pid != p.pid:
         break
-    if pid == p.pid:
-        sys.exit(os.waitstatus_to_exitcode(st))
+    if i:			# mptrace ended first: nothing was adopted
+        sys.exit(99)
+    time.sleep(0.01)
+time.sleep(1.0)
+os.waitpid(i.si_pid, 0)
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(p.pid, 0)[1]))
 EOF
 	run timeout 60 "$PY" "$T/adopter.py" "$MPTRACE" -q --check --zombie-threshold 500ms \
 		--json "$J" -- sh -c 'sleep 0.03 & exit 0'
@@ -167,11 +171,16 @@ EOF
 # The issue's script: attached from a bash script that waits for mptrace
 # in the foreground (so it reaps the attached shell as soon as it exits).
 @test "-p on a shell whose untraced parent reaps it: no false zombie, always returns" {
-	# the issue's script, with the first sleep long enough to attach on a
-	# loaded machine (mptrace's start takes a few hundred ms there)
+	# the issue's script; the shell first waits (forking sleeps, whose
+	# events show that mptrace is attached) until told to go on, so that a
+	# slow start of mptrace on a loaded machine cannot miss it
 	cat > "$T/attach.sh" <<EOF
-sh -c 'sleep 1 & wait; sleep 0.2' & sp=\$!
-timeout 15 "$MPTRACE" -q --check --json "$J" -p \$sp
+rm -f "$T/go" "$T/ev.jsonl"
+sh -c 'while [ ! -e "$T/go" ]; do sleep 0.05; done; sleep 0.3 & wait; sleep 0.2' & sp=\$!
+timeout 30 "$MPTRACE" -q --check --json "$J" --events-jsonl "$T/ev.jsonl" -p \$sp & m=\$!
+for _ in \$(seq 600); do [ -s "$T/ev.jsonl" ] && break; sleep 0.05; done
+touch "$T/go"
+wait \$m
 EOF
 	for i in 1 2 3; do
 		run bash "$T/attach.sh"

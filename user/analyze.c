@@ -140,8 +140,9 @@ bool an_is_leak(const struct ptree *pt, const struct pt_proc *p, const struct an
 		return false;
 	until = p->exited ? p->exit_ts : now;
 	/* still running when tracing ended, or killed by --kill-leaks (after
-	 * the grace of the run that recorded it), is a leak whatever the grace */
-	if ((!p->exited && pt->ended) || p->killed_by_us)
+	 * the grace of the run that recorded it), is a leak whatever the grace;
+	 * one killed with a deadlock's cycle is judged by when it exited */
+	if ((!p->exited && pt->ended) || p->killed_as_leak)
 		return true;
 	return until > pt->root_exit_ts && until - pt->root_exit_ts > o->leak_grace_ns;
 }

@@ -1036,8 +1036,11 @@ int ptree_feed(struct ptree *pt, const struct mpt_hdr *ev, struct pt_change *chg
 	case MPT_EV_KILL: {
 		struct pt_proc *p = find_exact(pt, ev->pid, ev->start);
 
-		if (p)
+		if (p) {
 			p->killed_by_us = true;
+			if (((const struct mpt_kill *)ev)->reason == MPT_KILL_LEAK)
+				p->killed_as_leak = true;
+		}
 		chg->proc = p;
 		break;
 	}

@@ -95,6 +95,7 @@ struct pt_proc {
 	bool autoreap;		/* its parent ignored SIGCHLD when it exited */
 	bool alive_at_root_exit;/* a leak candidate */
 	bool killed_by_us;	/* --kill-leaks signalled it */
+	bool killed_as_leak;	/* ... because it outlived the command (not a deadlock kill) */
 	uint32_t threads;
 	struct pt_waitstat lock_wait, join_wait;
 	struct pt_sig *sigs;
