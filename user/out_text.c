@@ -45,7 +45,7 @@ const char *text_role(const struct pt_proc *p)
 		{ "multiprocessing.popen_spawn", "spawn child" },
 	};
 
-	if (!p->argv_owned || !p->argv)
+	if (!p->argv_owned || !p->argv || !p->argv[0])
 		return NULL;
 	for (int i = 1; p->argv[i]; i++) {
 		if (!strcmp(p->argv[i], "--multiprocessing-fork"))
@@ -347,11 +347,8 @@ void text_event(struct sbuf *b, const struct text_style *st, const struct ptree 
 		col(b, st, C_YELLOW);
 		sb_printf(b, "lock wait %.1f ms", (ev->ts - e->start_ts) / 1e6);
 		col(b, st, C_RESET);
-		sb_printf(b, " on %s ", pt_lock_type_name(l->type));
-		if (l->name)
-			sb_put_printable(b, l->name, strlen(l->name));
-		else
-			sb_puts(b, l->id);
+		sb_puts(b, " on ");
+		pt_lock_label(b, l);
 		if (pt->nwaitlog && pt->waitlog[pt->nwaitlog - 1].holder &&
 		    pt->waitlog[pt->nwaitlog - 1].proc == p) {
 			sb_puts(b, " held by ");
@@ -536,9 +533,11 @@ static void tree_line(struct sbuf *b, const struct text_style *st, const struct 
 
 /*
  * Folding. Two rules, both off with --no-fold:
- * - helpers: a child whose whole subtree is over, reaped, free of findings
- *   and short next to the trace (a wrapper's readlink, a build's sh -c, a
- *   test's 2,000 runs of /bin/false) joins one line after its siblings;
+ * - helpers: a child that ran another program (exec), whose whole subtree
+ *   is over, reaped, free of findings and short next to the trace (a build's
+ *   sh -c, a test's 2,000 runs of /bin/false), or any child over before its
+ *   parent's last exec (a wrapper's readlink and subshells), joins one line
+ *   after its siblings;
  * - many alike leaves (a fork storm, a pool of 1,000 workers): the first
  *   FOLD_KEEP are shown and the rest counted.
  */
@@ -603,7 +602,9 @@ static bool helper(const struct view *v, const struct pt_proc *c)
 	if (v->st->no_fold || !s->over || s->last == PT_NONE || s->last < s->first)
 		return false;
 	span = s->last - s->first;
-	if (span * SHORT_PART <= v->dur)
+	/* a fork that ran another program; one that did not is the program's
+	 * own (a pool's worker), however short */
+	if (c->nexecs && span * SHORT_PART <= v->dur)
 		return true;
 	/* the wrapper's helpers: over before their parent became the program */
 	return p->nexecs && p->execs[p->nexecs - 1].ts > s->last && span * WRAP_PART <= v->dur;
@@ -939,12 +940,9 @@ static void chain(struct sbuf *b, const struct ptree *pt, const struct pt_lockwa
 		}
 		if (!next)
 			return;
-		sb_printf(b, "%*s%s which was itself waiting %.1f ms on %s ", 14 + 2 * depth, "",
-			  st_arrow(), next->dur_ns / 1e6, pt_lock_type_name(next->lock->type));
-		if (next->lock->name)
-			sb_put_printable(b, next->lock->name, strlen(next->lock->name));
-		else
-			sb_puts(b, next->lock->id);
+		sb_printf(b, "%*s%s which was itself waiting %.1f ms on ", 14 + 2 * depth, "",
+			  st_arrow(), next->dur_ns / 1e6);
+		pt_lock_label(b, next->lock);
 		if (next->holder) {
 			sb_puts(b, " held by ");
 			by_name(b, pt, next->holder);
@@ -1002,12 +1000,8 @@ void text_report(struct sbuf *b, const struct text_style *st, struct ptree *pt,
 
 			sb_printf(b, "  %8.1f ms  ", w->dur_ns / 1e6);
 			name(b, w->proc);
-			sb_printf(b, " at %.1f ms on %s ", pt_ms(pt, w->start_ts),
-				  pt_lock_type_name(w->lock->type));
-			if (w->lock->name)
-				sb_put_printable(b, w->lock->name, strlen(w->lock->name));
-			else
-				sb_puts(b, w->lock->id);
+			sb_printf(b, " at %.1f ms on ", pt_ms(pt, w->start_ts));
+			pt_lock_label(b, w->lock);
 			if (w->holder) {
 				sb_puts(b, ", held by ");
 				by_name(b, pt, w->holder);
