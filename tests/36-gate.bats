@@ -221,8 +221,8 @@ for r in $(seq 10); do
 	if ! jq -e '[.processes[].pid] | length == (unique | length)' "$T/s.json" >/dev/null; then
 		echo "round $r: a pid twice"; fail=1
 	fi
-	n=$(jq '[.processes[] | select(.parent == null)] | length' "$T/s.json")
-	[ "$n" -eq 20 ] || { echo "round $r: $n of 20 shells attached"; fail=1; }
+	n=$(jq --argjson want "[$pids]" '[.processes[] | select(.pid as $p | $want | index($p))] | length' "$T/s.json")
+	[ "$n" -eq 20 ] || { echo "round $r: $n of 20 shells in the report"; fail=1; }
 done
 exit $fail
 EOF
