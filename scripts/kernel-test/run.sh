@@ -24,6 +24,8 @@ kdir=$repo/build/kernels
 accel=${KT_ACCEL:-tcg}
 timeout_s=${KT_TIMEOUT:-900}
 total_pass=0
+# the bats files run in each guest (KT_BATS, comma-separated; empty for none)
+default_bats=10-cli.bats,20-trace.bats,30-findings.bats,35-waitfor.bats,40-live.bats,45-python.bats,50-record.bats
 total_fail=0
 
 say() { echo "kernel-test: $*" >&2; }
@@ -76,7 +78,7 @@ boot() {
 	timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
 		-machine "accel=$accel" -cpu max -m "${KT_MEM:-2048}" -smp "${KT_SMP:-2}" \
 		-kernel "$img" -initrd "$run/initramfs.gz" \
-		-append "console=ttyS0 quiet panic=-1 mpt.repo=$repo" \
+		-append "console=ttyS0 quiet panic=-1 mpt.repo=$repo mpt.bats=${KT_BATS-$default_bats}" \
 		-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on \
 		-virtfs "local,path=$repo,mount_tag=repo,security_model=none,readonly=on" \
 		-virtfs "local,path=$run/results,mount_tag=results,security_model=none" \
