@@ -762,6 +762,26 @@ __noinline int lock_begin(__u32 kind, __u64 arg, __u32 op, __u64 val, int is_fut
 	return 0;
 }
 
+/* The same walk before Linux 6.9, where struct file_lock held the blocker
+ * and the pid itself (see core_fixes.bpf.h). */
+static __always_inline void file_lock_blocked_pre69(struct lock_start *s,
+						    struct file_lock___pre69 *req)
+{
+	struct file_lock___pre69 *b, *next;
+
+	b = BPF_CORE_READ(req, fl_blocker);
+	for (int i = 0; i < 16 && b; i++) {
+		next = BPF_CORE_READ(b, fl_blocker);
+		if (!next)
+			break;
+		b = next;
+	}
+	if (b) {
+		s->holder = BPF_CORE_READ(b, fl_pid);
+		s->hkind = MPT_HOLDER_BLOCKER;
+	}
+}
+
 /* A blocked file-lock request hangs under the lock it conflicts with, which
  * may itself be a blocked request: the holder is the granted lock at the top. */
 static __always_inline void file_lock_blocked(struct file_lock *req, int ret)
@@ -779,6 +799,10 @@ static __always_inline void file_lock_blocked(struct file_lock *req, int ret)
 	s = bpf_map_lookup_elem(&locks, &tid);
 	if (!s)
 		return;
+	if (!bpf_core_type_exists(struct file_lock_core)) {
+		file_lock_blocked_pre69(s, (struct file_lock___pre69 *)req);
+		return;
+	}
 	b = BPF_CORE_READ(req, c.flc_blocker);
 	for (int i = 0; i < 16 && b; i++) {
 		next = BPF_CORE_READ(b, flc_blocker);
