@@ -30,6 +30,8 @@ cd "$repo" || exit 1
 export M=$repo/build/mptrace EX=$repo/build/examples J=/tmp/kt.json
 bats_files=${KT_BATS:-}
 
+check "BTF at /sys/kernel/btf/vmlinux" test -r /sys/kernel/btf/vmlinux
+
 # What the kernel has, read from its BTF independently of mptrace: the
 # report's "features" must agree.
 btf=/tmp/kt-btf.txt
@@ -120,7 +122,6 @@ t_replay() {
 	[ $? = "$s" ] && [ "$s" = 3 ] && diff /tmp/kt.live.json /tmp/kt.rep.json
 }
 
-check "BTF at /sys/kernel/btf/vmlinux" test -r /sys/kernel/btf/vmlinux
 check "mptrace loads and traces sh with a background child (exit 3, 2 processes, 0 lost)" t_basic
 check "the report's features agree with the kernel's BTF (file_lock_holders=$k_holders)" t_features
 check "fork storm of 2,000 children: lost_events 0, all reaped by the parent" t_storm
