@@ -79,7 +79,7 @@ boot() {
 		-machine "accel=$accel" -cpu max -m "${KT_MEM:-2048}" -smp "${KT_SMP:-2}" \
 		-kernel "$img" -initrd "$run/initramfs.gz" \
 		-append "console=ttyS0 quiet panic=-1 mpt.repo=$repo mpt.bats=${KT_BATS-$default_bats}" \
-		-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on \
+		-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
 		-virtfs "local,path=$repo,mount_tag=repo,security_model=none,readonly=on" \
 		-virtfs "local,path=$run/results,mount_tag=results,security_model=none" \
 		-display none -serial stdio -monitor none -no-reboot </dev/null 2>&1 |
