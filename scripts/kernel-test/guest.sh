@@ -29,6 +29,15 @@ check() {
 cd "$repo" || exit 1
 export M=$repo/build/mptrace EX=$repo/build/examples J=/tmp/kt.json
 bats_files=${KT_BATS:-}
+t_make_demo() {	# the README's first command, as on the host (the build is up to date)
+	local out
+	out=$(make -C "$repo" demo 2>&1) && echo "$out" && grep -q ', 0 events lost' <<<"$out"
+}
+t_ci_gate() {	# docs/ci.md: --check names the test that leaked a process
+	mpt -q --check --kill-leaks=0.5 --json "$J" -- bats "$repo/examples/ci/leaky.bats"
+	[ $? = 3 ] && [ "$(count '.kind == "leak" and (.test // "" | test("leaks a server"))')" = 1 ] &&
+		[ "$(count '.kind == "leak"')" = 1 ]
+}
 
 check "BTF at /sys/kernel/btf/vmlinux" test -r /sys/kernel/btf/vmlinux
 
@@ -144,6 +153,8 @@ check "deadlock finding for two process-shared mutexes" t_deadlock mutex
 check "--check passes on pool_demo" t_clean_check
 check "join_demo, daemon_demo, queue_demo: complete, 0 lost" t_demos
 check "record -> report: identical JSON and --check status" t_replay
+check "make demo: the ticket demo, traced, 0 events lost" t_make_demo
+check "CI gate: --check fails on the bats test that leaks, and names it" t_ci_gate
 
 # bats_file FILE: its TAP lines, renumbered and named with the kernel
 bats_file() {
