@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "event.h"
 #include "out_text.h"
 
@@ -8,6 +10,9 @@ static const char *st_arrow(void)
 {
 	return "\\_";
 }
+
+#define TREE_ARGV 60	/* argv bytes in a tree line, unless -s */
+#define STREAM_ARGV 200	/* ... in a stream line */
 
 #define C_RESET "\033[0m"
 #define C_DIM "\033[2m"
@@ -30,21 +35,97 @@ static void name(struct sbuf *b, const struct pt_proc *p)
 	sb_printf(b, "[%u]", p->pid);
 }
 
-static void argv_text(struct sbuf *b, char **argv, size_t max)
+/* The role a Python multiprocessing helper plays, from its argv. */
+const char *text_role(const struct pt_proc *p)
 {
-	size_t start = b->len;
+	static const struct { const char *needle, *role; } roles[] = {
+		{ "multiprocessing.resource_tracker", "resource_tracker" },
+		{ "multiprocessing.forkserver", "forkserver" },
+		{ "multiprocessing.spawn", "spawn child" },
+		{ "multiprocessing.popen_spawn", "spawn child" },
+	};
 
-	for (int i = 0; argv && argv[i]; i++) {
-		if (i)
-			sb_putc(b, ' ');
-		sb_put_shell_word(b, argv[i]);
-		if (max && b->len - start > max) {
-			b->len = start + max;
-			b->s[b->len] = '\0';
-			sb_puts(b, "...");
-			break;
-		}
+	if (!p->argv_owned || !p->argv)
+		return NULL;
+	for (int i = 1; p->argv[i]; i++) {
+		if (!strcmp(p->argv[i], "--multiprocessing-fork"))
+			return "spawn child";
+		if (strcmp(p->argv[i - 1], "-c"))
+			continue;
+		for (size_t k = 0; k < sizeof(roles) / sizeof(roles[0]); k++)
+			if (strstr(p->argv[i], roles[k].needle))
+				return roles[k].role;
 	}
+	return NULL;
+}
+
+/* Where the words that say what runs end: after the script, `-m module`
+ * or `-c code` of an interpreter, else after the first argument. */
+static int key_words(char **argv)
+{
+	for (int i = 1; argv[i]; i++) {
+		if ((!strcmp(argv[i], "-m") || !strcmp(argv[i], "-c")) && argv[i + 1])
+			return i + 2;
+		if (argv[i][0] != '-')
+			return i + 1;
+	}
+	return argv[1] ? 2 : 1;
+}
+
+static void words(struct sbuf *b, char **argv, int from, int to, bool base0)
+{
+	for (int i = from; argv[i] && (to < 0 || i < to); i++) {
+		if (b->len)
+			sb_putc(b, ' ');
+		sb_put_shell_word(b, i || !base0 ? argv[i] : base_name(argv[i]));
+	}
+}
+
+/* A cut that does not split a UTF-8 sequence. */
+static size_t char_start(const char *s, size_t at)
+{
+	while (at && ((unsigned char)s[at] & 0xc0) == 0x80)
+		at--;
+	return at;
+}
+
+void text_argv(struct sbuf *b, char **argv, size_t width, bool base0, bool utf8)
+{
+	const char *dots = utf8 ? "…" : "...";
+	struct sbuf head = { 0 }, tail = { 0 };
+	const char *cut;
+	size_t room;
+	int k;
+
+	if (!argv || !argv[0])
+		return;
+	k = key_words(argv);
+	words(&head, argv, 0, k, base0);
+	words(&tail, argv, k, -1, base0);
+	if (!width || head.len + 1 + tail.len <= width || (!tail.len && head.len <= width)) {
+		sb_puts(b, head.s);
+		if (tail.len) {
+			sb_putc(b, ' ');
+			sb_puts(b, tail.s);
+		}
+	} else if (head.len + 8 > width) {
+		/* the program and its script alone are too long: cut their end */
+		sb_printf(b, "%.*s", (int)char_start(head.s, width > 3 ? width - 3 : width), head.s);
+		sb_puts(b, dots);
+	} else {
+		/* elide the middle: the start says what runs, the end its last words */
+		room = width - head.len - 5;
+		sb_puts(b, head.s);
+		sb_puts(b, " ");
+		sb_puts(b, dots);
+		sb_puts(b, " ");
+		cut = tail.s + char_start(tail.s, tail.len - room);
+		if (cut[-1] != ' ' && strchr(cut, ' '))
+			cut = strchr(cut, ' ') + 1;	/* whole words */
+		sb_puts(b, cut);
+	}
+	sb_free(&head);
+	sb_free(&tail);
 }
 
 void text_fate(struct sbuf *b, const struct pt_proc *p)
@@ -58,13 +139,42 @@ void text_fate(struct sbuf *b, const struct pt_proc *p)
 		sb_printf(b, "exit %d", pt_exit_code(p));
 }
 
+/* The line's time: ms since the start, the wall clock (-t, -tt), or the
+ * time since the previous line (-r). */
+static void stamp(struct sbuf *b, const struct text_style *st, const struct ptree *pt, uint64_t ts)
+{
+	int64_t ns = pt->meta.wall_t0_ns + ((int64_t)ts - (int64_t)pt->meta.t0);
+	time_t s = ns / 1000000000;
+	uint64_t prev;
+	struct tm tm;
+
+	switch (st->clock) {
+	case TC_WALL:
+	case TC_WALL_US:
+		localtime_r(&s, &tm);
+		sb_printf(b, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+		if (st->clock == TC_WALL_US)
+			sb_printf(b, ".%06ld", (long)(ns % 1000000000 / 1000));
+		sb_putc(b, ' ');
+		return;
+	case TC_DELTA:
+		prev = st->prev_ts && *st->prev_ts ? *st->prev_ts : pt->meta.t0;
+		sb_printf(b, "+%9.3f ", ts >= prev ? (ts - prev) / 1e6 : 0.0);
+		if (st->prev_ts)
+			*st->prev_ts = ts;
+		return;
+	default:
+		sb_printf(b, "%10.3f ", pt_ms(pt, ts));
+	}
+}
+
 static void prefix(struct sbuf *b, const struct text_style *st, const struct ptree *pt, uint64_t ts,
 		   const struct pt_proc *p)
 {
 	size_t start;
 
 	col(b, st, C_DIM);
-	sb_printf(b, "%10.3f ", pt_ms(pt, ts));
+	stamp(b, st, pt, ts);
 	col(b, st, C_RESET);
 	start = b->len;
 	if (p)
@@ -72,6 +182,50 @@ static void prefix(struct sbuf *b, const struct text_style *st, const struct ptr
 	while (b->len - start < 22)
 		sb_putc(b, ' ');
 	sb_putc(b, ' ');
+}
+
+int text_parse_events(const char *list, const char **bad)
+{
+	static const char *const names[] = { "fork", "thread", "exec", "exit", "reap", "lock",
+					     "signal", "deadlock", "zombie", "test", "kill" };
+	int bits = 0;
+
+	for (const char *s = list; *s;) {
+		size_t n = strcspn(s, ","), k;
+
+		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+			if (strlen(names[k]) == n && !strncmp(s, names[k], n))
+				break;
+		if (n == 3 && !strncmp(s, "all", 3))
+			bits |= (1 << (sizeof(names) / sizeof(names[0]))) - 1;
+		else if (k < sizeof(names) / sizeof(names[0]))
+			bits |= 1 << k;
+		else {
+			*bad = s;
+			return -1;
+		}
+		s += n + !!s[n];
+	}
+	if (!bits)
+		*bad = list;
+	return bits ? bits : -1;
+}
+
+static unsigned event_kind(const struct mpt_hdr *ev)
+{
+	switch (ev->type) {
+	case MPT_EV_FORK:
+		return ((const struct mpt_fork *)ev)->flags & MPT_FORK_THREAD ? TE_THREAD : TE_FORK;
+	case MPT_EV_EXEC: return TE_EXEC;
+	case MPT_EV_EXIT: return TE_EXIT;
+	case MPT_EV_WAIT: case MPT_EV_FREE: return TE_REAP;
+	case MPT_EV_LOCK: return TE_LOCK;
+	case MPT_EV_SIGNAL: return TE_SIGNAL;
+	case MPT_EV_DEADLOCK: return TE_DEADLOCK;
+	case MPT_EV_TEST: return TE_TEST;
+	case MPT_EV_KILL: return TE_KILL;
+	default: return 0;
+	}
 }
 
 static void by_name(struct sbuf *b, const struct ptree *pt, uint32_t pid)
@@ -92,6 +246,8 @@ void text_event(struct sbuf *b, const struct text_style *st, const struct ptree 
 	const struct pt_proc *p = chg->proc;
 	const char *arrow = st->utf8 ? "→" : "->";
 
+	if (st->events && !(st->events & event_kind(ev)))
+		return;
 	switch (ev->type) {
 	case MPT_EV_FORK: {
 		const struct mpt_fork *e = (const void *)ev;
@@ -113,7 +269,7 @@ void text_event(struct sbuf *b, const struct text_style *st, const struct ptree 
 		col(b, st, C_CYAN);
 		sb_puts(b, "exec ");
 		col(b, st, C_RESET);
-		argv_text(b, p->argv, 200);
+		text_argv(b, p->argv, st->argv_width ? st->argv_width : STREAM_ARGV, false, st->utf8);
 		if (p->nexecs && (!p->argv || !p->argv[0] ||
 				  strcmp(p->execs[p->nexecs - 1].filename, p->argv[0]))) {
 			const char *fn = p->execs[p->nexecs - 1].filename;
@@ -257,6 +413,8 @@ void text_event(struct sbuf *b, const struct text_style *st, const struct ptree 
 void text_zombie_alert(struct sbuf *b, const struct text_style *st, const struct ptree *pt,
 		       const struct pt_proc *p, uint64_t now)
 {
+	if (st->events && !(st->events & TE_ZOMBIE))
+		return;
 	prefix(b, st, pt, now, p);
 	col(b, st, C_YELLOW C_BOLD);
 	sb_printf(b, "ZOMBIE for %.1f ms", pt_zombie_ns(p, now) / 1e6);
@@ -295,11 +453,22 @@ static void markers(struct sbuf *b, const struct text_style *st, const struct pt
 static void tree_line(struct sbuf *b, const struct text_style *st, const struct ptree *pt,
 		      const struct pt_proc *p, uint64_t end)
 {
+	const char *role = text_role(p);
+
 	col(b, st, C_BOLD);
 	name(b, p);
 	col(b, st, C_RESET);
 	sb_putc(b, ' ');
-	argv_text(b, p->argv, 60);
+	if (role)
+		sb_printf(b, "[%s] ", role);
+	if (!p->argv_owned && p->parent && !p->is_root) {
+		role = text_role(p->parent);
+		col(b, st, C_DIM);
+		sb_printf(b, "(fork of %s%s%u)", role ? role : "", role ? " " : "", p->parent->pid);
+		col(b, st, C_RESET);
+	} else {
+		text_argv(b, p->argv, st->argv_width ? st->argv_width : TREE_ARGV, true, st->utf8);
+	}
 	col(b, st, C_DIM);
 	if (p->start_ts != PT_NONE)
 		sb_printf(b, "  %.1f", pt_ms(pt, p->start_ts));
@@ -338,49 +507,218 @@ static void tree_line(struct sbuf *b, const struct text_style *st, const struct 
 	sb_putc(b, '\n');
 }
 
-/* Siblings this alike and this many are summarised in one line. */
+/*
+ * Folding. Two rules, both off with --no-fold:
+ * - helpers: a child whose whole subtree is over, reaped, free of findings
+ *   and short next to the trace (a wrapper's readlink, a build's sh -c, a
+ *   test's 2,000 runs of /bin/false) joins one line after its siblings;
+ * - many alike leaves (a fork storm, a pool of 1,000 workers): the first
+ *   FOLD_KEEP are shown and the rest counted.
+ */
 #define FOLD_MIN 12
 #define FOLD_KEEP 3
+#define SHORT_PART 20	/* a helper lives at most 1/20 of the trace */
+#define WRAP_PART 4	/* ... or 1/4 when it ran before its parent's last exec */
+#define FOLD_NAMES 5
+
+struct sub {			/* a process and all its descendants */
+	uint64_t first, last;	/* the first start, the last exit */
+	uint32_t n;
+	bool over;		/* all exited and reaped, no findings, born in the trace */
+};
+
+struct view {
+	const struct text_style *st;
+	const struct ptree *pt;
+	uint64_t end, dur;
+	struct sub *sub;	/* by id - 1 */
+};
+
+static void subtrees(struct view *v)
+{
+	const struct ptree *pt = v->pt;
+
+	v->sub = xcalloc(pt->nprocs, sizeof(*v->sub));
+	for (size_t i = 0; i < pt->nprocs; i++) {
+		const struct pt_proc *p = pt->procs[i];
+		struct sub *s = &v->sub[i];
+
+		s->n = 1;
+		s->over = p->exited && p->state == PT_REAPED && !p->findings &&
+			  p->start_ts != PT_NONE && !p->is_root;
+		s->first = p->start_ts;
+		s->last = p->exited ? p->exit_ts : PT_NONE;
+	}
+	/* a child is created after its parent: higher ids first folds
+	 * every subtree into its parent's before that one is read */
+	for (size_t i = pt->nprocs; i-- > 0;) {
+		const struct pt_proc *p = pt->procs[i];
+		struct sub *s = &v->sub[i], *ps;
+
+		if (!p->parent)
+			continue;
+		ps = &v->sub[p->parent->id - 1];
+		ps->over = ps->over && s->over;
+		ps->n += s->n;
+		if (s->first < ps->first)
+			ps->first = s->first;
+		if (s->last != PT_NONE && (ps->last == PT_NONE || s->last > ps->last))
+			ps->last = s->last;
+	}
+}
+
+static bool helper(const struct view *v, const struct pt_proc *c)
+{
+	const struct sub *s = &v->sub[c->id - 1];
+	const struct pt_proc *p = c->parent;
+	uint64_t span;
+
+	if (v->st->no_fold || !s->over || s->last == PT_NONE || s->last < s->first)
+		return false;
+	span = s->last - s->first;
+	if (span * SHORT_PART <= v->dur)
+		return true;
+	/* the wrapper's helpers: over before their parent became the program */
+	return p->nexecs && p->execs[p->nexecs - 1].ts > s->last && span * WRAP_PART <= v->dur;
+}
 
 static bool plain_sibling(const struct pt_proc *p)
 {
-	return !p->child && !p->findings && p->exited && !pt_signaled(p) && !pt_exit_code(p) &&
+	return !p->child && !p->findings && p->exited && !pt_signaled(p) &&
 	       p->state == PT_REAPED && p->reap == PT_REAP_PARENT;
 }
 
-struct tree_it {
-	const struct pt_proc **kids;	/* a NULL entry stands for the fold line */
-	size_t n, i, folded, plen;
+struct tally {
+	struct { const char *comm; size_t n; } *v;
+	size_t n, procs, failed, killed;
 };
 
-static void kids_of(const struct pt_proc *p, struct tree_it *it)
+static void tally_add(struct tally *t, const struct pt_proc *p)
 {
-	size_t cnt = 0, plain = 0, k = 0, shown = 0;
+	size_t i;
+
+	t->procs++;
+	t->failed += p->exited && !pt_signaled(p) && pt_exit_code(p);
+	t->killed += pt_signaled(p);
+	for (i = 0; i < t->n && strcmp(t->v[i].comm, p->comm); i++)
+		;
+	if (i == t->n) {
+		t->v = xrealloc(t->v, (t->n + 1) * sizeof(*t->v));
+		t->v[t->n].comm = p->comm;
+		t->v[t->n++].n = 0;
+	}
+	t->v[i].n++;
+}
+
+static void tally_subtree(struct tally *t, const struct pt_proc *top)
+{
+	const struct pt_proc *p = top;
+
+	/* preorder without a stack: down, else next sibling, else up */
+	while (p) {
+		tally_add(t, p);
+		if (p->child) {
+			p = p->child;
+			continue;
+		}
+		while (p != top && !p->sibling)
+			p = p->parent;
+		p = p == top ? NULL : p->sibling;
+	}
+}
+
+static int by_count(const void *a, const void *b)
+{
+	const size_t *x = a, *y = b;
+
+	return x[1] < y[1] ? 1 : x[1] > y[1] ? -1 : 0;
+}
+
+/* "… 38 short-lived helpers: bash ×31, readlink ×7 (2 exited non-zero)" */
+static char *tally_line(struct tally *t, const char *one, const char *many, bool utf8)
+{
+	struct sbuf b = { 0 };
+	size_t (*idx)[2] = xcalloc(t->n, sizeof(*idx));
+
+	for (size_t i = 0; i < t->n; i++) {
+		idx[i][0] = i;
+		idx[i][1] = t->v[i].n;
+	}
+	qsort(idx, t->n, sizeof(*idx), by_count);	/* ties: any order, then by name below */
+	sb_printf(&b, "%s %zu %s:", utf8 ? "…" : "...", t->procs, t->procs == 1 ? one : many);
+	for (size_t i = 0; i < t->n && i < FOLD_NAMES; i++) {
+		const char *c = t->v[idx[i][0]].comm;
+
+		sb_puts(&b, i ? ", " : " ");
+		sb_put_printable(&b, c, strlen(c));
+		sb_printf(&b, " %s%zu", utf8 ? "×" : "x", idx[i][1]);
+	}
+	if (t->n > FOLD_NAMES)
+		sb_printf(&b, ", %s", utf8 ? "…" : "...");
+	if (t->failed || t->killed) {
+		sb_puts(&b, " (");
+		if (t->failed)
+			sb_printf(&b, "%zu exited non-zero", t->failed);
+		if (t->killed)
+			sb_printf(&b, "%s%zu killed", t->failed ? ", " : "", t->killed);
+		sb_putc(&b, ')');
+	}
+	free(idx);
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+	return b.s;
+}
+
+struct tree_it {
+	const struct pt_proc **kids;	/* then the fold lines */
+	char *fold[2];
+	size_t n, nfold, i, plen;
+};
+
+static void kids_of(const struct view *v, const struct pt_proc *p, uint64_t since,
+		    struct tree_it *it)
+{
+	struct tally helpers = { 0 }, rest = { 0 };
+	size_t cnt = 0, plain = 0, shown = 0;
 
 	memset(it, 0, sizeof(*it));
 	for (const struct pt_proc *c = p->child; c; c = c->sibling) {
 		cnt++;
-		plain += plain_sibling(c);
+		plain += plain_sibling(c) && !helper(v, c);
 	}
 	if (!cnt)
 		return;
-	it->kids = xcalloc(cnt + 1, sizeof(*it->kids));
+	it->kids = xcalloc(cnt, sizeof(*it->kids));
 	for (const struct pt_proc *c = p->child; c; c = c->sibling) {
-		if (plain >= FOLD_MIN && plain_sibling(c) && shown++ >= FOLD_KEEP)
-			continue;
-		it->kids[k++] = c;
+		if (since && (c->start_ts == PT_NONE || c->start_ts < since))
+			continue;	/* --from-exec: forked before the program */
+		if (helper(v, c))
+			tally_subtree(&helpers, c);
+		else if (!v->st->no_fold && plain >= FOLD_MIN && plain_sibling(c) &&
+			 shown++ >= FOLD_KEEP)
+			tally_add(&rest, c);
+		else
+			it->kids[it->n++] = c;
 	}
-	if (plain >= FOLD_MIN) {
-		it->folded = plain - FOLD_KEEP;
-		it->kids[k++] = NULL;
+	if (rest.procs)
+		it->fold[it->nfold++] = tally_line(&rest, "more child that exited and was reaped",
+						       "more children that exited and were reaped", v->st->utf8);
+	if (helpers.procs == 1 && !it->nfold) {
+		/* one helper alone is shown as itself */
+		free(helpers.v);
+		for (const struct pt_proc *c = p->child; c; c = c->sibling)
+			if (helper(v, c) && !(since && c->start_ts < since))
+				it->kids[it->n++] = c;
+	} else if (helpers.procs) {
+		it->fold[it->nfold++] = tally_line(&helpers, "short-lived helper", "short-lived helpers",
+						       v->st->utf8);
 	}
-	it->n = k;
 }
 
 /* Depth-first, with an explicit stack: fork chains can be very deep. */
-static void tree(struct sbuf *b, const struct text_style *st, const struct ptree *pt,
-		 const struct pt_proc *root, uint64_t end)
+static void tree(struct sbuf *b, const struct view *v, const struct pt_proc *root, uint64_t since)
 {
+	const struct text_style *st = v->st;
 	const char *tee = st->utf8 ? "├─ " : "|- ", *elbow = st->utf8 ? "└─ " : "`- ";
 	const char *bar = st->utf8 ? "│  " : "|  ";
 	struct tree_it *stack;
@@ -388,44 +726,142 @@ static void tree(struct sbuf *b, const struct text_style *st, const struct ptree
 	struct sbuf pre = { 0 };
 
 	sb_puts(&pre, "");
-	tree_line(b, st, pt, root, end);
+	tree_line(b, st, v->pt, root, v->end);
 	stack = xcalloc(cap, sizeof(*stack));
-	kids_of(root, &stack[n++]);
+	kids_of(v, root, since, &stack[n++]);
 	while (n) {
 		struct tree_it *top = &stack[n - 1];
-		const struct pt_proc *c;
-		bool last;
+		const struct pt_proc *c = NULL;
+		size_t i = top->i++;
+		bool last = top->i == top->n + top->nfold;
 
-		if (top->i == top->n) {
+		if (i == top->n + top->nfold) {
 			free(top->kids);
 			n--;
 			continue;
 		}
-		c = top->kids[top->i++];
-		last = top->i == top->n;
 		pre.len = top->plen;
 		pre.s[pre.len] = '\0';
 		sb_puts(b, pre.s);
 		sb_puts(b, last ? elbow : tee);
-		if (!c) {
+		if (i >= top->n) {
 			col(b, st, C_DIM);
-			sb_printf(b, "... %zu more children that exited 0 and were reaped\n",
-				  top->folded);
+			sb_puts(b, top->fold[i - top->n]);
 			col(b, st, C_RESET);
+			sb_putc(b, '\n');
+			free(top->fold[i - top->n]);
 			continue;
 		}
-		tree_line(b, st, pt, c, end);
+		c = top->kids[i];
+		tree_line(b, st, v->pt, c, v->end);
 		sb_puts(&pre, last ? "   " : bar);
 		if (n == cap) {
 			cap *= 2;
 			stack = xrealloc(stack, cap * sizeof(*stack));
 		}
-		kids_of(c, &stack[n]);
+		kids_of(v, c, 0, &stack[n]);
 		stack[n].plen = pre.len;
 		n++;
 	}
 	free(stack);
 	sb_free(&pre);
+}
+
+/* A glob (with * ? [) matches the word or its basename; a plain word is a
+ * substring. */
+static bool word_match(const char *pat, const char *s)
+{
+	if (strpbrk(pat, "*?["))
+		return !fnmatch(pat, s, 0) || !fnmatch(pat, base_name(s), 0);
+	return strstr(s, pat) != NULL;
+}
+
+static bool comm_match(const struct pt_proc *p, const char *pat)
+{
+	return word_match(pat, p->comm) ||
+	       (p->argv_owned && p->argv && p->argv[0] && word_match(pat, base_name(p->argv[0])));
+}
+
+static bool exec_match(const struct pt_exec *x, const char *pat)
+{
+	if (word_match(pat, base_name(x->filename)))
+		return true;
+	for (int i = 0; x->argv && x->argv[i]; i++)
+		if (word_match(pat, x->argv[i]))
+			return true;
+	return false;
+}
+
+/* --from-exec: the process of the first matching exec, and the time of its
+ * last matching one (a pyenv shim and the interpreter it becomes match
+ * alike: the view starts at the interpreter). */
+static const struct pt_proc *first_exec(const struct ptree *pt, const char *pat, uint64_t *ts)
+{
+	const struct pt_proc *best = NULL;
+
+	for (size_t i = 0; i < pt->nprocs; i++) {
+		const struct pt_proc *p = pt->procs[i];
+
+		for (int k = 0; k < p->nexecs; k++) {
+			if (exec_match(&p->execs[k], pat) && (!best || p->execs[k].ts < *ts)) {
+				best = p;
+				*ts = p->execs[k].ts;
+			}
+		}
+	}
+	for (int k = 0; best && k < best->nexecs; k++)
+		if (exec_match(&best->execs[k], pat))
+			*ts = best->execs[k].ts;
+	return best;
+}
+
+/* In the view rooted at `top` (forked after `since`), below no other match. */
+static bool topmost_match(const struct pt_proc *p, const struct pt_proc *top, uint64_t since,
+			  const char *pat)
+{
+	if (!comm_match(p, pat))
+		return false;
+	for (const struct pt_proc *q = p; q; q = q->parent) {
+		if (q == top)
+			return true;
+		if (q != p && comm_match(q, pat))
+			return false;
+		if (top && q->parent == top && (q->start_ts == PT_NONE || q->start_ts < since))
+			return false;
+	}
+	return !top;
+}
+
+static void trees(struct sbuf *b, const struct view *v)
+{
+	const struct text_style *st = v->st;
+	const struct ptree *pt = v->pt;
+	const struct pt_proc *top = NULL;
+	uint64_t since = 0;
+	size_t shown = 0;
+
+	if (st->from_exec) {
+		top = first_exec(pt, st->from_exec, &since);
+		if (!top) {
+			sb_puts(b, "(no exec matches --from-exec '");
+			sb_put_printable(b, st->from_exec, strlen(st->from_exec));
+			sb_puts(b, "': the whole tree follows)\n");
+		}
+	}
+	for (size_t i = 0; i < pt->nprocs; i++) {
+		const struct pt_proc *p = pt->procs[i];
+
+		if (st->comm ? !topmost_match(p, top, since, st->comm) :
+		    top ? p != top : !!p->parent)
+			continue;
+		tree(b, v, p, p == top ? since : 0);
+		shown++;
+	}
+	if (st->comm && !shown) {
+		sb_puts(b, "(no process matches --comm '");
+		sb_put_printable(b, st->comm, strlen(st->comm));
+		sb_puts(b, "')\n");
+	}
 }
 
 static void summary(struct sbuf *b, const struct text_style *st, struct ptree *pt,
@@ -501,15 +937,17 @@ void text_report(struct sbuf *b, const struct text_style *st, struct ptree *pt,
 	static const char *const tags[AN_NKINDS] = { "ZOMBIE", "ORPHAN", "LEAK", "LOCK", "DEADLOCK" };
 	static const char *const colors[AN_NKINDS] = { C_YELLOW, C_MAGENTA, C_RED, C_CYAN, C_RED };
 	uint64_t end = pt->ended ? pt->end_ts : pt->last_ts;
+	struct view v = { .st = st, .pt = pt, .end = end,
+			  .dur = end > pt->meta.t0 ? end - pt->meta.t0 : 0 };
 
-	sb_putc(b, '\n');
-	for (size_t i = 0; i < pt->nprocs; i++) {
-		const struct pt_proc *p = pt->procs[i];
-
-		if (!p->parent)
-			tree(b, st, pt, p, end);
+	if (!st->no_lead)
+		sb_putc(b, '\n');
+	if (!st->findings_only) {
+		subtrees(&v);
+		trees(b, &v);
+		free(v.sub);
+		sb_putc(b, '\n');
 	}
-	sb_putc(b, '\n');
 	summary(b, st, pt, r, end);
 	if (r->n) {
 		sb_puts(b, "\nfindings:\n");
@@ -533,7 +971,7 @@ void text_report(struct sbuf *b, const struct text_style *st, struct ptree *pt,
 			sb_putc(b, '\n');
 		}
 	}
-	if (pt->ntop) {
+	if (pt->ntop && !st->findings_only) {
 		sb_puts(b, "\nlongest lock waits:\n");
 		for (size_t i = 0; i < pt->ntop; i++) {
 			const struct pt_lockwait *w = &pt->top[i];

@@ -59,6 +59,7 @@ struct trace {
 	int sigfd, epfd;
 	uint64_t bad_records;
 	uint64_t next_zcheck;
+	uint64_t prev_ts;	/* -r: the last stream line */
 	uint64_t next_scan;
 	unsigned drained;	/* ring records taken in this pump */
 	int markfd;		/* test-boundary markers from the runner (MPTRACE_FD) */
@@ -567,7 +568,8 @@ static int open_outputs(struct trace *t)
 		return err;
 	/* The stream is written line by line but flushed per batch. */
 	setvbuf(t->out, NULL, _IOFBF, 1 << 16);
-	t->st = text_style_for(t->out, o->color);
+	t->st = text_style_for(t->out, o);
+	t->st.prev_ts = &t->prev_ts;
 	t->stream = !o->quiet;
 	return 0;
 }
