@@ -170,7 +170,8 @@ bats_file() {
 	done < "$out"
 	if [ "$rc" != 0 ] && ! grep -q '^not ok' "$out"; then
 		notok "$f: bats ran to the end (status $rc)"
-		tail -n 20 "$out" | sed 's/^/#   /' | tee -a "$tap"
+		{ tail -n 20 "$out"; ls -l /dev/fd/ /dev/fd; grep -E ' /(proc|dev|tmp) ' /proc/mounts; } 2>&1 |
+			sed 's/^/#   /' | tee -a "$tap"
 	fi
 }
 if [ -n "$bats_files" ]; then
