@@ -31,10 +31,9 @@ cp "$here/init" "$tmp/root/init"
 chmod 0755 "$tmp/root/init"
 
 # name -> file, for every module of the package
-find "$moddir/kernel" -name '*.ko*' | while read -r f; do
-	n=$(basename "$f"); n=${n%%.ko*}
-	echo "$(echo "$n" | tr - _) $f"
-done > "$tmp/index"
+find "$moddir/kernel" -name '*.ko*' |
+	awk '{ n = $0; sub(/.*\//, "", n); sub(/\.ko.*/, "", n); gsub(/-/, "_", n); print n, $0 }' \
+	> "$tmp/index"
 
 modfile() {
 	awk -v n="$(echo "$1" | tr - _)" '$1 == n { print $2; exit }' "$tmp/index"
