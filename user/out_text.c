@@ -305,37 +305,40 @@ void text_event(struct sbuf *b, const struct text_style *st, const struct ptree 
 		sb_putc(b, '\n');
 		return;
 	}
-	case MPT_EV_WAIT: {
-		const struct pt_proc *c = chg->other;
+	case MPT_EV_FREE: {
+		/* the kernel released it: its reaper's wait, or auto-reap */
+		const struct pt_proc *c = chg->other, *r;
 
 		if (!c)
 			return;
-		prefix(b, st, pt, ev->ts, p);
-		if (!p)
-			sb_printf(b, "mptrace[%u] ", ev->pid);
-		sb_puts(b, "reaped ");
-		name(b, c);
-		sb_printf(b, " (zombie for %.1f ms", pt_zombie_ns(c, ev->ts) / 1e6);
+		r = c->reaped_by ? ptree_find(pt, c->reaped_by) : NULL;
+		if (c->reap == PT_REAP_AUTO) {
+			prefix(b, st, pt, c->reaped_ts, c);
+			sb_puts(b, "released by the kernel (auto-reap, SIGCHLD ignored)");
+			sb_printf(b, " after %.1f ms as a zombie\n", pt_zombie_ns(c, c->reaped_ts) / 1e6);
+			return;
+		}
+		if (r || (c->reaped_by && c->reaped_by == pt->meta.self_pid)) {
+			/* a traced reaper, or mptrace: "P reaped C" */
+			prefix(b, st, pt, c->reaped_ts, r);
+			if (!r)
+				sb_printf(b, "mptrace[%u] ", c->reaped_by);
+			sb_puts(b, "reaped ");
+			name(b, c);
+			sb_printf(b, " (zombie for %.1f ms", pt_zombie_ns(c, c->reaped_ts) / 1e6);
+			if (c->reap == PT_REAP_ADOPTER)
+				sb_puts(b, ", as its adopter");
+			sb_puts(b, ")\n");
+			return;
+		}
+		prefix(b, st, pt, c->reaped_ts, c);
+		sb_puts(b, "reaped by ");
+		by_name(b, pt, c->reaped_by);
 		if (c->reap == PT_REAP_ADOPTER)
-			sb_puts(b, ", as its adopter");
-		sb_puts(b, ")\n");
+			sb_puts(b, ", its adopter,");
+		sb_printf(b, " after %.1f ms as a zombie\n", pt_zombie_ns(c, c->reaped_ts) / 1e6);
 		return;
 	}
-	case MPT_EV_FREE:
-		/* Released without a traced wait: init, an untraced parent, or auto-reap. */
-		if (!p || p->state != PT_REAPED || p->reaped_ts != ev->ts)
-			return;
-		prefix(b, st, pt, ev->ts, p);
-		if (p->reap == PT_REAP_AUTO)
-			sb_puts(b, "released by the kernel (auto-reap, SIGCHLD ignored)");
-		else {
-			sb_puts(b, "reaped by ");
-			by_name(b, pt, p->reaped_by);
-			if (p->reap == PT_REAP_ADOPTER)
-				sb_puts(b, ", its adopter,");
-		}
-		sb_printf(b, " after %.1f ms as a zombie\n", pt_zombie_ns(p, ev->ts) / 1e6);
-		return;
 	case MPT_EV_LOCK: {
 		const struct mpt_lock *e = (const void *)ev;
 		const struct pt_lock *l = chg->lock;

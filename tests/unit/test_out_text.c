@@ -63,17 +63,19 @@ static void run(struct ptree *pt, uint64_t ms, uint32_t pid, const char *file, c
 static void done(struct ptree *pt, uint64_t ms, uint32_t pid, uint32_t ppid, int code)
 {
 	struct mpt_exit x = { 0 };
-	struct mpt_wait w = { 0 };
+	struct mpt_free f = { 0 };
 
 	x.status = code << 8;
 	x.ppid = ppid;
 	x.reaper = 1;
 	memcpy(x.comm, ptree_find(pt, pid)->comm, sizeof(x.comm) - 1);
 	put(pt, &x, MPT_EV_EXIT, sizeof(x), ms, pid);
-	w.start_ts = T0 + ms * MS;
-	w.ret = w.reaped = pid;
-	w.target = -1;
-	put(pt, &w, MPT_EV_WAIT, sizeof(w), ms, ppid);
+	/* the kernel's release, a grace period later, and the parent's wait
+	 * that reaped it at ms */
+	f.reaper = ppid;
+	f.nwps = 1;
+	f.wps[0].ts = T0 + ms * MS;
+	put(pt, &f, MPT_EV_FREE, sizeof(f), ms + 15, pid);
 }
 
 static void end(struct ptree *pt, uint64_t ms)
