@@ -360,6 +360,28 @@ no_sanitizer_in_err() {
 	no_sanitizer_in_err
 }
 
+@test "top: a zombie from before it started shows as a zombie" {
+	# sleep 0.2's parent execs a sleep that never reaps it: a zombie for 60 s
+	sh -c 'sleep 0.2 & exec sleep 60' &
+	BG=$!
+	local z="" deadline=$((SECONDS + 10))
+	until [ -n "$z" ] && [ "$(ps -o stat= -p "$z" 2>/dev/null | cut -c1)" = Z ]; do
+		z=$(pgrep -P "$BG" -x sleep | head -n1)
+		[ "$SECONDS" -lt "$deadline" ] || { echo "no zombie" >&2; return 1; }
+		sleep 0.1
+	done
+	start_view top
+	wait_screen '^mptrace top: the whole system'
+	wait_screen '^live [0-9]+  zombies [1-9]'
+	keys / $z Enter
+	# (a zombie's argv is gone from /proc: its name in brackets)
+	wait_screen "^ +$z zombie .* 0 .*\\[sleep\\]\$"
+	keys q
+	wait_exit
+	[ "$rc" -eq 0 ]
+	no_sanitizer_in_err
+}
+
 @test "top --report prints the report when the view closes" {
 	start_view top --report
 	wait_screen '^mptrace top: the whole system'
