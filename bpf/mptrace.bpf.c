@@ -78,6 +78,16 @@ struct {
 	__type(value, struct wait_points);
 } wps SEC(".maps");
 
+/* Global tgid of a child -> the latest wait point that named it: a wait for
+ * that pid, or the wake-up its own exit caused. Exact where the ring of a
+ * busy reaper may have moved on by the time the release comes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} childwp SEC(".maps");
+
 /* tid -> the wait4/waitid a tracked thread entered last */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -478,6 +488,13 @@ static __always_inline void add_wp(__u32 tgid, __u64 ts, __u32 target)
 	w->next++;
 }
 
+/* A wait point that names one child: its wait4(pid), or its exit's wake-up. */
+static __always_inline void add_child_wp(__u32 child, __u64 ts)
+{
+	if (child)
+		bpf_map_update_elem(&childwp, &child, &ts, BPF_ANY);
+}
+
 /*
  * Every wait4/waitid of every process enters do_wait(), and only those pay
  * for this program: no syscall hook. A WNOWAIT peek reaps nothing and is
@@ -507,8 +524,12 @@ int BPF_PROG(on_wait_entry, struct pid *pid)
 		    (nr == NR_waitid && (a0 == 1 || a0 == 3))))
 		we.gtarget = BPF_CORE_READ(pid, numbers[0].nr);
 add:
-	if (!we.nowait)
-		add_wp(tgid, bpf_ktime_get_ns(), we.gtarget);
+	if (!we.nowait) {
+		__u64 now = bpf_ktime_get_ns();
+
+		add_wp(tgid, now, we.gtarget);
+		add_child_wp(we.gtarget, now);
+	}
 	if (tgid == self_pid || is_tracked(tgid))
 		bpf_map_update_elem(&wentry, &tid, &we, BPF_ANY);
 	return 0;
@@ -524,10 +545,10 @@ add:
 SEC("tp_btf/sched_process_free")
 int BPF_PROG(on_free, struct task_struct *p)
 {
-	__u32 tgid = BPF_CORE_READ(p, tgid), reaper, n;
+	__u32 tgid = BPF_CORE_READ(p, tgid), reaper, n, k;
 	struct wait_points *w;
 	struct mpt_free *e;
-	__u64 start, *want;
+	__u64 start, *want, *cw;
 
 	if (BPF_CORE_READ(p, pid) != tgid)
 		return 0;	/* only the leader's release ends the process */
@@ -554,15 +575,23 @@ int BPF_PROG(on_free, struct task_struct *p)
 	reaper = BPF_CORE_READ(p, real_parent, tgid);
 	e->reaper = reaper;
 	e->nwps = 0;
+	__builtin_memset(e->wps, 0, sizeof(e->wps));
+	/* first the wait point that named it, then the reaper's ring, newest first */
+	cw = bpf_map_lookup_elem(&childwp, &tgid);
+	if (cw) {
+		e->wps[0].ts = *cw;
+		e->wps[0].target = tgid;
+		e->nwps = 1;
+		bpf_map_delete_elem(&childwp, &tgid);
+	}
 	w = bpf_map_lookup_elem(&wps, &reaper);
 	n = w ? w->next : 0;
-	for (int i = 0; i < MPT_FREE_WPS; i++) {
-		/* newest first */
-		e->wps[i].ts = e->wps[i].target = e->wps[i]._pad = 0;
-		if (i < n && w) {
-			e->wps[i] = w->p[(n - 1 - i) & (MPT_FREE_WPS - 1)];
-			e->nwps = i + 1;
-		}
+	for (int i = 0; i < MPT_FREE_WPS - 1 && w; i++) {
+		k = e->nwps;
+		if (i >= n || k >= MPT_FREE_WPS)
+			break;
+		e->wps[k & (MPT_FREE_WPS - 1)] = w->p[(n - 1 - i) & (MPT_FREE_WPS - 1)];
+		e->nwps = k + 1;
 	}
 	bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
 	return 0;
@@ -605,8 +634,11 @@ __noinline int wait_resume(__u32 tid)
 	if (!w)
 		return 0;
 	now = bpf_ktime_get_ns();
-	if (!(w->flags & MPT_WAIT_NOWAIT))
+	if (!(w->flags & MPT_WAIT_NOWAIT)) {
 		add_wp(w->tgid, now, w->gtarget);
+		/* the exit that woke it is the child it reaps now */
+		add_child_wp(w->waker, now);
+	}
 	if (w->tgid == self_pid)
 		goto out;
 	e = reserve(sizeof(*e), MPT_EV_WAIT);

@@ -529,19 +529,24 @@ static int on_wait(struct ptree *pt, const struct mpt_wait *e, struct pt_change 
 
 /* When the reaper reaped `pid`, which exited at exit_ts: at its earliest
  * wait point since the exit (an entry into a wait, or a wake-up inside one)
- * that waited for that child or for any; the release itself is seen a grace
- * period later. */
+ * that named this child (a wait for its pid, the wake-up its exit caused),
+ * else at the earliest that waited for any child; the release itself is seen
+ * a grace period later. */
 uint64_t pt_reap_time(const struct mpt_free *e, uint32_t pid, uint64_t exit_ts)
 {
-	uint64_t best = e->h.ts;
+	uint64_t named = UINT64_MAX, any = e->h.ts;
 
 	for (uint32_t i = 0; i < e->nwps && i < MPT_FREE_WPS; i++) {
 		const struct mpt_wp *w = &e->wps[i];
 
-		if (w->ts >= exit_ts && w->ts < best && (!w->target || w->target == pid))
-			best = w->ts;
+		if (w->ts < exit_ts)
+			continue;
+		if (w->target == pid && w->ts < named)
+			named = w->ts;
+		else if (!w->target && w->ts < any)
+			any = w->ts;
 	}
-	return best;
+	return named != UINT64_MAX && named <= e->h.ts ? named : any;
 }
 
 static int on_free(struct ptree *pt, const struct mpt_free *e, struct pt_change *chg)
