@@ -1116,6 +1116,32 @@ static __always_inline int wait_begins(struct task_struct *prev)
 }
 
 /*
+ * bpf_find_vma() fails with EBUSY while the deferred unlock of an earlier
+ * call on this CPU is pending: in sched_switch interrupts are off, so a
+ * second tracer on the same tracepoint (another mptrace, -a) can take the
+ * slot first. The wait then began with the (tgid, address) key; when the
+ * waiter runs again the key is tried once more, and cached for its next waits.
+ */
+static __always_inline void retry_futex_key(struct task_struct *t, struct lock_start *ls)
+{
+	struct lock_start l = *ls;
+	struct fkey_id id = { .tgid = ls->tgid, .uaddr = ls->arg };
+	struct mpt_fkey k;
+
+	l.flags = MPT_LOCK_PRIVATE;
+	if (bpf_find_vma(t, l.arg, vma_key_cb, &l, 0))
+		return;
+	ls->flags &= ~MPT_LOCK_KEY_FAIL;
+	if (l.flags & MPT_LOCK_PRIVATE)
+		return;		/* an anonymous private mapping: (tgid, address) it is */
+	ls->dev = k.dev = l.dev;
+	ls->ino = k.ino = l.ino;
+	ls->off = k.off = l.off;
+	ls->flags &= ~MPT_LOCK_PRIVATE;
+	bpf_map_update_elem(&fkeys, &id, &k, BPF_ANY);
+}
+
+/*
  * Lock and join waits from the scheduler, as offcputime does: nothing on
  * the syscall path, so untraced processes pay only this program's load and
  * compare per context switch. prev is `current` here: its memory and mm are
@@ -1125,10 +1151,14 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
+	struct lock_start *ls;
 	__u32 tgid, tid;
 
 	if (blocked > 0) {
 		tid = BPF_CORE_READ(next, pid);
+		ls = bpf_map_lookup_elem(&locks, &tid);
+		if (ls && ls->kind == MPT_LOCK_FUTEX && (ls->flags & MPT_LOCK_KEY_FAIL))
+			retry_futex_key(next, ls);
 		wait_resume(tid);
 		lock_end(tid);
 	}
