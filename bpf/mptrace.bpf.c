@@ -1120,7 +1120,8 @@ static __always_inline int wait_begins(struct task_struct *prev)
  * call on this CPU is pending: in sched_switch interrupts are off, so a
  * second tracer on the same tracepoint (another mptrace, -a) can take the
  * slot first. The wait then began with the (tgid, address) key; when the
- * waiter runs again the key is tried once more, and cached for its next waits.
+ * waiter is woken and when it runs again the key is tried once more, and
+ * cached for its next waits.
  */
 static __always_inline void retry_futex_key(struct task_struct *t, struct lock_start *ls)
 {
@@ -1189,7 +1190,12 @@ int BPF_PROG(on_waking, struct task_struct *p)
 	if (ws)
 		ws->waker = tgid;
 	ls = bpf_map_lookup_elem(&locks, &tid);
-	if (ls && is_tracked(tgid))
+	if (!ls)
+		return 0;
+	if (is_tracked(tgid))
 		ls->waker = tgid;
+	/* one more chance for a key that failed when the wait began */
+	if (ls->kind == MPT_LOCK_FUTEX && (ls->flags & MPT_LOCK_KEY_FAIL))
+		retry_futex_key(p, ls);
 	return 0;
 }

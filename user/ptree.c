@@ -97,7 +97,7 @@ void ptree_free(struct ptree *pt)
 	free(pt->waitlog);
 	free(pt->deadlocks);
 	free(pt->marks);
-	for (size_t i = 0; i < pt->nlocks; i++) {
+	for (size_t i = 0; i < pt->nlocks || i < pt->nlocks_all; i++) {
 		struct pt_lock *l = pt->locks[i];
 
 		free(l->name);
@@ -937,6 +937,27 @@ static int on_proc(struct ptree *pt, const struct mpt_proc *e, struct pt_change 
 	return 0;
 }
 
+/* A lock known only from a wait in progress that then ended under another
+ * key (a shared futex's key found late, see design.md) was never waited on:
+ * it leaves the list, and stays allocated until ptree_free(). */
+static void drop_unwaited_locks(struct ptree *pt)
+{
+	struct pt_lock **v = xcalloc(pt->nlocks ? pt->nlocks : 1, sizeof(*v));
+	size_t n = 0, all = pt->nlocks;
+
+	for (size_t i = 0; i < all; i++)
+		if (pt->locks[i]->waits)
+			v[n++] = pt->locks[i];
+	pt->nlocks = n;
+	for (size_t i = 0; i < all; i++)
+		if (!pt->locks[i]->waits)
+			v[n++] = pt->locks[i];
+	if (all)
+		memcpy(pt->locks, v, all * sizeof(*v));
+	free(v);
+	pt->nlocks_all = all;
+}
+
 static void on_end(struct ptree *pt, const struct mpt_end *e)
 {
 	pt->ended = true;
@@ -963,6 +984,7 @@ static void on_end(struct ptree *pt, const struct mpt_end *e)
 			count_lock_wait(pt, p, w->lock, &lw);
 		}
 	}
+	drop_unwaited_locks(pt);
 	/* An auto-reaped zombie is released by the exiting task itself; its
 	 * RCU-delayed free record may come after we stopped listening. */
 	for (size_t i = 0; i < pt->nprocs; i++) {
