@@ -351,6 +351,9 @@ static bool plain_sibling(const struct pt_proc *p)
 struct tree_it {
 	const struct pt_proc **kids;	/* a NULL entry stands for the fold line */
 	size_t n, i, folded, plen;
+	size_t links;			/* the fold line is a chain's, of this many links */
+	const struct pt_proc *first;	/* the chain's first folded link */
+	const struct pt_proc *resume;	/* the chain's first link after its fold line */
 };
 
 static void kids_of(const struct pt_proc *p, struct tree_it *it)
@@ -377,10 +380,125 @@ static void kids_of(const struct pt_proc *p, struct tree_it *it)
 	it->n = k;
 }
 
+/*
+ * A fork chain (each link the only child of the one before, all alike: a
+ * respawn-by-fork daemon) longer than CHAIN_FOLD_MIN shows its first link,
+ * one line for the middle and its last CHAIN_KEEP links.
+ */
+#define CHAIN_FOLD_MIN 12
+#define CHAIN_KEEP 3
+
+static bool same_link(const struct pt_proc *a, const struct pt_proc *b)
+{
+	return !strcmp(a->comm, b->comm) && a->exited == b->exited && a->status == b->status &&
+	       a->threads == b->threads && !a->lock_wait.count && !b->lock_wait.count;
+}
+
+/* The fold line of a chain's middle: how many links, and their findings
+ * (listed one by one under "findings:"). */
+static void chain_line(struct sbuf *b, const struct text_style *st, const struct tree_it *it)
+{
+	unsigned count[AN_NKINDS] = { 0 };
+	const struct pt_proc *p = it->first;
+	bool any = false;
+
+	for (size_t i = 0; i < it->links; i++, p = p->child)
+		for (int k = 0; k < AN_NKINDS; k++)
+			count[k] += !!(p->findings & AN_CHECK(k));
+	col(b, st, C_DIM);
+	sb_printf(b, "%s %zu more links of this fork chain, each the only child of the one before: ",
+		  st->utf8 ? "…" : "...", it->links);
+	sb_put_printable(b, it->first->comm, strlen(it->first->comm));
+	sb_puts(b, ", ");
+	text_fate(b, it->first);
+	for (int k = 0; k < AN_NKINDS; k++) {
+		if (!count[k])
+			continue;
+		sb_printf(b, "%s%u %s%s", any ? ", " : "; ", count[k], an_kind_name(k),
+			  count[k] == 1 ? "" : "s");
+		any = true;
+	}
+	col(b, st, C_RESET);
+	sb_putc(b, '\n');
+}
+
+static bool chain_link(const struct pt_proc *p)
+{
+	return p->child && p->child == p->last_child && same_link(p, p->child);
+}
+
+/* The links below the first of a chain that fold, or 0; *first is the
+ * first folded link, *resume the first link shown after the fold line. */
+static size_t chain_fold(const struct pt_proc *p, const struct pt_proc **first,
+			 const struct pt_proc **resume)
+{
+	const struct pt_proc *q = p;
+	size_t len = 0;
+
+	if (p->parent && chain_link(p->parent) && p->parent->child == p)
+		return 0;	/* not the first link: its chain was handled */
+	while (chain_link(q)) {
+		q = q->child;
+		len++;
+	}
+	if (len < CHAIN_FOLD_MIN)
+		return 0;
+	/* q is the last link; step back to show CHAIN_KEEP of them */
+	*first = p->child;
+	*resume = p;
+	for (size_t i = 0; i < len - CHAIN_KEEP + 1; i++)
+		*resume = (*resume)->child;
+	return len - CHAIN_KEEP;
+}
+
+/* Past this many levels the tree stops indenting: a line says how many
+ * levels deeper it is, and the chain goes on flat. A fork chain 100,000
+ * deep would otherwise take 3 bytes per level on every line. */
+#define TREE_MAX_INDENT 32
+#define SPILL_BYTES 65536
+
+static void spill(struct sbuf *b, const struct text_style *st)
+{
+	if (st->spill && b->len >= SPILL_BYTES) {
+		st->spill(b, st->spill_ctx);
+		b->len = 0;
+	}
+}
+
+static struct tree_it *push_it(struct tree_it **stack, size_t *n, size_t *cap)
+{
+	if (*n == *cap) {
+		*cap *= 2;
+		*stack = xrealloc(*stack, *cap * sizeof(**stack));
+	}
+	memset(&(*stack)[*n], 0, sizeof(**stack));
+	return &(*stack)[(*n)++];
+}
+
+/* One level down: p's children, or a chain's fold line for its middle. */
+static void open_level(struct tree_it *it, const struct pt_proc *p, size_t plen)
+{
+	const struct pt_proc *first = NULL, *resume = NULL;
+	size_t links = chain_fold(p, &first, &resume);
+
+	if (links) {
+		memset(it, 0, sizeof(*it));
+		it->kids = xcalloc(1, sizeof(*it->kids));
+		it->n = 1;
+		it->links = links;
+		it->first = first;
+		it->resume = resume;
+	} else {
+		kids_of(p, it);
+	}
+	it->plen = plen;
+}
+
 /* Depth-first, with an explicit stack: fork chains can be very deep. */
 static void tree(struct sbuf *b, const struct text_style *st, const struct ptree *pt,
 		 const struct pt_proc *root, uint64_t end)
 {
+	const char *more = st->utf8 ? "…" : "...";
 	const char *tee = st->utf8 ? "├─ " : "|- ", *elbow = st->utf8 ? "└─ " : "`- ";
 	const char *bar = st->utf8 ? "│  " : "|  ";
 	struct tree_it *stack;
@@ -390,7 +508,7 @@ static void tree(struct sbuf *b, const struct text_style *st, const struct ptree
 	sb_puts(&pre, "");
 	tree_line(b, st, pt, root, end);
 	stack = xcalloc(cap, sizeof(*stack));
-	kids_of(root, &stack[n++]);
+	open_level(push_it(&stack, &n, &cap), root, 0);
 	while (n) {
 		struct tree_it *top = &stack[n - 1];
 		const struct pt_proc *c;
@@ -406,7 +524,28 @@ static void tree(struct sbuf *b, const struct text_style *st, const struct ptree
 		pre.len = top->plen;
 		pre.s[pre.len] = '\0';
 		sb_puts(b, pre.s);
+		if (n > TREE_MAX_INDENT + 1) {
+			size_t deeper = n - 1 - TREE_MAX_INDENT;
+
+			col(b, st, C_DIM);
+			sb_printf(b, "%s(+%zu level%s) ", more, deeper, deeper == 1 ? "" : "s");
+			col(b, st, C_RESET);
+		}
 		sb_puts(b, last ? elbow : tee);
+		if (!c && top->links) {
+			const struct pt_proc *resume = top->resume;
+			struct tree_it *it;
+
+			chain_line(b, st, top);
+			if (n <= TREE_MAX_INDENT)
+				sb_puts(&pre, "   ");
+			it = push_it(&stack, &n, &cap);
+			it->kids = xcalloc(1, sizeof(*it->kids));
+			it->kids[0] = resume;
+			it->n = 1;
+			it->plen = pre.len;
+			continue;
+		}
 		if (!c) {
 			col(b, st, C_DIM);
 			sb_printf(b, "... %zu more children that exited 0 and were reaped\n",
@@ -415,14 +554,10 @@ static void tree(struct sbuf *b, const struct text_style *st, const struct ptree
 			continue;
 		}
 		tree_line(b, st, pt, c, end);
-		sb_puts(&pre, last ? "   " : bar);
-		if (n == cap) {
-			cap *= 2;
-			stack = xrealloc(stack, cap * sizeof(*stack));
-		}
-		kids_of(c, &stack[n]);
-		stack[n].plen = pre.len;
-		n++;
+		spill(b, st);
+		if (n <= TREE_MAX_INDENT)
+			sb_puts(&pre, last ? "   " : bar);
+		open_level(push_it(&stack, &n, &cap), c, pre.len);
 	}
 	free(stack);
 	sb_free(&pre);
@@ -495,11 +630,54 @@ static void chain(struct sbuf *b, const struct ptree *pt, const struct pt_lockwa
 	}
 }
 
-void text_report(struct sbuf *b, const struct text_style *st, struct ptree *pt,
-		 const struct an_result *r, const struct an_opts *o)
+/* Findings of one kind past this many are counted, not listed: a fork
+ * chain 100,000 deep is 100,000 orphans (--json lists every one). */
+#define FINDINGS_LISTED 1000
+
+static void findings_list(struct sbuf *b, const struct text_style *st, const struct ptree *pt,
+			  const struct an_result *r)
 {
 	static const char *const tags[AN_NKINDS] = { "ZOMBIE", "ORPHAN", "LEAK", "LOCK", "DEADLOCK" };
 	static const char *const colors[AN_NKINDS] = { C_YELLOW, C_MAGENTA, C_RED, C_CYAN, C_RED };
+	size_t listed[AN_NKINDS] = { 0 };
+
+	if (!r->n)
+		return;
+	sb_puts(b, "\nfindings:\n");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct an_finding *f = &r->v[i];
+		const char *test;
+
+		spill(b, st);
+		if (listed[f->kind]++ >= FINDINGS_LISTED)
+			continue;
+		sb_puts(b, "  ");
+		col(b, st, colors[f->kind]);
+		col(b, st, C_BOLD);
+		sb_printf(b, "%-8s", tags[f->kind]);
+		col(b, st, C_RESET);
+		sb_putc(b, ' ');
+		sb_puts(b, f->message);
+		test = f->proc ? pt_test_of(pt, f->proc) : NULL;
+		if (test) {
+			sb_puts(b, " (test: ");
+			sb_put_printable(b, test, strlen(test));
+			sb_putc(b, ')');
+		}
+		sb_putc(b, '\n');
+	}
+	for (int k = 0; k < AN_NKINDS; k++) {
+		if (listed[k] <= FINDINGS_LISTED)
+			continue;
+		sb_printf(b, "  %s %zu more %s%s (the JSON report lists every finding)\n",
+			  st->utf8 ? "…" : "...", listed[k] - FINDINGS_LISTED, an_kind_name(k),
+			  listed[k] - FINDINGS_LISTED == 1 ? "" : "s");
+	}
+}
+
+void text_report(struct sbuf *b, const struct text_style *st, struct ptree *pt,
+		 const struct an_result *r, const struct an_opts *o)
+{
 	uint64_t end = pt->ended ? pt->end_ts : pt->last_ts;
 
 	sb_putc(b, '\n');
@@ -511,28 +689,7 @@ void text_report(struct sbuf *b, const struct text_style *st, struct ptree *pt,
 	}
 	sb_putc(b, '\n');
 	summary(b, st, pt, r, end);
-	if (r->n) {
-		sb_puts(b, "\nfindings:\n");
-		for (size_t i = 0; i < r->n; i++) {
-			const struct an_finding *f = &r->v[i];
-
-			sb_puts(b, "  ");
-			col(b, st, colors[f->kind]);
-			col(b, st, C_BOLD);
-			sb_printf(b, "%-8s", tags[f->kind]);
-			col(b, st, C_RESET);
-			sb_putc(b, ' ');
-			sb_puts(b, f->message);
-			if (f->proc && pt_test_of(pt, f->proc)) {
-				const char *test = pt_test_of(pt, f->proc);
-
-				sb_puts(b, " (test: ");
-				sb_put_printable(b, test, strlen(test));
-				sb_putc(b, ')');
-			}
-			sb_putc(b, '\n');
-		}
-	}
+	findings_list(b, st, pt, r);
 	if (pt->ntop) {
 		sb_puts(b, "\nlongest lock waits:\n");
 		for (size_t i = 0; i < pt->ntop; i++) {

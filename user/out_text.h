@@ -11,6 +11,11 @@
 struct text_style {
 	bool color;
 	bool utf8;
+	/* When set, text_report() hands its text over in pieces as it is
+	 * made (spill writes b out and empties it), so that a report of a
+	 * huge tree is never whole in memory. */
+	void (*spill)(struct sbuf *b, void *ctx);
+	void *spill_ctx;
 };
 
 /* One line for an event the model just took (nothing for some events). */

@@ -354,25 +354,27 @@ bool pt_wait_known(const struct ptree *pt, uint32_t pid, uint32_t tid, uint64_t 
 }
 
 /* Removes the in-progress wait of `tid` (a lock wait, or a child wait). */
-static struct pt_inwait *take_inwait(struct pt_proc *p, uint32_t tid, bool child)
+static struct pt_inwait *take_inwait(struct ptree *pt, struct pt_proc *p, uint32_t tid, bool child)
 {
 	for (struct pt_inwait **pp = &p->inwaits; *pp; pp = &(*pp)->next) {
 		struct pt_inwait *w = *pp;
 
 		if (w->tid == tid && w->child == child) {
 			*pp = w->next;
+			pt->ninwaits--;
 			return w;
 		}
 	}
 	return NULL;
 }
 
-static void drop_inwaits(struct pt_proc *p)
+static void drop_inwaits(struct ptree *pt, struct pt_proc *p)
 {
 	while (p->inwaits) {
 		struct pt_inwait *w = p->inwaits;
 
 		p->inwaits = w->next;
+		pt->ninwaits--;
 		free(w);
 	}
 }
@@ -397,6 +399,39 @@ static bool reparent_children(struct ptree *pt, struct pt_proc *dead, uint32_t r
 	return orphans;
 }
 
+/*
+ * The set of current zombies, in order of exit: per-tick work (the stream's
+ * zombie lines, settling) walks what is a zombie now, not every process
+ * ever seen.
+ */
+static void zombie_enter(struct ptree *pt, struct pt_proc *p)
+{
+	p->state = PT_ZOMBIE;
+	pt->zombies_now++;
+	p->znext = NULL;
+	p->zprev = pt->zombies_tail;
+	if (pt->zombies_tail)
+		pt->zombies_tail->znext = p;
+	else
+		pt->zombies = p;
+	pt->zombies_tail = p;
+}
+
+static void zombie_leave(struct ptree *pt, struct pt_proc *p)
+{
+	if (pt->zombies_now)
+		pt->zombies_now--;
+	if (p->zprev)
+		p->zprev->znext = p->znext;
+	else if (pt->zombies == p)
+		pt->zombies = p->znext;
+	if (p->znext)
+		p->znext->zprev = p->zprev;
+	else if (pt->zombies_tail == p)
+		pt->zombies_tail = p->zprev;
+	p->znext = p->zprev = NULL;
+}
+
 static void mark_leak_candidates(struct ptree *pt)
 {
 	for (size_t i = 0; i < pt->nprocs; i++) {
@@ -414,11 +449,11 @@ static int on_exit_ev(struct ptree *pt, const struct mpt_exit *e, struct pt_chan
 	if (p->exited)
 		return -EINVAL;
 	set_comm(p, e->comm);
-	drop_inwaits(p);
+	drop_inwaits(pt, p);
 	p->exited = true;
 	p->exit_ts = e->h.ts;
 	p->status = e->status;
-	p->state = PT_ZOMBIE;
+	zombie_enter(pt, p);
 	p->autoreap = e->flags & MPT_EXIT_AUTOREAP;
 	if (e->ppid && e->ppid != p->cur_ppid && !p->adopted_by && p->cur_ppid) {
 		/* Re-parented without us seeing its parent die (attach mode). */
@@ -437,7 +472,6 @@ static int on_exit_ev(struct ptree *pt, const struct mpt_exit *e, struct pt_chan
 	}
 	if (pt->live)
 		pt->live--;
-	pt->zombies_now++;
 	chg->proc = p;
 	chg->orphaned_some = reparent_children(pt, p, e->reaper, e->h.ts);
 	if (p == pt->root) {
@@ -449,10 +483,9 @@ static int on_exit_ev(struct ptree *pt, const struct mpt_exit *e, struct pt_chan
 
 static void reap(struct ptree *pt, struct pt_proc *c, uint64_t ts, uint32_t by)
 {
+	zombie_leave(pt, c);
 	c->state = PT_REAPED;
 	c->reaped_ts = ts;
-	if (pt->zombies_now)
-		pt->zombies_now--;
 	if (c->autoreap && !by) {
 		c->reap = PT_REAP_AUTO;
 		c->reaped_by = 0;
@@ -493,7 +526,7 @@ static int on_wait(struct ptree *pt, const struct mpt_wait *e, struct pt_change 
 	if (!self) {
 		w = get_proc(pt, e->h.pid, e->h.start, e->h.ts);
 		/* the child wait the scan saw in progress is over */
-		free(take_inwait(w, e->h.tid, true));
+		free(take_inwait(pt, w, e->h.tid, true));
 		note_ended(pt, e->h.tid, e->start_ts);
 		if (!(e->flags & MPT_WAIT_NOHANG) && e->h.ts >= e->start_ts) {
 			struct pt_span sp = { .start_ts = e->start_ts, .end_ts = e->h.ts,
@@ -528,10 +561,9 @@ static int on_free(struct ptree *pt, const struct mpt_hdr *e, struct pt_change *
 		/* its exit record was lost: it is gone all the same */
 		p->exited = true;
 		p->exit_ts = e->ts;
-		p->state = PT_ZOMBIE;
+		zombie_enter(pt, p);
 		if (pt->live)
 			pt->live--;
-		pt->zombies_now++;
 	}
 	if (p->state == PT_ZOMBIE)
 		reap(pt, p, e->ts, 0);
@@ -710,7 +742,7 @@ static int on_lock(struct ptree *pt, const struct mpt_lock *e, struct pt_change 
 	if (e->kind < MPT_LOCK_FUTEX || e->kind > MPT_LOCK_SYSV)
 		return -EINVAL;
 	l = get_lock(pt, &k, e->comps);
-	in = take_inwait(p, e->h.tid, false);
+	in = take_inwait(pt, p, e->h.tid, false);
 	note_ended(pt, e->h.tid, e->start_ts);
 	w = (struct pt_lockwait){ .start_ts = e->start_ts, .proc = p, .tid = e->h.tid, .lock = l,
 				  .waker = e->waker,
@@ -741,6 +773,7 @@ static struct pt_inwait *add_inwait(struct ptree *pt, const struct mpt_hdr *h, s
 	w->start_ts = h->ts;
 	w->next = p->inwaits;
 	p->inwaits = w;
+	pt->ninwaits++;
 	chg->proc = p;
 	return w;
 }
@@ -930,10 +963,9 @@ static void on_end(struct ptree *pt, const struct mpt_end *e)
 	}
 	/* An auto-reaped zombie is released by the exiting task itself; its
 	 * RCU-delayed free record may come after we stopped listening. */
-	for (size_t i = 0; i < pt->nprocs; i++) {
-		struct pt_proc *p = pt->procs[i];
-
-		if (p->state == PT_ZOMBIE && p->autoreap)
+	for (struct pt_proc *p = pt->zombies, *next; p; p = next) {
+		next = p->znext;
+		if (p->autoreap)
 			reap(pt, p, p->exit_ts, 0);
 	}
 }

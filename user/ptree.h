@@ -105,6 +105,7 @@ struct pt_proc {
 	char *test;		/* MPTRACE_TEST of its exec (or NULL): see pt_test_of() */
 	struct pt_inwait *inwaits;
 	uint64_t zombie_noted;	/* stream: threshold line already printed */
+	struct pt_proc *znext, *zprev;	/* ptree.zombies: the current zombies */
 };
 
 enum pt_lock_type { PT_LK_FUTEX, PT_LK_FLOCK, PT_LK_POSIX, PT_LK_OFD, PT_LK_SYSV };
@@ -196,6 +197,9 @@ struct ptree {
 	uint64_t execs, lock_waits, lock_wait_ns;
 	uint32_t live;		/* processes not exited */
 	uint32_t zombies_now;	/* exited, not yet reaped */
+	struct pt_proc *zombies;	/* those zombies, in order of exit (znext) */
+	struct pt_proc *zombies_tail;
+	size_t ninwaits;	/* waits in progress (pt_proc.inwaits) of all processes */
 	struct pt_lockwait *waitlog;	/* every lock wait, in order of ending */
 	size_t nwaitlog, waitlog_cap;
 	uint64_t waitlog_dropped;

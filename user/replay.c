@@ -56,10 +56,8 @@ static void zombie_lines(struct replay *rp, uint64_t now)
 	if (!pt->zombies_now || now < rp->next_zcheck)
 		return;
 	rp->next_zcheck = now + 50000000ull;
-	for (size_t i = 0; i < pt->nprocs; i++) {
-		struct pt_proc *p = pt->procs[i];
-
-		if (p->state == PT_ZOMBIE && !p->zombie_noted && an_zombie_over(p, &rp->an, now)) {
+	for (struct pt_proc *p = pt->zombies; p; p = p->znext) {
+		if (!p->zombie_noted && an_zombie_over(p, &rp->an, now)) {
 			p->zombie_noted = now;
 			text_zombie_alert(&rp->line, &rp->st, pt, p, now);
 		}

@@ -146,10 +146,8 @@ static void zombie_alerts(struct trace *t, uint64_t now)
 	if (!t->pt->zombies_now || now < t->next_zcheck)
 		return;
 	t->next_zcheck = now + 50000000ull;
-	for (size_t i = 0; i < pt->nprocs; i++) {
-		struct pt_proc *p = pt->procs[i];
-
-		if (p->state != PT_ZOMBIE || p->zombie_noted || !an_zombie_over(p, &t->an, now) ||
+	for (struct pt_proc *p = pt->zombies; p; p = p->znext) {
+		if (p->zombie_noted || !an_zombie_over(p, &t->an, now) ||
 		    p->killed_by_us || (p->parent && p->parent->killed_by_us))
 			continue;
 		p->zombie_noted = now;
@@ -411,14 +409,9 @@ static bool unsettled(struct trace *t)
 {
 	struct ptree *pt = t->pt;
 
-	if (!pt->zombies_now)
-		return false;
-	for (size_t i = 0; i < pt->nprocs; i++) {
-		struct pt_proc *p = pt->procs[i];
-
-		if (p->state == PT_ZOMBIE && (p->adopted_by || p->autoreap))
+	for (const struct pt_proc *p = pt->zombies; p; p = p->znext)
+		if (p->adopted_by || p->autoreap)
 			return true;
-	}
 	return false;
 }
 
