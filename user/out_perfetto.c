@@ -30,7 +30,7 @@ struct pf {
 	struct sbuf *b;
 	const struct ptree *pt;
 	uint64_t end;
-	uint32_t *key;		/* process id - 1 -> Perfetto pid */
+	uint32_t *key;		/* process slot -> Perfetto pid */
 	uint32_t next_tid;
 	bool first;
 	struct tl_waits locks;
@@ -152,7 +152,7 @@ static void lanes(struct pf *f, const struct pt_proc *p, struct wv *v, size_t n,
 {
 	uint64_t lane_end[MAX_LANES];
 	uint32_t lane_tid[MAX_LANES];
-	uint32_t pid = f->key[p->id - 1];
+	uint32_t pid = f->key[p->slot];
 	size_t nlanes = 0;
 
 	qsort(v, n, sizeof(*v), by_start);
@@ -198,7 +198,7 @@ static void waits(struct pf *f, const struct pt_proc *p)
 static void lifetime(struct pf *f, const struct pt_proc *p)
 {
 	struct sbuf *b = f->b, fate = { 0 };
-	uint32_t pid = f->key[p->id - 1];
+	uint32_t pid = f->key[p->slot];
 	uint64_t start = p->start_ts == PT_NONE ? f->pt->meta.t0 : p->start_ts;
 
 	slice(f, pid, pid, p->comm, "process", start, p->exited ? p->exit_ts : f->end);
@@ -228,7 +228,7 @@ static void lifetime(struct pf *f, const struct pt_proc *p)
 static void instants(struct pf *f, const struct pt_proc *p)
 {
 	struct sbuf *b = f->b;
-	uint32_t pid = f->key[p->id - 1];
+	uint32_t pid = f->key[p->slot];
 
 	for (int i = 0; i < p->nexecs; i++) {
 		ev(f, "i", pid, pid, p->execs[i].ts);
@@ -246,7 +246,7 @@ static void instants(struct pf *f, const struct pt_proc *p)
 			  "\"sender\":%u}}", signal_name(sp->sig), sp->sig, sp->other);
 	}
 	if (p->parent && p->start_ts != PT_NONE) {
-		uint32_t ppid = f->key[p->parent->id - 1];
+		uint32_t ppid = f->key[p->parent->slot];
 
 		ev(f, "i", ppid, ppid, p->start_ts);
 		sb_printf(b, ",\"s\":\"t\",\"name\":\"fork\",\"cat\":\"fork\",\"args\":{\"child\":%u}}",
@@ -263,7 +263,7 @@ static void labels(struct pf *f, const struct pt_proc *p)
 {
 	struct sbuf *b = f->b;
 	bool any = false;
-	uint32_t pid = f->key[p->id - 1];
+	uint32_t pid = f->key[p->slot];
 
 	for (int k = 0; k < AN_NKINDS; k++) {
 		if (!(p->findings & AN_CHECK(k)))

@@ -56,7 +56,7 @@ struct svg {
 	struct row *rows;
 	size_t n, cap;
 	size_t overflow;	/* the last row once SVG_MAX_ROWS is reached, or 0 */
-	int *row_of;		/* process id - 1 -> its row, or -1 */
+	int *row_of;		/* process slot -> its row, or -1 */
 	struct tl_waits locks;
 };
 
@@ -158,7 +158,7 @@ static void place(struct svg *s, const struct pt_proc *p, int depth)
 	r = add_row(s);
 	r->p = p;
 	r->depth = depth;
-	s->row_of[p->id - 1] = s->n - 1;
+	s->row_of[p->slot] = s->n - 1;
 }
 
 struct item {
@@ -373,7 +373,7 @@ static void links(struct svg *s)
 
 		if (!par || (!p && !s->rows[i].nfold))
 			continue;
-		pr = s->row_of[par->id - 1];
+		pr = s->row_of[par->slot];
 		if (pr < 0)
 			continue;
 		x = xof(s, p ? p->start_ts : s->rows[i].fold[0]->start_ts);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "event.h"
+#include "forget.h"
 #include "out_text.h"
 
 static const char *st_arrow(void)
@@ -506,6 +507,13 @@ static void tree(struct sbuf *b, const struct text_style *st, const struct ptree
 	struct sbuf pre = { 0 };
 
 	sb_puts(&pre, "");
+	if (root->lineage) {
+		/* its ancestors were forgotten: their names remain */
+		col(b, st, C_DIM);
+		sb_puts(b, root->lineage);
+		sb_puts(b, " > ");
+		col(b, st, C_RESET);
+	}
 	tree_line(b, st, pt, root, end);
 	stack = xcalloc(cap, sizeof(*stack));
 	open_level(push_it(&stack, &n, &cap), root, 0);
@@ -563,11 +571,38 @@ static void tree(struct sbuf *b, const struct text_style *st, const struct ptree
 	sb_free(&pre);
 }
 
+/* -a, top, -p: the reaped processes folded away, by comm (forget.h). */
+#define FORGOTTEN_COMMS 8
+
+static void forgotten(struct sbuf *b, const struct ptree *pt)
+{
+	size_t n;
+	struct fg_comm *c;
+
+	if (!pt->nforgotten)
+		return;
+	c = fg_comms(pt->fg, &n);
+	sb_printf(b, "%llu reaped process%s forgotten (only counted), most: ",
+		  (unsigned long long)pt->nforgotten, pt->nforgotten == 1 ? "" : "es");
+	for (size_t i = 0; i < n && i < FORGOTTEN_COMMS; i++) {
+		sb_puts(b, i ? ", " : "");
+		sb_put_printable(b, c[i].comm, strlen(c[i].comm));
+		sb_printf(b, " %llu", (unsigned long long)c[i].processes);
+		if (c[i].failed || c[i].signaled)
+			sb_printf(b, " (%llu failed, %llu killed)", (unsigned long long)c[i].failed,
+				  (unsigned long long)c[i].signaled);
+	}
+	if (n > FORGOTTEN_COMMS)
+		sb_printf(b, ", %zu more comms", n - FORGOTTEN_COMMS);
+	sb_putc(b, '\n');
+	free(c);
+}
+
 static void summary(struct sbuf *b, const struct text_style *st, struct ptree *pt,
 		    const struct an_result *r, uint64_t end)
 {
-	sb_printf(b, "%zu process%s, %llu thread%s, %llu exec%s in %.1f ms", pt->nprocs,
-		  pt->nprocs == 1 ? "" : "es", (unsigned long long)r->threads,
+	sb_printf(b, "%d process%s, %llu thread%s, %llu exec%s in %.1f ms", pt->nids,
+		  pt->nids == 1 ? "" : "es", (unsigned long long)r->threads,
 		  r->threads == 1 ? "" : "s", (unsigned long long)pt->execs,
 		  pt->execs == 1 ? "" : "s", end >= pt->meta.t0 ? (end - pt->meta.t0) / 1e6 : 0.0);
 	if (pt->root && pt->root->exited) {
@@ -593,6 +628,8 @@ static void summary(struct sbuf *b, const struct text_style *st, struct ptree *p
 		sb_puts(b, "; 0 events lost");
 	}
 	sb_putc(b, '\n');
+	if (pt->fg)
+		forgotten(b, pt);
 }
 
 /* The waits behind a wait: its holder was itself waiting for ... */
@@ -641,7 +678,11 @@ static void findings_list(struct sbuf *b, const struct text_style *st, const str
 	static const char *const colors[AN_NKINDS] = { C_YELLOW, C_MAGENTA, C_RED, C_CYAN, C_RED };
 	size_t listed[AN_NKINDS] = { 0 };
 
-	if (!r->n)
+	uint64_t older = 0;
+
+	for (int k = 0; k < AN_NKINDS; k++)
+		older += r->older[k];
+	if (!r->n && !older)
 		return;
 	sb_puts(b, "\nfindings:\n");
 	for (size_t i = 0; i < r->n; i++) {
@@ -667,6 +708,10 @@ static void findings_list(struct sbuf *b, const struct text_style *st, const str
 		sb_putc(b, '\n');
 	}
 	for (int k = 0; k < AN_NKINDS; k++) {
+		if (r->older[k])
+			sb_printf(b, "  %s %llu older %s%s of forgotten processes, only counted\n",
+				  st->utf8 ? "…" : "...", (unsigned long long)r->older[k],
+				  an_kind_name(k), r->older[k] == 1 ? "" : "s");
 		if (listed[k] <= FINDINGS_LISTED)
 			continue;
 		sb_printf(b, "  %s %zu more %s%s (the JSON report lists every finding)\n",

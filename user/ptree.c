@@ -26,6 +26,7 @@ struct ptree *ptree_new(const struct pt_meta *meta)
 	int n = 0;
 
 	pt->meta = *meta;
+	pt->forgets = meta->mode != PT_MODE_COMMAND;
 	if (meta->argv)
 		while (meta->argv[n])
 			n++;
@@ -56,35 +57,39 @@ static void idset_free(struct pt_idset *s)
 	free(s->v);
 }
 
+static void free_proc(struct pt_proc *p)
+{
+	for (int j = 0; j < p->nexecs; j++) {
+		free(p->execs[j].filename);
+		free_argv(p->execs[j].argv);
+	}
+	free(p->execs);
+	free(p->spans);
+	free_argv(p->snap_argv);
+	free_argv(p->argv_copy);
+	free(p->lineage);
+	while (p->sigs) {
+		struct pt_sig *s = p->sigs;
+
+		p->sigs = s->next;
+		free(s);
+	}
+	free(p->test);
+	while (p->inwaits) {
+		struct pt_inwait *w = p->inwaits;
+
+		p->inwaits = w->next;
+		free(w);
+	}
+	free(p);
+}
+
 void ptree_free(struct ptree *pt)
 {
 	if (!pt)
 		return;
-	for (size_t i = 0; i < pt->nprocs; i++) {
-		struct pt_proc *p = pt->procs[i];
-
-		for (int j = 0; j < p->nexecs; j++) {
-			free(p->execs[j].filename);
-			free_argv(p->execs[j].argv);
-		}
-		free(p->execs);
-		free(p->spans);
-		free_argv(p->snap_argv);
-		while (p->sigs) {
-			struct pt_sig *s = p->sigs;
-
-			p->sigs = s->next;
-			free(s);
-		}
-		free(p->test);
-		while (p->inwaits) {
-			struct pt_inwait *w = p->inwaits;
-
-			p->inwaits = w->next;
-			free(w);
-		}
-		free(p);
-	}
+	for (size_t i = 0; i < pt->nprocs; i++)
+		free_proc(pt->procs[i]);
 	for (size_t i = 0; i < 1024; i++) {
 		while (pt->tids[i]) {
 			struct pt_tid *t = pt->tids[i];
@@ -184,8 +189,9 @@ static struct pt_proc *new_proc(struct ptree *pt, uint32_t pid, uint64_t kstart,
 	}
 	if (pt->nprocs >= pt->hsize)
 		rehash(pt);
+	p->slot = pt->nprocs;
 	pt->procs[pt->nprocs++] = p;
-	p->id = pt->nprocs;
+	p->id = ++pt->nids;
 	p->pid = pid;
 	p->kstart = kstart;
 	p->start_ts = ts;
@@ -200,11 +206,24 @@ static struct pt_proc *new_proc(struct ptree *pt, uint32_t pid, uint64_t kstart,
 	return p;
 }
 
-static void inherit_argv(struct pt_proc *c, const struct pt_proc *parent)
+static char **dup_argv(char **argv, int argc)
+{
+	char **v = xcalloc(argc + 1, sizeof(*v));
+
+	for (int i = 0; i < argc && argv[i]; i++)
+		v[i] = xstrdup(argv[i]);
+	return v;
+}
+
+/* A forgetting model frees parents before their children: the argv a child
+ * inherits is then a copy of its own. */
+static void inherit_argv(struct ptree *pt, struct pt_proc *c, const struct pt_proc *parent)
 {
 	c->argv = parent->argv;
 	c->argc = parent->argc;
 	c->argv_owned = false;
+	if (pt->forgets && c->argv)
+		c->argv = c->argv_copy = dup_argv(parent->argv, parent->argc);
 }
 
 /*
@@ -276,6 +295,8 @@ static int on_fork(struct ptree *pt, const struct mpt_fork *e, struct pt_change 
 		t->proc = c;
 		t->next = pt->tids[e->h.tid & 1023];
 		pt->tids[e->h.tid & 1023] = t;
+		t->pnext = c->threads_l;
+		c->threads_l = t;
 		chg->proc = c;
 		return 0;
 	}
@@ -287,7 +308,7 @@ static int on_fork(struct ptree *pt, const struct mpt_fork *e, struct pt_change 
 	} else {
 		c = new_proc(pt, e->h.pid, e->h.start, e->h.ts);
 		set_comm(c, e->comm);
-		inherit_argv(c, parent);
+		inherit_argv(pt, c, parent);
 	}
 	c->start_ts = e->h.ts;
 	c->ppid = c->cur_ppid = e->ppid;
@@ -432,6 +453,44 @@ static void zombie_leave(struct ptree *pt, struct pt_proc *p)
 	p->znext = p->zprev = NULL;
 }
 
+/* The reaped processes a forgetting model may free, oldest reap first. */
+static void reaped_enter(struct ptree *pt, struct pt_proc *p)
+{
+	if (!pt->forgets || p->pinned || p->is_root)
+		return;
+	p->rnext = NULL;
+	p->rprev = pt->reaped_tail;
+	if (pt->reaped_tail)
+		pt->reaped_tail->rnext = p;
+	else
+		pt->reaped = p;
+	pt->reaped_tail = p;
+	pt->nreaped++;
+}
+
+static void reaped_leave(struct ptree *pt, struct pt_proc *p)
+{
+	if (!p->rprev && pt->reaped != p)
+		return;		/* not on the list */
+	pt->nreaped--;
+	if (p->rprev)
+		p->rprev->rnext = p->rnext;
+	else
+		pt->reaped = p->rnext;
+	if (p->rnext)
+		p->rnext->rprev = p->rprev;
+	else
+		pt->reaped_tail = p->rprev;
+	p->rnext = p->rprev = NULL;
+}
+
+/* Something keeps a pointer to p (a lock wait, a deadlock): never freed. */
+static void pin(struct ptree *pt, struct pt_proc *p)
+{
+	p->pinned = true;
+	reaped_leave(pt, p);
+}
+
 static void mark_leak_candidates(struct ptree *pt)
 {
 	for (size_t i = 0; i < pt->nprocs; i++) {
@@ -486,6 +545,7 @@ static void reap(struct ptree *pt, struct pt_proc *c, uint64_t ts, uint32_t by)
 	zombie_leave(pt, c);
 	c->state = PT_REAPED;
 	c->reaped_ts = ts;
+	reaped_enter(pt, c);
 	if (c->autoreap && !by) {
 		c->reap = PT_REAP_AUTO;
 		c->reaped_by = 0;
@@ -688,6 +748,7 @@ static void note_top_wait(struct ptree *pt, const struct pt_lockwait *w)
 	} else {
 		pt->ntop++;
 	}
+	pin(pt, w->proc);
 	/* keep sorted, longest first; ties keep arrival order */
 	while (i > 0 && pt->top[i - 1].dur_ns < w->dur_ns) {
 		pt->top[i] = pt->top[i - 1];
@@ -724,6 +785,7 @@ static void count_lock_wait(struct ptree *pt, struct pt_proc *p, struct pt_lock 
 		pt->waitlog_dropped++;
 		return;
 	}
+	pin(pt, p);
 	if (pt->nwaitlog == pt->waitlog_cap) {
 		pt->waitlog_cap = pt->waitlog_cap ? pt->waitlog_cap * 2 : 256;
 		pt->waitlog = xrealloc(pt->waitlog, pt->waitlog_cap * sizeof(*pt->waitlog));
@@ -825,6 +887,7 @@ static int on_deadlock(struct ptree *pt, const struct mpt_deadlock *e, struct pt
 		d.m[i].proc = find_any(pt, m->pid, m->start);
 		if (!d.m[i].proc)
 			return -EINVAL;
+		pin(pt, d.m[i].proc);
 		if (m->kind >= MPT_LOCK_FUTEX && m->kind <= MPT_LOCK_SYSV) {
 			d.m[i].waits_on = get_lock(pt, &k, NULL);
 		}
@@ -1086,4 +1149,164 @@ uint64_t pt_zombie_ns(const struct pt_proc *p, uint64_t now)
 	if (p->state == PT_REAPED)
 		return p->reaped_ts >= p->exit_ts ? p->reaped_ts - p->exit_ts : 0;
 	return now >= p->exit_ts ? now - p->exit_ts : 0;
+}
+
+/* ---- forgetting (-a, top, -p) ---- */
+
+#define LINEAGE_NAMES 16	/* names a lineage keeps, nearest last */
+
+/* Keeps the last LINEAGE_NAMES names of "a[1] > b[2] > ...". */
+static char *trim_lineage(char *s)
+{
+	size_t names = 1;
+	char *cut, *t;
+	struct sbuf b = { 0 };
+
+	for (const char *c = s; (c = strstr(c, " > ")); c += 3)
+		names++;
+	if (names <= LINEAGE_NAMES)
+		return s;
+	cut = s;
+	for (size_t k = 0; k < names - LINEAGE_NAMES; k++)
+		cut = strstr(cut, " > ") + 3;
+	sb_puts(&b, "… > ");
+	sb_puts(&b, cut);
+	t = b.s;
+	free(s);
+	return t;
+}
+
+/* The names of p and its ancestors, its root's own lineage first. */
+static char *lineage_of(const struct pt_proc *p)
+{
+	const struct pt_proc *chain[LINEAGE_NAMES], *q = p;
+	size_t n = 0;
+	bool more = false;
+	struct sbuf b = { 0 };
+
+	for (;;) {
+		if (n < LINEAGE_NAMES)
+			chain[n++] = q;
+		else
+			more = true;
+		if (!q->parent)
+			break;
+		q = q->parent;
+	}
+	if (more)
+		sb_puts(&b, "… > ");
+	else if (q->lineage)
+		sb_printf(&b, "%s > ", q->lineage);
+	for (size_t i = n; i-- > 0;) {
+		sb_put_printable(&b, chain[i]->comm, strlen(chain[i]->comm));
+		sb_printf(&b, "[%u]%s", chain[i]->pid, i ? " > " : "");
+	}
+	return trim_lineage(b.s);
+}
+
+/* p is going: its children that stay become roots that keep the names. */
+static void orphan_kept_children(struct pt_proc *p)
+{
+	struct pt_proc *c = p->child, *next;
+
+	for (; c; c = next) {
+		next = c->sibling;
+		if (c->doomed)
+			continue;
+		free(c->lineage);
+		c->lineage = lineage_of(p);
+		c->parent = NULL;
+		c->sibling = NULL;
+	}
+}
+
+/* The child list of a kept parent without its doomed children. */
+static void relink_children(struct pt_proc *parent)
+{
+	struct pt_proc *c = parent->child, *prev = NULL, *next;
+
+	parent->child = parent->last_child = NULL;
+	for (; c; c = next) {
+		next = c->sibling;
+		c->sibling = NULL;
+		if (c->doomed)
+			continue;
+		if (prev)
+			prev->sibling = c;
+		else
+			parent->child = c;
+		prev = c;
+	}
+	parent->last_child = prev;
+}
+
+static void unhash(struct ptree *pt, struct pt_proc *p)
+{
+	for (struct pt_proc **pp = &pt->hash[pid_slot(pt, p->pid)]; *pp; pp = &(*pp)->hnext) {
+		if (*pp == p) {
+			*pp = p->hnext;
+			break;
+		}
+	}
+	while (p->threads_l) {
+		struct pt_tid *t = p->threads_l;
+
+		p->threads_l = t->pnext;
+		for (struct pt_tid **tp = &pt->tids[t->tid & 1023]; *tp; tp = &(*tp)->next) {
+			if (*tp == t) {
+				*tp = t->next;
+				break;
+			}
+		}
+		free(t);
+	}
+}
+
+void ptree_forget(struct ptree *pt, struct pt_proc **v, size_t n,
+		  void (*moved)(void *ctx, uint32_t from, uint32_t to), void *ctx)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v[i]->doomed = true;
+	for (size_t i = 0; i < n; i++) {
+		struct pt_proc *p = v[i];
+
+		orphan_kept_children(p);
+		if (p->parent && !p->parent->doomed)
+			p->parent->relink = true;
+	}
+	/* each kept parent once */
+	for (size_t i = 0; i < n; i++) {
+		struct pt_proc *par = v[i]->parent;
+
+		if (par && par->relink) {
+			relink_children(par);
+			par->relink = false;
+		}
+	}
+	for (size_t i = 0; i < pt->nprocs; i++) {
+		struct pt_proc *q = pt->procs[i];
+
+		if (q->doomed)
+			continue;
+		if (i != j) {
+			pt->procs[j] = q;
+			q->slot = j;
+			if (moved)
+				moved(ctx, i, j);
+		}
+		j++;
+	}
+	pt->nprocs = j;
+	for (size_t i = 0; i < n; i++) {
+		struct pt_proc *p = v[i];
+
+		reaped_leave(pt, p);
+		unhash(pt, p);
+		drop_inwaits(pt, p);
+		pt->nspans -= p->nspans;
+		free_proc(p);
+	}
+	pt->nforgotten += n;
 }

@@ -24,6 +24,7 @@
 #include "analyze.h"
 #include "deadlock.h"
 #include "event.h"
+#include "forget.h"
 #include "loader.h"
 #include "log.h"
 #include "out_json.h"
@@ -376,6 +377,15 @@ static void read_markers(struct trace *t)
 	}
 }
 
+/* -a, top, -p: the oldest reaped processes are folded away (forget.h);
+ * the live view keeps its rows for LINGER first. Nothing to do is O(1). */
+static void forget(struct trace *t)
+{
+	if (fg_step(t->pt, &t->an, t->pt->last_ts, t->tui ? tui_slot_moved : NULL, t->tui) &&
+	    t->tui)
+		tui_forgotten(t->tui);
+}
+
 static void pump(struct trace *t, int timeout_ms)
 {
 	struct epoll_event ev[4];
@@ -395,6 +405,7 @@ static void pump(struct trace *t, int timeout_ms)
 		t->kill_tree_at = 0;
 		signal_tree(t, SIGKILL);
 	}
+	forget(t);
 	if (t->rec)
 		rec_tick(t->rec, mono());
 	if (t->tui && tui_tick(t->tui, mono()) == TUI_QUIT)
@@ -729,6 +740,8 @@ int trace_run(const struct opts *o)
 	meta.t0 = mono();
 	meta.wall_t0_ns = now_ns(CLOCK_REALTIME);
 	t.pt = ptree_new(&meta);
+	if (t.pt->forgets)
+		t.pt->fg = fg_new(FG_KEEP, FG_RING, o->live ? FG_LIVE_GRACE_NS : 0);
 	if (o->record_file) {
 		struct rec_params rp = { .lock_threshold_ns = o->lock_thr_ns,
 					 .flags = o->no_locks ? REC_F_NO_LOCKS : 0 };
@@ -823,6 +836,8 @@ out:
 		fclose(t.out);
 	else
 		fflush(stderr);
+	if (t.pt)
+		fg_free(t.pt->fg);
 	ptree_free(t.pt);
 	sb_free(&t.line);
 	if (t.sigfd >= 0)
