@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # beside.sh MPTRACE [OPTION...] -- COMMAND [ARG...]: run COMMAND untraced while
 # MPTRACE [OPTION...] traces something else (a sleep), to measure what a
-# running mptrace costs the processes it does not trace: its hooks run for
-# every process on the system and return early for untracked ones.
-# bench/run.sh's "untraced" variant.
+# running mptrace costs the processes it does not trace: its scheduler hooks
+# run for every process on the system and return early for untracked ones.
+# With -a in the options, MPTRACE traces the whole system, COMMAND included.
+# bench/run.sh's "untraced" and "untraced-all" variants.
 set -euo pipefail
 
 mpt=()
@@ -25,13 +26,25 @@ finish() {
 	rm -rf -- "$dir"
 }
 trap finish EXIT
-# The traced sleep runs only once mptrace's programs are attached: its
-# first word through the fifo says the tracing is armed.
-"${mpt[@]}" -q -- sh -c 'echo armed >"$1"; exec sleep 3600' sh "$dir/ready" >/dev/null 2>&1 &
-pid=$!
-exec 3<>"$dir/ready"
-read -r -t 30 -u 3 _ || { echo "beside.sh: ${mpt[*]} did not start tracing in 30 s" >&2; exit 1; }
-exec 3<&-
+if [[ " ${mpt[*]} " == *" -a "* ]]; then
+	# -a traces everything: armed once its first event is written
+	"${mpt[@]}" -q --events-jsonl "$dir/ev" >/dev/null 2>&1 &
+	pid=$!
+	for ((i = 0; i < 600; i++)); do
+		/bin/true
+		[[ -s $dir/ev ]] && break
+		sleep 0.05
+	done
+	[[ -s $dir/ev ]] || { echo "beside.sh: ${mpt[*]} did not start tracing in 30 s" >&2; exit 1; }
+else
+	# The traced sleep runs only once mptrace's programs are attached: its
+	# first word through the fifo says the tracing is armed.
+	"${mpt[@]}" -q -- sh -c 'echo armed >"$1"; exec sleep 3600' sh "$dir/ready" >/dev/null 2>&1 &
+	pid=$!
+	exec 3<>"$dir/ready"
+	read -r -t 30 -u 3 _ || { echo "beside.sh: ${mpt[*]} did not start tracing in 30 s" >&2; exit 1; }
+	exec 3<&-
+fi
 set +e
 "$@"
 st=$?

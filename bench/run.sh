@@ -6,7 +6,8 @@
 # interleaved (bare mptrace strace bare mptrace strace ...), pinned with
 # taskset, BENCH_REPS times; the table gives medians and ratios to bare.
 # "untraced" runs a workload beside an mptrace that traces something else:
-# what a running mptrace costs the rest of the machine.
+# what a running mptrace costs the rest of the machine ("bystander" rows:
+# getppid and read loops); "untraced-all" beside `mptrace -a`.
 # Then: lost events on the 20,000-process storm, `mptrace -q -- true` end to
 # end and where its time goes, and what each BPF program costs per run.
 # docs/performance.md explains the columns and holds a run of it.
@@ -18,6 +19,7 @@
 #   BENCH_ONLY=a,b      only these workloads (names as in the table)
 #   BENCH_STARTUP=1     0 skips the `mptrace -q -- true` section
 #   BENCH_BPF_STATS=1   0 skips the BPF per-program section
+#   BENCH_LATENCY=1     0 skips the event stream's latency section
 #   MPTRACE=path        the mptrace to measure (default: build/mptrace)
 set -euo pipefail
 
@@ -33,6 +35,7 @@ CPUS2=${BENCH_CPUS2:-0,1}
 ONLY=${BENCH_ONLY:-}
 DO_STARTUP=${BENCH_STARTUP:-1}
 DO_STATS=${BENCH_BPF_STATS:-1}
+DO_LATENCY=${BENCH_LATENCY:-1}
 
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 say() { printf '%s\n' "$*"; }
@@ -47,7 +50,7 @@ for t in awk bash seq sort; do
 done
 [[ -x /bin/true ]] || die "/bin/true is missing"
 [[ -x $MPTRACE ]] || die "$MPTRACE is missing: build it first (make bench does)"
-for b in forkstorm execstorm futexbench flockbench timeit bpfstats; do
+for b in forkstorm execstorm futexbench flockbench timeit bpfstats sysloop latprobe; do
 	[[ -x $BIN/$b ]] || die "$BIN/$b is missing: build it first (make bench does)"
 done
 [[ -x $here/beside.sh ]] || die "$here/beside.sh is missing or not executable"
@@ -63,6 +66,8 @@ trap 'exit 143' TERM
 	die "$MPTRACE cannot trace on this machine: $(tail -n 3 "$tmp/err")"
 
 # ---- workloads: an argv each, the CPUs they run on, the variants they get ----
+W_getppid=("$BIN/sysloop" getppid 3000000)
+W_read=("$BIN/sysloop" read 2000000)
 W_fork=("$BIN/forkstorm" 20000)
 W_exec=("$BIN/execstorm" 5000 /bin/true)
 W_shell=(bash -c 'for i in $(seq 2000); do /bin/true; done')
@@ -71,6 +76,8 @@ W_futex2cpu=("$BIN/futexbench" -p 8 -n 500000)
 W_flock=("$BIN/flockbench" -p 2 -n 100000)
 
 declare -A DESC=(
+	[getppid]="bystander: 3,000,000 syscall(SYS_getppid), not traced"
+	[read]="bystander: 2,000,000 read(/dev/zero, 64 B), not traced"
 	[fork]="fork+exit storm: 20,000 fork/_exit/waitpid"
 	[exec]="fork+exec storm: 5,000 fork/execv(/bin/true)/waitpid"
 	[shell]="bash -c 'for i in \$(seq 2000); do /bin/true; done'"
@@ -78,11 +85,13 @@ declare -A DESC=(
 	[futex2cpu]="the same on two CPUs (x 500,000): real contention, many futex calls"
 	[flock]="2 processes x 100,000 flock(LOCK_EX)/flock(LOCK_UN) of one file"
 )
-declare -A CPUS=([fork]=$CPU [exec]=$CPU [shell]=$CPU [futex]=$CPU [futex2cpu]=$CPUS2 [flock]=$CPU)
+declare -A CPUS=([getppid]=$CPU [read]=$CPU [fork]=$CPU [exec]=$CPU [shell]=$CPU [futex]=$CPU [futex2cpu]=$CPUS2 [flock]=$CPU)
 # --no-locks runs where locks are taken, and on the fork storm, to show what
 # lock tracing costs a workload that takes none; "untraced" where the hooks'
 # cost for other processes shows: many forks, many syscalls.
 declare -A VARIANTS=(
+	[getppid]="bare untraced untraced-all"
+	[read]="bare untraced untraced-all"
 	[fork]="bare mptrace mptrace-nolocks mptrace-record strace untraced"
 	[exec]="bare mptrace strace"
 	[shell]="bare mptrace strace"
@@ -90,7 +99,7 @@ declare -A VARIANTS=(
 	[futex2cpu]="bare mptrace mptrace-nolocks strace"
 	[flock]="bare mptrace mptrace-nolocks strace untraced untraced-nolocks"
 )
-WORKLOADS=(fork exec shell futex futex2cpu flock)
+WORKLOADS=(getppid read fork exec shell futex futex2cpu flock)
 # More variants: add the name to VARIANTS[...] (or to EXTRA_VARIANTS, which
 # every workload gets) and its command prefix to variant_prefix below.
 EXTRA_VARIANTS=()
@@ -104,6 +113,7 @@ variant_prefix() {
 	strace) PREFIX=(strace -f -o /dev/null --) ;;
 	untraced) PREFIX=("$here/beside.sh" "$MPTRACE" --) ;;
 	untraced-nolocks) PREFIX=("$here/beside.sh" "$MPTRACE" --no-locks --) ;;
+	untraced-all) PREFIX=("$here/beside.sh" "$MPTRACE" -a --) ;;
 	mptrace-record) PREFIX=("$MPTRACE" -q --record "$tmp/rec.mpt" --) ;;
 	# --- new variants here ---
 	*) die "unknown variant '$1'" ;;
@@ -113,7 +123,7 @@ variant_prefix() {
 if [[ -n $ONLY ]]; then
 	IFS=, read -r -a WORKLOADS <<<"$ONLY"
 	for w in "${WORKLOADS[@]}"; do
-		[[ -n ${DESC[$w]+x} ]] || die "BENCH_ONLY: no workload '$w' (fork exec shell futex futex2cpu flock)"
+		[[ -n ${DESC[$w]+x} ]] || die "BENCH_ONLY: no workload '$w' (getppid read fork exec shell futex futex2cpu flock)"
 	done
 fi
 
@@ -225,6 +235,15 @@ if [[ $DO_STARTUP == 1 ]]; then
 		"$MPTRACE" -q -- /bin/true >/dev/null 2>&1 || die "strace of mptrace -q -- /bin/true failed"
 fi
 
+# ---- the event stream's latency: exit to its line, one exit per 100 ms ----
+if [[ $DO_LATENCY == 1 ]]; then
+	command -v python3 >/dev/null || die "python3 is missing (BENCH_LATENCY=0 skips the latency section)"
+	for ((r = 1; r <= 3; r++)); do
+		python3 "$here/latency.py" "$MPTRACE" "$BIN/latprobe" 50 100 >>"$tmp/latency" ||
+			die "the stream latency run failed"
+	done
+fi
+
 # ---- BPF per-program cost: one traced run per workload with statistics on ----
 if [[ $DO_STATS == 1 ]]; then
 	if ! command -v bpftool >/dev/null; then
@@ -330,6 +349,13 @@ if [[ $DO_STARTUP == 1 ]]; then
 	grep 'BPF_PROG_LOAD' "$tmp/st" | grep 'prog_name="on_' |
 		sed -E 's/.*insn_cnt=([0-9]+).*prog_name="([^"]*)".*<([0-9.]+)>.*/\3 \2 \1/' |
 		sort -rn | awk '{ printf "    %-16s %4d insns %5.1f ms%s", $2, $3, $1 * 1000, (NR % 3) ? "  " : "\n" } END { if (NR % 3) print "" }'
+	say ""
+fi
+
+if [[ $DO_LATENCY == 1 ]]; then
+	say "event stream latency: a traced child's CLOCK_MONOTONIC just before _exit to its exit line"
+	say "reaching a reader of mptrace's stderr, one exit per 100 ms (bench/latency.py), 3 runs of 50:"
+	sed 's/^/  /' "$tmp/latency"
 	say ""
 fi
 

@@ -30,11 +30,12 @@
  */
 
 /*
- * Syscall numbers for the raw sys_enter/sys_exit tracepoints, and where the
- * number is kept at sys_exit. futex_waitv/wake/wait (Linux 5.16/6.7) have
- * the same number on every architecture. 32-bit compat tasks number their
- * syscalls differently (i386 getdents64 is x86_64's semtimedop): their
- * syscalls are skipped (IS_COMPAT_SYSCALL, TS_COMPAT in thread_info).
+ * Syscall numbers, and where the saved user registers keep the number of
+ * the syscall a task is in (read at sched_switch and sched_process_wait from
+ * bpf_task_pt_regs()). futex_waitv/wake/wait (Linux 5.16/6.7) have the same
+ * number on every architecture. 32-bit compat tasks number their syscalls
+ * differently (i386 getdents64 is x86_64's semtimedop): their syscalls are
+ * skipped (IS_COMPAT_SYSCALL, TS_COMPAT in thread_info).
  */
 #if defined(__TARGET_ARCH_x86)
 #define NR_semop 65

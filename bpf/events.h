@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define MPT_ABI_VERSION 2
+#define MPT_ABI_VERSION 3
 
 #define MPT_COMM_LEN 16
 #define MPT_FNAME_MAX 256	/* exec filename bytes kept */
@@ -26,9 +26,9 @@ enum mpt_ev_type {
 	MPT_EV_FORK = 1,	/* a process or thread was created */
 	MPT_EV_EXEC = 2,	/* a process exec'd */
 	MPT_EV_EXIT = 3,	/* a process's last thread exited (group dead) */
-	MPT_EV_WAIT = 4,	/* a wait4/waitid call returned */
+	MPT_EV_WAIT = 4,	/* a blocked wait4/waitid resumed (a join wait ended) */
 	MPT_EV_FREE = 5,	/* a zombie was released (sched_process_free) */
-	MPT_EV_LOCK = 6,	/* a blocking lock wait ended */
+	MPT_EV_LOCK = 6,	/* a blocked lock wait resumed */
 	MPT_EV_SIGNAL = 7,	/* a signal was sent to a traced process */
 	MPT_EV_PROC = 8,	/* userspace: a process found in the /proc snapshot */
 	MPT_EV_END = 9,		/* userspace: tracing ended; what was lost */
@@ -91,13 +91,43 @@ struct mpt_exit {
 #define MPT_WAIT_NOHANG 0x1
 #define MPT_WAIT_WAITID 0x2
 
+#define MPT_WAIT_NOWAIT 0x4	/* waitid(WNOWAIT): a peek, never a reap */
+
+/* A join wait: the thread blocked in wait4/waitid at start_ts (it switched
+ * out) and ran again at h.ts. Who was reaped is in struct mpt_free. */
 struct mpt_wait {
 	struct mpt_hdr h;	/* the waiting process */
-	__u64 start_ts;		/* syscall entry */
-	__s32 ret;		/* syscall return value */
-	__u32 reaped;		/* pid the call returned (reaped or reported), 0 if none */
-	__s32 target;		/* pid argument */
+	__u64 start_ts;		/* it blocked */
+	__s32 ret;		/* 0: the return value is not seen (no syscall hook) */
+	__u32 waker;		/* tgid of the task that woke it (an exiting child), 0 if unknown */
+	__s32 target;		/* pid argument, in the waiter's pid namespace */
 	__u32 flags;		/* MPT_WAIT_* */
+};
+
+#define MPT_FREE_WPS 8
+
+/* A wait point: the reaper entered wait4/waitid, or ran again inside one. */
+struct mpt_wp {
+	__u64 ts;
+	__u32 target;		/* global tgid of the one child it waits for, 0: any */
+	__u32 _pad;
+};
+
+/*
+ * A zombie was released: the kernel's sched_process_free, which runs an RCU
+ * grace period after the reap (h.ts is that late, ~10-20 ms). `reaper` is the
+ * task's parent at release, a global tgid: the process whose wait released
+ * it, in whatever pid namespace (an adopter if it was re-parented; a ptracer
+ * never reaps another's child). wps[] are the reaper's latest wait points,
+ * newest first: entries into wait4/waitid and wake-ups inside them, WNOWAIT
+ * peeks excluded. The reap is the earliest of them, at or after the exit,
+ * that waited for this process or for any child.
+ */
+struct mpt_free {
+	struct mpt_hdr h;	/* the released process */
+	__u32 reaper;		/* its parent's tgid at release */
+	__u32 nwps;		/* wait points in wps[] */
+	struct mpt_wp wps[MPT_FREE_WPS];
 };
 
 enum mpt_lock_kind {
@@ -116,20 +146,20 @@ enum mpt_holder_kind {
 	MPT_HOLDER_NONE = 0,
 	MPT_HOLDER_OWNER_TID = 1,	/* futex: PI owner, or glibc mutex __owner (a tid) */
 	MPT_HOLDER_BLOCKER = 2,		/* file lock: the kernel's blocker chain (a tgid) */
-	MPT_HOLDER_SEM_LAST = 3,	/* SysV: last traced semop on the set (a tgid) */
+	MPT_HOLDER_SEM_LAST = 3,	/* SysV: the semaphore's sempid, its last semop (a tgid) */
 };
 
 struct mpt_lock {
 	struct mpt_hdr h;	/* the waiting thread */
-	__u64 start_ts;		/* syscall entry; h.ts is the syscall exit */
+	__u64 start_ts;		/* it blocked (switched out); h.ts: it ran again */
 	__u32 kind;		/* enum mpt_lock_kind */
 	__u32 flags;		/* MPT_LOCK_* */
 	__u64 dev;		/* shared: backing device; private: tgid */
 	__u64 ino;		/* shared: backing inode; private: address; sysv: semid */
 	__u64 off;		/* futex: offset in the file; file locks: 0 */
 	__u32 op;		/* futex op / fcntl cmd / flock op */
-	__s32 ret;		/* syscall return value */
-	__u32 waker;		/* tgid of a traced thread that woke this key meanwhile, or 0 */
+	__s32 ret;		/* 0: the return value is not seen (no syscall hook) */
+	__u32 waker;		/* tgid of the traced task that woke it, or 0 */
 	__u32 holder;		/* see hkind: a tid or a tgid, 0 if unknown */
 	__u32 hkind;		/* enum mpt_holder_kind */
 	__u32 _pad;
@@ -238,19 +268,33 @@ struct mpt_end {
  * loader (never recorded): a wait that never ends is still seen.
  */
 struct wait_start {
-	__u64 ts;
-	__u64 infop;
+	__u64 ts;	/* it blocked */
 	__u64 start;	/* waiter's start_time */
 	__s32 target;
-	__u32 flags;
+	__u32 flags;	/* MPT_WAIT_* */
 	__u32 tgid;
+	__u32 waker;	/* tgid of the task that woke it */
+	__u32 gtarget;	/* global tgid of the child waited for, 0: any */
 	__u32 _pad;
 };
 
-/* A lock wait in progress. The key and the holder are taken at entry so that
- * userspace can read a wait that never ends (a deadlock) from this table. */
+/* The wait4/waitid a tracked thread entered last (map `wentry`, by tid). */
+struct wait_entry {
+	__u32 gtarget;	/* global tgid of the child waited for, 0: any */
+	__u32 nowait;	/* WNOWAIT: a peek */
+};
+
+/* A process's latest wait points (BPF map `wps`, by tgid): a ring. */
+struct wait_points {
+	struct mpt_wp p[MPT_FREE_WPS];
+	__u32 next;	/* slot written next */
+	__u32 _pad;
+};
+
+/* A lock wait in progress. The key and the holder are taken when it blocks so
+ * that userspace can read a wait that never ends (a deadlock) from this table. */
 struct lock_start {
-	__u64 ts;
+	__u64 ts;	/* it blocked */
 	__u64 arg;	/* futex uaddr, fd, or semid */
 	__u64 dev, ino, off;	/* the lock's key (struct mpt_lock) */
 	__u64 start;	/* waiter's start_time */
@@ -260,6 +304,8 @@ struct lock_start {
 	__u32 flags;	/* MPT_LOCK_* */
 	__u32 holder;
 	__u32 hkind;	/* enum mpt_holder_kind */
+	__u32 waker;	/* tgid of the traced task that woke it */
+	__u32 _pad;
 };
 
 #endif /* MPTRACE_EVENTS_H */

@@ -20,6 +20,7 @@ const volatile __u8 trace_all = 0;	 /* -a: no pid filter */
 const volatile __u8 trace_locks = 1;	 /* --no-locks clears it */
 const volatile __u64 lock_min_ns = 1000000; /* --lock-threshold */
 const volatile __u64 wakeup_bytes = 256 * 1024; /* wake the consumer past this */
+const volatile __u64 wake_gap_ns = 200000; /* an empty ring wakes at most this often */
 const volatile __u8 scan_test_env = 1;	 /* look for MPTRACE_TEST= at exec */
 const volatile __u32 mutex_owner_off = 8; /* glibc __owner offset; 0: do not read */
 
@@ -27,9 +28,11 @@ const volatile __u32 mutex_owner_off = 8; /* glibc __owner offset; 0: do not rea
  * processes that could not be tracked because `tracked` was full. */
 __u64 lost[MPT_EV_MAX] = {};
 __u64 lost_track = 0;
-/* Traced threads now blocked in a futex wait: with none, a wake has nobody
- * to be recorded for, and costs nothing. */
-__s64 futex_waiters = 0;
+/* Entries in `locks` and `waits`: traced threads now blocked in a wait. With
+ * none, a context switch or a wake-up costs one load and a compare. */
+__s64 blocked = 0;
+/* When the consumer was last woken because the ring was empty. */
+__u64 last_wake = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -44,7 +47,7 @@ struct {
 	__type(value, __u64);
 } tracked SEC(".maps");
 
-/* tid -> wait4/waitid in progress */
+/* tid -> wait4/waitid blocked now (a join wait) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
@@ -52,7 +55,7 @@ struct {
 	__type(value, struct wait_start);
 } waits SEC(".maps");
 
-/* tid -> lock syscall in progress */
+/* tid -> lock syscall blocked now */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
@@ -66,27 +69,31 @@ struct mpt_fkey {
 	__u64 off;
 };
 
-struct wake_rec {
-	__u64 ts;
-	__u32 tgid;
-	__u32 _pad;
-};
-
-/* futex key -> last traced waker */
+/* Any process -> its latest wait points (wait4/waitid entries, wake-ups
+ * inside them): at a release, when its reaper reaped. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 8192);
-	__type(key, struct mpt_fkey);
-	__type(value, struct wake_rec);
-} wakes SEC(".maps");
+	__type(key, __u32);
+	__type(value, struct wait_points);
+} wps SEC(".maps");
 
-/* SysV semaphore set -> tgid of the last traced semop that succeeded. */
+/* tid -> the wait4/waitid a tracked thread entered last */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct wait_entry);
+} wentry SEC(".maps");
+
+/* tid -> holder of the file lock it is about to wait for (filelock
+ * tracepoints fire just before the task blocks). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
-	__type(key, __u64);
+	__type(key, __u32);
 	__type(value, __u32);
-} semlast SEC(".maps");
+} flholder SEC(".maps");
 
 /* (dev, ino) -> path of a file backing a lock: one walk per file, not per wait. */
 struct {
@@ -167,16 +174,30 @@ static __always_inline void fill_hdr(struct mpt_hdr *h, __u32 type, __u32 size,
 }
 
 /*
- * Submit without waking the consumer unless enough is queued: a wake-up per
- * record costs ~1.2x on fork storms, batching ~1.05x; userspace polls with a
- * short timeout so latency stays bounded.
+ * When to wake the consumer. A record that finds the ring empty (`queued`
+ * is its own size: nothing else waits) wakes it at once, so a terminal
+ * shows a quiet program's events as they happen; under load records are
+ * batched (a wake-up per record costs ~1.2x on fork storms) and the
+ * consumer is woken past wakeup_bytes, or at most every wake_gap_ns by an
+ * empty ring, or by its own poll timeout.
  */
-static __always_inline __u64 rb_flags(void)
+static __always_inline __u64 rb_flags_q(__u64 queued)
 {
-	if (bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+	__u64 avail = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA), now;
+
+	if (avail >= wakeup_bytes)
 		return BPF_RB_FORCE_WAKEUP;
-	return BPF_RB_NO_WAKEUP;
+	if (avail > queued)
+		return BPF_RB_NO_WAKEUP;
+	now = bpf_ktime_get_ns();
+	if (now - last_wake < wake_gap_ns)
+		return BPF_RB_NO_WAKEUP;
+	last_wake = now;
+	return BPF_RB_FORCE_WAKEUP;
 }
+
+/* after bpf_ringbuf_reserve(size): the record counts in the ring already */
+#define rb_flags(size) rb_flags_q(((size) + 8 + 7) & ~7ULL)
 
 static __always_inline void count_lost(__u32 type)
 {
@@ -195,7 +216,7 @@ static __always_inline void *reserve(__u32 size, __u32 type)
 
 static __always_inline void output(void *data, __u32 size, __u32 type)
 {
-	if (bpf_ringbuf_output(&rb, data, size, rb_flags()))
+	if (bpf_ringbuf_output(&rb, data, size, rb_flags_q(0)))
 		count_lost(type);
 }
 
@@ -232,7 +253,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	e->flags = thread ? MPT_FORK_THREAD : 0;
 	e->_pad = 0;
 	BPF_CORE_READ_STR_INTO(&e->comm, child, comm);
-	bpf_ringbuf_submit(e, rb_flags());
+	bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
 	return 0;
 }
 
@@ -413,15 +434,14 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	__u32 tid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
 	struct mpt_exit *e;
 
-	struct lock_start *ls;
 
-	/* A thread that dies inside a wait never returns from it. */
-	bpf_map_delete_elem(&waits, &tid);
-	ls = bpf_map_lookup_elem(&locks, &tid);
-	if (ls) {
-		if (ls->kind == MPT_LOCK_FUTEX)
-			__sync_fetch_and_add(&futex_waiters, -1);
-		bpf_map_delete_elem(&locks, &tid);
+	/* A thread ends its waits before it exits (it runs again to die);
+	 * anything left would be stale. */
+	if (blocked > 0) {
+		if (!bpf_map_delete_elem(&waits, &tid))
+			__sync_fetch_and_add(&blocked, -1);
+		if (!bpf_map_delete_elem(&locks, &tid))
+			__sync_fetch_and_add(&blocked, -1);
 	}
 	if (!group_dead || !is_tracked(tgid))
 		return 0;
@@ -434,16 +454,80 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	e->reaper = new_reaper(p);
 	e->flags = will_autoreap(p) ? MPT_EXIT_AUTOREAP : 0;
 	BPF_CORE_READ_STR_INTO(&e->comm, p, comm);
-	bpf_ringbuf_submit(e, rb_flags());
+	bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
 	return 0;
 }
 
+/* A wait point of `tgid` (it entered a wait, or ran again inside one): a
+ * reap it makes happens at one of them. A ring of the latest. */
+static __always_inline void add_wp(__u32 tgid, __u64 ts, __u32 target)
+{
+	struct wait_points *w = bpf_map_lookup_elem(&wps, &tgid), fresh = {};
+	__u32 i;
+
+	if (!w) {
+		fresh.p[0].ts = ts;
+		fresh.p[0].target = target;
+		fresh.next = 1;
+		bpf_map_update_elem(&wps, &tgid, &fresh, BPF_ANY);
+		return;
+	}
+	i = w->next & (MPT_FREE_WPS - 1);
+	w->p[i].ts = ts;
+	w->p[i].target = target;
+	w->next++;
+}
+
+/*
+ * Every wait4/waitid of every process enters do_wait(), and only those pay
+ * for this program: no syscall hook. A WNOWAIT peek reaps nothing and is
+ * no wait point. The reaper of a tracked zombie may be untraced (init, a
+ * subreaper), so wait points are kept for any process. `pid` is the one
+ * waited for (by pid, pidfd or process group), NULL for any child.
+ */
+SEC("tp_btf/sched_process_wait")
+int BPF_PROG(on_wait_entry, struct pid *pid)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, tgid = id >> 32;
+	struct wait_entry we = {};
+	struct pt_regs *regs;
+	long nr, a0;
+
+	if (IS_COMPAT_SYSCALL(t))
+		goto add;
+	regs = (struct pt_regs *)bpf_task_pt_regs(t);
+	nr = SYSCALL_NR(regs);
+	a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	if (nr == NR_waitid && (PT_REGS_PARM4_CORE_SYSCALL(regs) & 0x01000000 /* WNOWAIT */))
+		we.nowait = 1;
+	/* one child: wait4(pid > 0), waitid(P_PID or P_PIDFD); else a group or any */
+	if (pid && ((nr == NR_wait4 && (int)a0 > 0) ||
+		    (nr == NR_waitid && (a0 == 1 || a0 == 3))))
+		we.gtarget = BPF_CORE_READ(pid, numbers[0].nr);
+add:
+	if (!we.nowait)
+		add_wp(tgid, bpf_ktime_get_ns(), we.gtarget);
+	if (tgid == self_pid || is_tracked(tgid))
+		bpf_map_update_elem(&wentry, &tid, &we, BPF_ANY);
+	return 0;
+}
+
+/*
+ * The release of a zombie, in an RCU callback a grace period after the
+ * reap: `current` is whatever ran it. The reaper is the task's parent at
+ * release (release_task() leaves real_parent alone), a global tgid in any
+ * pid namespace; a ptracer's wait releases nothing of another's child; a
+ * peek releases nothing. When it reaped is in its wait points.
+ */
 SEC("tp_btf/sched_process_free")
 int BPF_PROG(on_free, struct task_struct *p)
 {
-	__u32 tgid = BPF_CORE_READ(p, tgid);
+	__u32 tgid = BPF_CORE_READ(p, tgid), reaper, n;
+	struct wait_points *w;
+	struct mpt_free *e;
 	__u64 start, *want;
-	struct mpt_hdr *e;
 
 	if (BPF_CORE_READ(p, pid) != tgid)
 		return 0;	/* only the leader's release ends the process */
@@ -461,78 +545,88 @@ int BPF_PROG(on_free, struct task_struct *p)
 	e = reserve(sizeof(*e), MPT_EV_FREE);
 	if (!e)
 		return 0;
-	e->type = MPT_EV_FREE;
-	e->size = sizeof(*e);
-	e->ts = bpf_ktime_get_ns();
-	e->pid = tgid;
-	e->tid = tgid;
-	e->start = start;
-	bpf_ringbuf_submit(e, rb_flags());
+	e->h.type = MPT_EV_FREE;
+	e->h.size = sizeof(*e);
+	e->h.ts = bpf_ktime_get_ns();
+	e->h.pid = tgid;
+	e->h.tid = tgid;
+	e->h.start = start;
+	reaper = BPF_CORE_READ(p, real_parent, tgid);
+	e->reaper = reaper;
+	e->nwps = 0;
+	w = bpf_map_lookup_elem(&wps, &reaper);
+	n = w ? w->next : 0;
+	for (int i = 0; i < MPT_FREE_WPS; i++) {
+		/* newest first */
+		e->wps[i].ts = e->wps[i].target = e->wps[i]._pad = 0;
+		if (i < n && w) {
+			e->wps[i] = w->p[(n - 1 - i) & (MPT_FREE_WPS - 1)];
+			e->nwps = i + 1;
+		}
+	}
+	bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
 	return 0;
 }
 
-/* ---- wait4 / waitid: join waits and who reaped whom ---- */
+/* ---- join waits: wait4 / waitid that block ---- */
 
-/* The syscall handlers below are global functions: the verifier checks each
- * once, not once per call site (on_sys_enter took 177 ms to load inlined). */
-
-__noinline int wait_enter(__s32 target, __u64 options, __u64 infop, __u32 flags)
+/* The current task blocks in wait4/waitid. A global function: the
+ * verifier checks it once. */
+__noinline int wait_block(__s32 target, __u64 options, __u32 flags)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	struct wait_start w = {};
+	struct wait_entry *we;
 
-	if (tgid != self_pid && !is_tracked(tgid))
+	if (bpf_map_lookup_elem(&waits, &tid))
 		return 0;
+	we = bpf_map_lookup_elem(&wentry, &tid);
+	if (we)
+		w.gtarget = we->gtarget;
 	w.ts = bpf_ktime_get_ns();
 	w.tgid = tgid;
 	w.start = leader_start((struct task_struct *)bpf_get_current_task_btf());
 	w.target = target;
-	w.infop = infop;
-	w.flags = flags | ((options & 1 /* WNOHANG */) ? MPT_WAIT_NOHANG : 0);
-	bpf_map_update_elem(&waits, &tid, &w, BPF_ANY);
+	w.flags = flags | ((options & 0x01000000) ? MPT_WAIT_NOWAIT : 0);
+	if (!bpf_map_update_elem(&waits, &tid, &w, BPF_NOEXIST))
+		__sync_fetch_and_add(&blocked, 1);
 	return 0;
 }
 
-__noinline int wait_exit(long ret)
+/* Thread `tid` runs again: its join wait is over. Runs in the context of
+ * the task switching out, so nothing here may read `current`. */
+__noinline int wait_resume(__u32 tid)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct task_struct *t;
-	struct wait_start *w;
+	struct wait_start *w = bpf_map_lookup_elem(&waits, &tid);
 	struct mpt_wait *e;
-	__u32 reaped = 0;
-	int si_pid = 0;
+	__u64 now;
 
-	w = bpf_map_lookup_elem(&waits, &tid);
 	if (!w)
 		return 0;
-	if (w->flags & MPT_WAIT_WAITID) {
-		/* waitid returns 0 and the child in infop->si_pid (offset 16
-		 * on 64-bit: three ints, padding, then the union). */
-		if (ret == 0 && w->infop &&
-		    bpf_probe_read_user(&si_pid, sizeof(si_pid), (void *)(w->infop + 16)) == 0 &&
-		    si_pid > 0)
-			reaped = si_pid;
-	} else if (ret > 0) {
-		reaped = ret;
-	}
-	/* A WNOHANG poll that found nothing is neither a join nor a reap. */
-	if ((w->flags & MPT_WAIT_NOHANG) && !reaped)
+	now = bpf_ktime_get_ns();
+	if (!(w->flags & MPT_WAIT_NOWAIT))
+		add_wp(w->tgid, now, w->gtarget);
+	if (w->tgid == self_pid)
 		goto out;
 	e = reserve(sizeof(*e), MPT_EV_WAIT);
 	if (!e)
 		goto out;
-	t = (struct task_struct *)bpf_get_current_task_btf();
-	fill_hdr(&e->h, MPT_EV_WAIT, sizeof(*e), t);
+	e->h.type = MPT_EV_WAIT;
+	e->h.size = sizeof(*e);
+	e->h.ts = now;
+	e->h.pid = w->tgid;
+	e->h.tid = tid;
+	e->h.start = w->start;
 	e->start_ts = w->ts;
-	e->ret = ret;
-	e->reaped = reaped;
+	e->ret = 0;
+	e->waker = w->waker;
 	e->target = w->target;
 	e->flags = w->flags;
-	bpf_ringbuf_submit(e, rb_flags());
+	bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
 out:
-	bpf_map_delete_elem(&waits, &tid);
+	if (!bpf_map_delete_elem(&waits, &tid))
+		__sync_fetch_and_add(&blocked, -1);
 	return 0;
 }
 
@@ -559,7 +653,7 @@ int BPF_PROG(on_signal, int sig, struct kernel_siginfo *info, struct task_struct
 	cur = (struct task_struct *)bpf_get_current_task_btf();
 	e->sender_pid = BPF_CORE_READ(cur, tgid);
 	BPF_CORE_READ_STR_INTO(&e->sender_comm, cur, comm);
-	bpf_ringbuf_submit(e, rb_flags());
+	bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
 	return 0;
 }
 
@@ -715,6 +809,50 @@ static __always_inline void futex_holder(struct lock_start *l, __u32 cmd, __u64 
 	}
 }
 
+/*
+ * The kernel's word on a SysV semaphore: sempid, the last process whose semop
+ * on it succeeded (the one holding it, for a lock). The set is found as
+ * semctl() finds it: the semid's index in the IPC namespace's idr, an
+ * xarray of up to 64 slots per level.
+ */
+static __always_inline __u32 sem_holder(struct task_struct *t, __u64 semid, __u32 semnum)
+{
+	struct ipc_namespace *ns = BPF_CORE_READ(t, nsproxy, ipc_ns);
+	unsigned long idx = semid & 0x7fff;	/* ipcid_to_idx(), IPCMNI 32768 */
+	struct kern_ipc_perm *perm;
+	struct sem_array *sma;
+	struct xa_node *node;
+	struct pid *pid = NULL;
+	void *entry = NULL;
+	unsigned char shift;
+
+	if (!ns)
+		return 0;
+	bpf_core_read(&entry, sizeof(entry), &ns->ids[0 /* IPC_SEM_IDS */].ipcs_idr.idr_rt.xa_head);
+	for (int i = 0; i < 4; i++) {
+		/* an internal node pointer is tagged 2 (xa_is_node) */
+		if (((unsigned long)entry & 3) != 2 || (unsigned long)entry < 4096)
+			break;
+		node = (struct xa_node *)((unsigned long)entry - 2);
+		shift = BPF_CORE_READ(node, shift);
+		entry = NULL;
+		bpf_core_read(&entry, sizeof(entry), &node->slots[(idx >> shift) & 63]);
+		idx &= (1UL << shift) - 1;
+	}
+	if (!entry || ((unsigned long)entry & 3) || idx)
+		return 0;
+	perm = entry;
+	if (BPF_CORE_READ(perm, id) != (int)semid)
+		return 0;
+	sma = container_of(perm, struct sem_array, sem_perm);
+	if (semnum >= (__u32)BPF_CORE_READ(sma, sem_nsems))
+		return 0;
+	bpf_core_read(&pid, sizeof(pid), &sma->sems[semnum & 0xffff].sempid);
+	return pid ? BPF_CORE_READ(pid, numbers[0].nr) : 0;
+}
+
+/* The current task blocks in a lock syscall: a lock wait begins, with its
+ * key and holder. A global function, verified once. */
 __noinline int lock_begin(__u32 kind, __u64 arg, __u32 op, __u64 val, int is_futex2)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -722,9 +860,9 @@ __noinline int lock_begin(__u32 kind, __u64 arg, __u32 op, __u64 val, int is_fut
 	struct task_struct *t;
 	struct lock_start s = {};
 	struct file *f;
-	__u32 *last;
+	__u32 *h;
 
-	if (!trace_locks || !is_tracked(tgid))
+	if (bpf_map_lookup_elem(&locks, &tid))
 		return 0;
 	t = (struct task_struct *)bpf_get_current_task_btf();
 	s.ts = bpf_ktime_get_ns();
@@ -740,11 +878,11 @@ __noinline int lock_begin(__u32 kind, __u64 arg, __u32 op, __u64 val, int is_fut
 		break;
 	case MPT_LOCK_SYSV:
 		s.ino = arg;
-		last = bpf_map_lookup_elem(&semlast, &arg);
-		if (last && *last != tgid) {
-			s.holder = *last;
+		s.holder = sem_holder(t, arg, val);
+		if (s.holder == tgid)
+			s.holder = 0;
+		if (s.holder)
 			s.hkind = MPT_HOLDER_SEM_LAST;
-		}
 		break;
 	default:
 		f = fd_file(t, arg);
@@ -755,29 +893,33 @@ __noinline int lock_begin(__u32 kind, __u64 arg, __u32 op, __u64 val, int is_fut
 		} else {
 			s.flags |= MPT_LOCK_KEY_FAIL;
 		}
+		h = bpf_map_lookup_elem(&flholder, &tid);
+		if (h) {
+			s.holder = *h;
+			s.hkind = MPT_HOLDER_BLOCKER;
+			bpf_map_delete_elem(&flholder, &tid);
+		}
 		break;
 	}
-	if (bpf_map_update_elem(&locks, &tid, &s, BPF_ANY) == 0 && kind == MPT_LOCK_FUTEX)
-		__sync_fetch_and_add(&futex_waiters, 1);
+	if (!bpf_map_update_elem(&locks, &tid, &s, BPF_NOEXIST))
+		__sync_fetch_and_add(&blocked, 1);
 	return 0;
 }
 
 /* A blocked file-lock request hangs under the lock it conflicts with, which
- * may itself be a blocked request: the holder is the granted lock at the top. */
+ * may itself be a blocked request: the holder is the granted lock at the top.
+ * This fires just before the task blocks: kept for lock_begin(). */
 static __always_inline void file_lock_blocked(struct file_lock *req, int ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, holder;
 	struct file_lock_core *b, *next;
-	struct lock_start *s;
 
-	if (ret != 1 /* FILE_LOCK_DEFERRED */)
+	if (ret != 1 /* FILE_LOCK_DEFERRED */ || !trace_locks || !is_tracked(id >> 32))
 		return;
 	/* the verifier wants the typed pointer null-checked in a register it sees */
 	barrier_var(req);
 	if (!req)
-		return;
-	s = bpf_map_lookup_elem(&locks, &tid);
-	if (!s)
 		return;
 	b = BPF_CORE_READ(req, c.flc_blocker);
 	for (int i = 0; i < 16 && b; i++) {
@@ -787,8 +929,8 @@ static __always_inline void file_lock_blocked(struct file_lock *req, int ret)
 		b = next;
 	}
 	if (b) {
-		s->holder = BPF_CORE_READ(b, flc_pid);
-		s->hkind = MPT_HOLDER_BLOCKER;
+		holder = BPF_CORE_READ(b, flc_pid);
+		bpf_map_update_elem(&flholder, &tid, &holder, BPF_ANY);
 	}
 }
 
@@ -806,26 +948,20 @@ int BPF_PROG(on_flock_lock, struct inode *inode, struct file_lock *fl, int ret)
 	return 0;
 }
 
-__noinline int lock_end(long ret)
+/* Thread `tid` runs again: its lock wait is over. Runs in the context of
+ * the task switching out, so nothing here may read `current`. */
+__noinline int lock_end(__u32 tid)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 zero = 0, tid = (__u32)id, tgid = id >> 32;
-	struct task_struct *t;
+	__u32 zero = 0;
 	struct lock_start *s;
 	struct mpt_lock *e;
-	struct wake_rec *w;
 	struct mpt_path_key pk;
 	struct mpt_path *path;
-	struct mpt_fkey k;
 	__u64 now;
 
 	s = bpf_map_lookup_elem(&locks, &tid);
 	if (!s)
 		return 0;
-	if (s->kind == MPT_LOCK_FUTEX)
-		__sync_fetch_and_add(&futex_waiters, -1);
-	if (s->kind == MPT_LOCK_SYSV && ret == 0)
-		bpf_map_update_elem(&semlast, &s->arg, &tgid, BPF_ANY);
 	now = bpf_ktime_get_ns();
 	if (now - s->ts < lock_min_ns)
 		goto out;
@@ -833,27 +969,23 @@ __noinline int lock_end(long ret)
 	if (!e)
 		goto out;
 	__builtin_memset(e, 0, sizeof(*e));
-	t = (struct task_struct *)bpf_get_current_task_btf();
-	fill_hdr(&e->h, MPT_EV_LOCK, sizeof(*e), t);
+	e->h.type = MPT_EV_LOCK;
+	e->h.size = sizeof(*e);
 	e->h.ts = now;
+	e->h.pid = s->tgid;
+	e->h.tid = tid;
+	e->h.start = s->start;
 	e->start_ts = s->ts;
 	e->kind = s->kind;
 	e->op = s->op;
-	e->ret = ret;
+	e->ret = 0;
 	e->flags = s->flags;
 	e->dev = s->dev;
 	e->ino = s->ino;
 	e->off = s->off;
 	e->holder = s->holder;
 	e->hkind = s->hkind;
-	if (s->kind == MPT_LOCK_FUTEX) {
-		k.dev = e->dev;
-		k.ino = e->ino;
-		k.off = e->off;
-		w = bpf_map_lookup_elem(&wakes, &k);
-		if (w && w->ts >= s->ts && w->ts <= now)
-			e->waker = w->tgid;
-	}
+	e->waker = s->waker;
 	if (s->kind != MPT_LOCK_SYSV && !(s->flags & MPT_LOCK_PRIVATE)) {
 		pk.dev = s->dev;
 		pk.ino = s->ino;
@@ -863,7 +995,8 @@ __noinline int lock_end(long ret)
 	}
 	output(e, sizeof(*e), MPT_EV_LOCK);
 out:
-	bpf_map_delete_elem(&locks, &tid);
+	if (!bpf_map_delete_elem(&locks, &tid))
+		__sync_fetch_and_add(&blocked, -1);
 	return 0;
 }
 
@@ -873,81 +1006,41 @@ static __always_inline int is_futex_wait(__u32 cmd)
 	       cmd == FUTEX_LOCK_PI2 || cmd == FUTEX_WAIT_REQUEUE_PI;
 }
 
-static __always_inline int is_futex_wake(__u32 cmd)
-{
-	return cmd == FUTEX_WAKE || cmd == FUTEX_WAKE_BITSET || cmd == FUTEX_WAKE_OP ||
-	       cmd == FUTEX_UNLOCK_PI;
-}
-
-/* Remember the traced thread that woke a futex, so the waiter's record can
- * name it. Only for shared keys worth a lookup: the cost is one find_vma. */
-__noinline int futex_wake(__u64 uaddr, __u32 op)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
-	struct lock_start l = {};
-	struct wake_rec w = {}, *old;
-	struct mpt_fkey k;
-
-	if (!trace_locks || futex_waiters <= 0 || !is_tracked(tgid))
-		return 0;
-	/* the same key as the waiter's: (tgid, address) or the backing file */
-	l.arg = uaddr;
-	futex_key(&l, tgid, op);
-	k.dev = l.dev;
-	k.ino = l.ino;
-	k.off = l.off;
-	w.ts = bpf_ktime_get_ns();
-	w.tgid = tgid;
-	/* in place when the key is known: an LRU update recycles an element */
-	old = bpf_map_lookup_elem(&wakes, &k);
-	if (old) {
-		old->ts = w.ts;
-		old->tgid = w.tgid;
-	} else {
-		bpf_map_update_elem(&wakes, &k, &w, BPF_ANY);
-	}
-	return 0;
-}
-
 /*
- * All syscalls go through two raw tracepoints. The per-syscall tracepoints
- * (syscalls:sys_enter_futex, ...) would filter the same way, but each costs
- * ~40 ms of RCU synchronisation to attach and again to detach: with twenty
- * of them `mptrace -- true` took 1.2 s. One switch on the number is cheap.
+ * A tracked task blocks: which wait, from the syscall it is in (its saved
+ * user registers). Only a sleep the task chose (not a preemption, not a page
+ * fault's uninterruptible sleep) inside one of these syscalls is a wait; a
+ * call that never blocks costs nothing.
  */
-SEC("tp_btf/sys_enter")
-int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
+static __always_inline int wait_begins(struct task_struct *prev)
 {
+	struct pt_regs *regs;
 	__u64 a0, a1, a3;
-	__u32 op, cmd;
+	__u32 op;
 
-	if (IS_COMPAT_SYSCALL(bpf_get_current_task_btf()))
+	if (IS_COMPAT_SYSCALL(prev))
 		return 0;
-	switch (id) {
+	regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+	switch (SYSCALL_NR(regs)) {
 	case NR_wait4:
-		return wait_enter((__s32)PT_REGS_PARM1_CORE_SYSCALL(regs),
-				  PT_REGS_PARM3_CORE_SYSCALL(regs), 0, 0);
+		return wait_block((__s32)PT_REGS_PARM1_CORE_SYSCALL(regs), 0, 0);
 	case NR_waitid:
 		/* waitid(which, upid, infop, options, ru): a pid only for P_PID (1) */
 		a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
 		a1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
-		return wait_enter(a0 == 1 ? (__s32)a1 : -1, PT_REGS_PARM4_CORE_SYSCALL(regs),
-				  PT_REGS_PARM3_CORE_SYSCALL(regs), MPT_WAIT_WAITID);
+		return wait_block(a0 == 1 ? (__s32)a1 : -1, PT_REGS_PARM4_CORE_SYSCALL(regs),
+				  MPT_WAIT_WAITID);
 	default:
 		break;
 	}
 	if (!trace_locks)
 		return 0;
-	switch (id) {
+	switch (SYSCALL_NR(regs)) {
 	case NR_futex:
 		a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
 		op = PT_REGS_PARM2_CORE_SYSCALL(regs);
-		cmd = op & FUTEX_CMD_MASK;
-		if (is_futex_wait(cmd))
+		if (is_futex_wait(op & FUTEX_CMD_MASK))
 			return lock_begin(MPT_LOCK_FUTEX, a0, op, PT_REGS_PARM3_CORE_SYSCALL(regs), 0);
-		if (is_futex_wake(cmd))
-			return futex_wake(a0, op);
 		return 0;
 	case NR_futex_wait:
 		/* futex2 (Linux 6.7): futex_wait(uaddr, val, mask, flags, ...);
@@ -956,10 +1049,6 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 		a1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
 		a3 = PT_REGS_PARM4_CORE_SYSCALL(regs);
 		return lock_begin(MPT_LOCK_FUTEX, a0, a3 & FUTEX_PRIVATE_FLAG, a1, 1);
-	case NR_futex_wake:
-		/* futex_wake(uaddr, mask, nr, flags) */
-		return futex_wake(PT_REGS_PARM1_CORE_SYSCALL(regs),
-				  PT_REGS_PARM4_CORE_SYSCALL(regs) & FUTEX_PRIVATE_FLAG);
 	case NR_futex_waitv: {
 		/* futex_waitv(waiters, nr, ...): key on the first waiter's address.
 		 * struct futex_waitv { u64 val; u64 uaddr; u32 flags; u32 res; } */
@@ -973,42 +1062,72 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	}
 	case NR_flock:
 		op = PT_REGS_PARM2_CORE_SYSCALL(regs);
-		if (op & 4 /* LOCK_NB */ || op & 8 /* LOCK_UN */)
-			return 0;
 		return lock_begin(MPT_LOCK_FLOCK, PT_REGS_PARM1_CORE_SYSCALL(regs), op, 0, 0);
 	case NR_fcntl:
-		cmd = PT_REGS_PARM2_CORE_SYSCALL(regs);
-		if (cmd == 7 /* F_SETLKW */)
-			return lock_begin(MPT_LOCK_POSIX, PT_REGS_PARM1_CORE_SYSCALL(regs), cmd, 0, 0);
-		if (cmd == 38 /* F_OFD_SETLKW */)
-			return lock_begin(MPT_LOCK_OFD, PT_REGS_PARM1_CORE_SYSCALL(regs), cmd, 0, 0);
+		op = PT_REGS_PARM2_CORE_SYSCALL(regs);
+		if (op == 7 /* F_SETLKW */)
+			return lock_begin(MPT_LOCK_POSIX, PT_REGS_PARM1_CORE_SYSCALL(regs), op, 0, 0);
+		if (op == 38 /* F_OFD_SETLKW */)
+			return lock_begin(MPT_LOCK_OFD, PT_REGS_PARM1_CORE_SYSCALL(regs), op, 0, 0);
 		return 0;
 	case NR_semop:
-	case NR_semtimedop:
-		return lock_begin(MPT_LOCK_SYSV, PT_REGS_PARM1_CORE_SYSCALL(regs), 0, 0, 0);
+	case NR_semtimedop: {
+		/* semop(semid, sops, nsops): the first sembuf's sem_num */
+		__u16 semnum = 0;
+
+		bpf_probe_read_user(&semnum, sizeof(semnum), (void *)PT_REGS_PARM2_CORE_SYSCALL(regs));
+		return lock_begin(MPT_LOCK_SYSV, PT_REGS_PARM1_CORE_SYSCALL(regs), 0, semnum, 0);
+	}
 	default:
 		return 0;
 	}
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+/*
+ * Lock and join waits from the scheduler, as offcputime does: nothing on
+ * the syscall path, so untraced processes pay only this program's load and
+ * compare per context switch. prev is `current` here: its memory and mm are
+ * the ones bpf_find_vma and the user reads see.
+ */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
 {
-	if (IS_COMPAT_SYSCALL(bpf_get_current_task_btf()))
-		return 0;
-	switch (SYSCALL_NR(regs)) {
-	case NR_wait4:
-	case NR_waitid:
-		return wait_exit(ret);
-	case NR_futex:
-	case NR_futex_wait:
-	case NR_futex_waitv:
-	case NR_flock:
-	case NR_fcntl:
-	case NR_semop:
-	case NR_semtimedop:
-		return trace_locks ? lock_end(ret) : 0;
-	default:
-		return 0;
+	__u32 tgid, tid;
+
+	if (blocked > 0) {
+		tid = BPF_CORE_READ(next, pid);
+		wait_resume(tid);
+		lock_end(tid);
 	}
+	/* TASK_INTERRUPTIBLE: every wait above sleeps so (a fault does not) */
+	if (preempt || !(prev_state & 1))
+		return 0;
+	tgid = BPF_CORE_READ(prev, tgid);
+	if (tgid != self_pid && !is_tracked(tgid))
+		return 0;
+	return wait_begins(prev);
+}
+
+/* The waker of a blocked tracked thread is `current` (a futex wake, an
+ * unlock, a child's exit). Interrupt-time wakes (timeouts) name whatever
+ * ran; only traced wakers are kept for locks. */
+SEC("tp_btf/sched_waking")
+int BPF_PROG(on_waking, struct task_struct *p)
+{
+	__u32 tid, tgid;
+	struct lock_start *ls;
+	struct wait_start *ws;
+
+	if (blocked <= 0)
+		return 0;
+	tid = BPF_CORE_READ(p, pid);
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	ws = bpf_map_lookup_elem(&waits, &tid);
+	if (ws)
+		ws->waker = tgid;
+	ls = bpf_map_lookup_elem(&locks, &tid);
+	if (ls && is_tracked(tgid))
+		ls->waker = tgid;
+	return 0;
 }

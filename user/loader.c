@@ -65,7 +65,8 @@ static int probe_hooks(struct mptrace_bpf *s, bool locks)
 {
 	static const char *const required[] = {
 		"sched_process_fork", "sched_process_exec", "sched_process_exit",
-		"sched_process_free", "signal_generate", "sys_enter", "sys_exit",
+		"sched_process_free", "sched_process_wait", "sched_switch", "sched_waking",
+		"signal_generate",
 	};
 	struct btf *vm = btf__load_vmlinux_btf();
 	char name[64];

@@ -7,6 +7,7 @@
 #include "analyze.h"
 #include "log.h"
 #include "opts.h"
+#include "out_text.h"
 #include "util.h"
 
 static const char usage_text[] =
@@ -19,6 +20,16 @@ static const char usage_text[] =
 "Output:\n"
 "  -o FILE                 event stream and report to FILE instead of stderr\n"
 "  -q                      no event stream; only the tree, summary and findings\n"
+"  --findings-only         no stream, no tree: the summary, findings and --check verdict\n"
+"  --no-fold               every process on its own line (default: short-lived helpers\n"
+"                          and runs of alike children are folded into one line)\n"
+"  -n, --comm PATTERN      tree: only the subtrees of processes whose name matches\n"
+"  --from-exec PATTERN     tree: start at the first exec that matches (skips wrappers)\n"
+"  -s N                    argv shown in N bytes, the middle elided (tree 60, stream 200)\n"
+"  -t, -tt, -r             stream times: wall clock, with microseconds, since the last line\n"
+"  -e LIST                 stream only these events: fork,thread,exec,exit,reap,lock,\n"
+"                          signal,deadlock,zombie,test,kill (the report stays whole)\n"
+"  --report                mptrace top: print the report when the view closes\n"
 "  --json FILE             JSON report (- for stdout)\n"
 "  --events-jsonl FILE     every event as one JSON object per line\n"
 "  --record FILE           record events to a zlib-compressed .mpt file\n"
@@ -60,7 +71,8 @@ static void usage(FILE *f)
 enum {
 	O_JSON = 256, O_JSONL, O_RECORD, O_LIVE, O_INTERVAL, O_COLOR, O_CHECK, O_CHECK_EXIT,
 	O_JUNIT, O_ZTHR, O_LTHR, O_NOLOCKS, O_KILL, O_WAITALL, O_SVG, O_PERFETTO, O_DLAFTER,
-	O_ONDL, O_ALLOW, O_VERSION, O_HELP, O_RING, O_EXITEND,
+	O_ONDL, O_ALLOW, O_VERSION, O_HELP, O_RING, O_EXITEND, O_NOFOLD, O_FONLY, O_FROMEXEC,
+	O_REPORT,
 };
 
 static const struct option longopts[] = {
@@ -86,6 +98,11 @@ static const struct option longopts[] = {
 	{ "allow-leak", required_argument, 0, O_ALLOW },
 	{ "ring-size", required_argument, 0, O_RING },
 	{ "exit-on-end", no_argument, 0, O_EXITEND },
+	{ "no-fold", no_argument, 0, O_NOFOLD },
+	{ "findings-only", no_argument, 0, O_FONLY },
+	{ "comm", required_argument, 0, 'n' },
+	{ "from-exec", required_argument, 0, O_FROMEXEC },
+	{ "report", no_argument, 0, O_REPORT },
 	{ "version", no_argument, 0, O_VERSION },
 	{ "help", no_argument, 0, O_HELP },
 	{ 0 },
@@ -141,6 +158,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	o->deadlock_after_ns = 1000000000ull;
 	o->check_exitcode = EXIT_CHECK_DEFAULT;
 	o->ring_mb = 16;
+	o->argv_width = -1;
 
 	if (argc > 1 && !strcmp(argv[1], "top")) {
 		o->mode = RUN_TOP;
@@ -152,7 +170,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	}
 	optind = first;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:o:qp:au:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:qp:au:vhn:s:tre:", longopts, NULL)) != -1) {
 		r = -1;
 		switch (c) {
 		case 'o': o->out_file = optarg; break;
@@ -171,6 +189,34 @@ static int parse(int argc, char **argv, struct opts *o)
 			any_mode = true;
 			break;
 		case 'u': o->user = optarg; break;
+		case 'n': o->comm = optarg; break;
+		case 't': o->wall++; break;
+		case 'r': o->delta = true; break;
+		case 's': {
+			char *end;
+
+			o->argv_width = strtol(optarg, &end, 10);
+			if (*end || end == optarg || o->argv_width < 0 || o->argv_width > 1000000)
+				r = bad_value("-s", optarg, "a number of bytes (0: no limit)");
+			break;
+		}
+		case 'e': {
+			const char *bad = NULL;
+			int bits = text_parse_events(optarg, &bad);
+
+			if (bits < 0) {
+				p_usage("unknown event '%.*s' in -e: expected a list of fork,thread,exec,"
+					"exit,reap,lock,signal,deadlock,zombie,test,kill or all",
+					(int)strcspn(bad, ","), bad);
+				return EXIT_USAGE;
+			}
+			o->events = bits;
+			break;
+		}
+		case O_NOFOLD: o->no_fold = true; break;
+		case O_FONLY: o->findings_only = o->quiet = true; break;
+		case O_FROMEXEC: o->from_exec = optarg; break;
+		case O_REPORT: o->top_report = true; break;
 		case 'v': o->verbose++; break;
 		case 'h': case O_HELP: usage(stdout); return 0;
 		case O_VERSION: printf("mptrace %s\n", MPTRACE_VERSION); return 0;
@@ -258,7 +304,7 @@ static int parse(int argc, char **argv, struct opts *o)
 			p_usage("option '%s' needs a value", argv[optind - 1]);
 			return EXIT_USAGE;
 		default:
-			if (optopt && optopt < 256 && strchr("opu", optopt))
+			if (optopt && optopt < 256 && strchr("opunse", optopt))
 				p_usage("option '-%c' needs a value", optopt);
 			else if (optopt)
 				p_usage("unknown option '-%c'", optopt);
@@ -281,6 +327,10 @@ static int parse(int argc, char **argv, struct opts *o)
 			return EXIT_USAGE;
 		}
 		return -1;
+	}
+	if (o->top_report && o->mode != RUN_TOP) {
+		p_usage("--report is for 'mptrace top'; a trace prints its report anyway");
+		return EXIT_USAGE;
 	}
 	if (o->mode == RUN_TOP) {
 		if (optind < argc) {

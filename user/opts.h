@@ -29,6 +29,12 @@ struct opts {
 	char **allow_leak;
 	int nallow;
 	uint32_t ring_mb;
+	/* how the text shows it (docs/cli.md "Reading the output") */
+	bool no_fold, findings_only, delta, top_report;
+	int wall;			/* -t 1, -tt 2 */
+	const char *comm, *from_exec;
+	long argv_width;		/* -s; -1 unset */
+	unsigned events;		/* -e TE_* bits, 0 all */
 };
 
 /* Returns -1 to go on, or an exit status (0 after --help/--version). */

@@ -466,8 +466,18 @@ void json_event(struct sbuf *b, const struct ptree *pt, const struct mpt_hdr *ev
 
 		sb_puts(b, ",\"start_ms\":");
 		jms(b, pt, e->start_ts);
-		sb_printf(b, ",\"ret\":%d,\"reaped\":%u,\"target\":%d,\"nohang\":%s", e->ret, e->reaped,
-			  e->target, e->flags & MPT_WAIT_NOHANG ? "true" : "false");
+		sb_puts(b, ",\"waker\":");
+		jpid(b, e->waker);
+		sb_printf(b, ",\"target\":%d,\"nowait\":%s", e->target,
+			  e->flags & MPT_WAIT_NOWAIT ? "true" : "false");
+		break;
+	}
+	case MPT_EV_FREE: {
+		const struct mpt_free *e = (const void *)ev;
+		const struct pt_proc *p = ptree_find(pt, e->h.pid);
+
+		sb_printf(b, ",\"reaper\":%u,\"reaped_ms\":", e->reaper);
+		jms(b, pt, p && p->kstart == e->h.start && p->exit_ts != PT_NONE ? pt_reap_time(e, p->pid, p->exit_ts) : e->h.ts);
 		break;
 	}
 	case MPT_EV_LOCK: {

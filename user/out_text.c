@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "event.h"
 #include "forget.h"
 #include "out_text.h"
@@ -9,6 +11,9 @@ static const char *st_arrow(void)
 {
 	return "\\_";
 }
+
+#define TREE_ARGV 60	/* argv bytes in a tree line, unless -s */
+#define STREAM_ARGV 200	/* ... in a stream line */
 
 #define C_RESET "\033[0m"
 #define C_DIM "\033[2m"
@@ -31,21 +36,97 @@ static void name(struct sbuf *b, const struct pt_proc *p)
 	sb_printf(b, "[%u]", p->pid);
 }
 
-static void argv_text(struct sbuf *b, char **argv, size_t max)
+/* The role a Python multiprocessing helper plays, from its argv. */
+const char *text_role(const struct pt_proc *p)
 {
-	size_t start = b->len;
+	static const struct { const char *needle, *role; } roles[] = {
+		{ "multiprocessing.resource_tracker", "resource_tracker" },
+		{ "multiprocessing.forkserver", "forkserver" },
+		{ "multiprocessing.spawn", "spawn child" },
+		{ "multiprocessing.popen_spawn", "spawn child" },
+	};
 
-	for (int i = 0; argv && argv[i]; i++) {
-		if (i)
-			sb_putc(b, ' ');
-		sb_put_shell_word(b, argv[i]);
-		if (max && b->len - start > max) {
-			b->len = start + max;
-			b->s[b->len] = '\0';
-			sb_puts(b, "...");
-			break;
-		}
+	if (!p->argv_owned || !p->argv)
+		return NULL;
+	for (int i = 1; p->argv[i]; i++) {
+		if (!strcmp(p->argv[i], "--multiprocessing-fork"))
+			return "spawn child";
+		if (strcmp(p->argv[i - 1], "-c"))
+			continue;
+		for (size_t k = 0; k < sizeof(roles) / sizeof(roles[0]); k++)
+			if (strstr(p->argv[i], roles[k].needle))
+				return roles[k].role;
 	}
+	return NULL;
+}
+
+/* Where the words that say what runs end: after the script, `-m module`
+ * or `-c code` of an interpreter, else after the first argument. */
+static int key_words(char **argv)
+{
+	for (int i = 1; argv[i]; i++) {
+		if ((!strcmp(argv[i], "-m") || !strcmp(argv[i], "-c")) && argv[i + 1])
+			return i + 2;
+		if (argv[i][0] != '-')
+			return i + 1;
+	}
+	return argv[1] ? 2 : 1;
+}
+
+static void words(struct sbuf *b, char **argv, int from, int to, bool base0)
+{
+	for (int i = from; argv[i] && (to < 0 || i < to); i++) {
+		if (b->len)
+			sb_putc(b, ' ');
+		sb_put_shell_word(b, i || !base0 ? argv[i] : base_name(argv[i]));
+	}
+}
+
+/* A cut that does not split a UTF-8 sequence. */
+static size_t char_start(const char *s, size_t at)
+{
+	while (at && ((unsigned char)s[at] & 0xc0) == 0x80)
+		at--;
+	return at;
+}
+
+void text_argv(struct sbuf *b, char **argv, size_t width, bool base0, bool utf8)
+{
+	const char *dots = utf8 ? "…" : "...";
+	struct sbuf head = { 0 }, tail = { 0 };
+	const char *cut;
+	size_t room;
+	int k;
+
+	if (!argv || !argv[0])
+		return;
+	k = key_words(argv);
+	words(&head, argv, 0, k, base0);
+	words(&tail, argv, k, -1, base0);
+	if (!width || head.len + 1 + tail.len <= width || (!tail.len && head.len <= width)) {
+		sb_puts(b, head.s);
+		if (tail.len) {
+			sb_putc(b, ' ');
+			sb_puts(b, tail.s);
+		}
+	} else if (head.len + 8 > width) {
+		/* the program and its script alone are too long: cut their end */
+		sb_printf(b, "%.*s", (int)char_start(head.s, width > 3 ? width - 3 : width), head.s);
+		sb_puts(b, dots);
+	} else {
+		/* elide the middle: the start says what runs, the end its last words */
+		room = width - head.len - 5;
+		sb_puts(b, head.s);
+		sb_puts(b, " ");
+		sb_puts(b, dots);
+		sb_puts(b, " ");
+		cut = tail.s + char_start(tail.s, tail.len - room);
+		if (cut[-1] != ' ' && strchr(cut, ' '))
+			cut = strchr(cut, ' ') + 1;	/* whole words */
+		sb_puts(b, cut);
+	}
+	sb_free(&head);
+	sb_free(&tail);
 }
 
 void text_fate(struct sbuf *b, const struct pt_proc *p)
@@ -59,13 +140,42 @@ void text_fate(struct sbuf *b, const struct pt_proc *p)
 		sb_printf(b, "exit %d", pt_exit_code(p));
 }
 
+/* The line's time: ms since the start, the wall clock (-t, -tt), or the
+ * time since the previous line (-r). */
+static void stamp(struct sbuf *b, const struct text_style *st, const struct ptree *pt, uint64_t ts)
+{
+	int64_t ns = pt->meta.wall_t0_ns + ((int64_t)ts - (int64_t)pt->meta.t0);
+	time_t s = ns / 1000000000;
+	uint64_t prev;
+	struct tm tm;
+
+	switch (st->clock) {
+	case TC_WALL:
+	case TC_WALL_US:
+		localtime_r(&s, &tm);
+		sb_printf(b, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+		if (st->clock == TC_WALL_US)
+			sb_printf(b, ".%06ld", (long)(ns % 1000000000 / 1000));
+		sb_putc(b, ' ');
+		return;
+	case TC_DELTA:
+		prev = st->prev_ts && *st->prev_ts ? *st->prev_ts : pt->meta.t0;
+		sb_printf(b, "+%9.3f ", ts >= prev ? (ts - prev) / 1e6 : 0.0);
+		if (st->prev_ts)
+			*st->prev_ts = ts;
+		return;
+	default:
+		sb_printf(b, "%10.3f ", pt_ms(pt, ts));
+	}
+}
+
 static void prefix(struct sbuf *b, const struct text_style *st, const struct ptree *pt, uint64_t ts,
 		   const struct pt_proc *p)
 {
 	size_t start;
 
 	col(b, st, C_DIM);
-	sb_printf(b, "%10.3f ", pt_ms(pt, ts));
+	stamp(b, st, pt, ts);
 	col(b, st, C_RESET);
 	start = b->len;
 	if (p)
@@ -73,6 +183,50 @@ static void prefix(struct sbuf *b, const struct text_style *st, const struct ptr
 	while (b->len - start < 22)
 		sb_putc(b, ' ');
 	sb_putc(b, ' ');
+}
+
+int text_parse_events(const char *list, const char **bad)
+{
+	static const char *const names[] = { "fork", "thread", "exec", "exit", "reap", "lock",
+					     "signal", "deadlock", "zombie", "test", "kill" };
+	int bits = 0;
+
+	for (const char *s = list; *s;) {
+		size_t n = strcspn(s, ","), k;
+
+		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+			if (strlen(names[k]) == n && !strncmp(s, names[k], n))
+				break;
+		if (n == 3 && !strncmp(s, "all", 3))
+			bits |= (1 << (sizeof(names) / sizeof(names[0]))) - 1;
+		else if (k < sizeof(names) / sizeof(names[0]))
+			bits |= 1 << k;
+		else {
+			*bad = s;
+			return -1;
+		}
+		s += n + !!s[n];
+	}
+	if (!bits)
+		*bad = list;
+	return bits ? bits : -1;
+}
+
+static unsigned event_kind(const struct mpt_hdr *ev)
+{
+	switch (ev->type) {
+	case MPT_EV_FORK:
+		return ((const struct mpt_fork *)ev)->flags & MPT_FORK_THREAD ? TE_THREAD : TE_FORK;
+	case MPT_EV_EXEC: return TE_EXEC;
+	case MPT_EV_EXIT: return TE_EXIT;
+	case MPT_EV_WAIT: case MPT_EV_FREE: return TE_REAP;
+	case MPT_EV_LOCK: return TE_LOCK;
+	case MPT_EV_SIGNAL: return TE_SIGNAL;
+	case MPT_EV_DEADLOCK: return TE_DEADLOCK;
+	case MPT_EV_TEST: return TE_TEST;
+	case MPT_EV_KILL: return TE_KILL;
+	default: return 0;
+	}
 }
 
 static void by_name(struct sbuf *b, const struct ptree *pt, uint32_t pid)
@@ -93,6 +247,8 @@ void text_event(struct sbuf *b, const struct text_style *st, const struct ptree 
 	const struct pt_proc *p = chg->proc;
 	const char *arrow = st->utf8 ? "→" : "->";
 
+	if (st->events && !(st->events & event_kind(ev)))
+		return;
 	switch (ev->type) {
 	case MPT_EV_FORK: {
 		const struct mpt_fork *e = (const void *)ev;
@@ -114,7 +270,7 @@ void text_event(struct sbuf *b, const struct text_style *st, const struct ptree 
 		col(b, st, C_CYAN);
 		sb_puts(b, "exec ");
 		col(b, st, C_RESET);
-		argv_text(b, p->argv, 200);
+		text_argv(b, p->argv, st->argv_width ? st->argv_width : STREAM_ARGV, false, st->utf8);
 		if (p->nexecs && (!p->argv || !p->argv[0] ||
 				  strcmp(p->execs[p->nexecs - 1].filename, p->argv[0]))) {
 			const char *fn = p->execs[p->nexecs - 1].filename;
@@ -150,37 +306,40 @@ void text_event(struct sbuf *b, const struct text_style *st, const struct ptree 
 		sb_putc(b, '\n');
 		return;
 	}
-	case MPT_EV_WAIT: {
-		const struct pt_proc *c = chg->other;
+	case MPT_EV_FREE: {
+		/* the kernel released it: its reaper's wait, or auto-reap */
+		const struct pt_proc *c = chg->other, *r;
 
 		if (!c)
 			return;
-		prefix(b, st, pt, ev->ts, p);
-		if (!p)
-			sb_printf(b, "mptrace[%u] ", ev->pid);
-		sb_puts(b, "reaped ");
-		name(b, c);
-		sb_printf(b, " (zombie for %.1f ms", pt_zombie_ns(c, ev->ts) / 1e6);
+		r = c->reaped_by ? ptree_find(pt, c->reaped_by) : NULL;
+		if (c->reap == PT_REAP_AUTO) {
+			prefix(b, st, pt, c->reaped_ts, c);
+			sb_puts(b, "released by the kernel (auto-reap, SIGCHLD ignored)");
+			sb_printf(b, " after %.1f ms as a zombie\n", pt_zombie_ns(c, c->reaped_ts) / 1e6);
+			return;
+		}
+		if (r || (c->reaped_by && c->reaped_by == pt->meta.self_pid)) {
+			/* a traced reaper, or mptrace: "P reaped C" */
+			prefix(b, st, pt, c->reaped_ts, r);
+			if (!r)
+				sb_printf(b, "mptrace[%u] ", c->reaped_by);
+			sb_puts(b, "reaped ");
+			name(b, c);
+			sb_printf(b, " (zombie for %.1f ms", pt_zombie_ns(c, c->reaped_ts) / 1e6);
+			if (c->reap == PT_REAP_ADOPTER)
+				sb_puts(b, ", as its adopter");
+			sb_puts(b, ")\n");
+			return;
+		}
+		prefix(b, st, pt, c->reaped_ts, c);
+		sb_puts(b, "reaped by ");
+		by_name(b, pt, c->reaped_by);
 		if (c->reap == PT_REAP_ADOPTER)
-			sb_puts(b, ", as its adopter");
-		sb_puts(b, ")\n");
+			sb_puts(b, ", its adopter,");
+		sb_printf(b, " after %.1f ms as a zombie\n", pt_zombie_ns(c, c->reaped_ts) / 1e6);
 		return;
 	}
-	case MPT_EV_FREE:
-		/* Released without a traced wait: init, an untraced parent, or auto-reap. */
-		if (!p || p->state != PT_REAPED || p->reaped_ts != ev->ts)
-			return;
-		prefix(b, st, pt, ev->ts, p);
-		if (p->reap == PT_REAP_AUTO)
-			sb_puts(b, "released by the kernel (auto-reap, SIGCHLD ignored)");
-		else {
-			sb_puts(b, "reaped by ");
-			by_name(b, pt, p->reaped_by);
-			if (p->reap == PT_REAP_ADOPTER)
-				sb_puts(b, ", its adopter,");
-		}
-		sb_printf(b, " after %.1f ms as a zombie\n", pt_zombie_ns(p, ev->ts) / 1e6);
-		return;
 	case MPT_EV_LOCK: {
 		const struct mpt_lock *e = (const void *)ev;
 		const struct pt_lock *l = chg->lock;
@@ -258,6 +417,8 @@ void text_event(struct sbuf *b, const struct text_style *st, const struct ptree 
 void text_zombie_alert(struct sbuf *b, const struct text_style *st, const struct ptree *pt,
 		       const struct pt_proc *p, uint64_t now)
 {
+	if (st->events && !(st->events & TE_ZOMBIE))
+		return;
 	prefix(b, st, pt, now, p);
 	col(b, st, C_YELLOW C_BOLD);
 	sb_printf(b, "ZOMBIE for %.1f ms", pt_zombie_ns(p, now) / 1e6);
@@ -296,11 +457,22 @@ static void markers(struct sbuf *b, const struct text_style *st, const struct pt
 static void tree_line(struct sbuf *b, const struct text_style *st, const struct ptree *pt,
 		      const struct pt_proc *p, uint64_t end)
 {
+	const char *role = text_role(p);
+
 	col(b, st, C_BOLD);
 	name(b, p);
 	col(b, st, C_RESET);
 	sb_putc(b, ' ');
-	argv_text(b, p->argv, 60);
+	if (role)
+		sb_printf(b, "[%s] ", role);
+	if (!p->argv_owned && p->parent && !p->is_root) {
+		role = text_role(p->parent);
+		col(b, st, C_DIM);
+		sb_printf(b, "(fork of %s%s%u)", role ? role : "", role ? " " : "", p->parent->pid);
+		col(b, st, C_RESET);
+	} else {
+		text_argv(b, p->argv, st->argv_width ? st->argv_width : TREE_ARGV, true, st->utf8);
+	}
 	col(b, st, C_DIM);
 	if (p->start_ts != PT_NONE)
 		sb_printf(b, "  %.1f", pt_ms(pt, p->start_ts));
@@ -339,46 +511,213 @@ static void tree_line(struct sbuf *b, const struct text_style *st, const struct 
 	sb_putc(b, '\n');
 }
 
-/* Siblings this alike and this many are summarised in one line. */
+/*
+ * Folding. Two rules, both off with --no-fold:
+ * - helpers: a child whose whole subtree is over, reaped, free of findings
+ *   and short next to the trace (a wrapper's readlink, a build's sh -c, a
+ *   test's 2,000 runs of /bin/false) joins one line after its siblings;
+ * - many alike leaves (a fork storm, a pool of 1,000 workers): the first
+ *   FOLD_KEEP are shown and the rest counted.
+ */
 #define FOLD_MIN 12
 #define FOLD_KEEP 3
+#define SHORT_PART 20	/* a helper lives at most 1/20 of the trace */
+#define WRAP_PART 4	/* ... or 1/4 when it ran before its parent's last exec */
+#define FOLD_NAMES 5
+
+struct sub {			/* a process and all its descendants */
+	uint64_t first, last;	/* the first start, the last exit */
+	uint32_t n;
+	bool over;		/* all exited and reaped, no findings, born in the trace */
+};
+
+struct view {
+	const struct text_style *st;
+	const struct ptree *pt;
+	uint64_t end, dur;
+	struct sub *sub;	/* by slot */
+};
+
+static void subtrees(struct view *v)
+{
+	const struct ptree *pt = v->pt;
+
+	v->sub = xcalloc(pt->nprocs, sizeof(*v->sub));
+	for (size_t i = 0; i < pt->nprocs; i++) {
+		const struct pt_proc *p = pt->procs[i];
+		struct sub *s = &v->sub[i];
+
+		s->n = 1;
+		s->over = p->exited && p->state == PT_REAPED && !p->findings &&
+			  p->start_ts != PT_NONE && !p->is_root;
+		s->first = p->start_ts;
+		s->last = p->exited ? p->exit_ts : PT_NONE;
+	}
+	/* a child is created after its parent: higher ids first folds
+	 * every subtree into its parent's before that one is read */
+	for (size_t i = pt->nprocs; i-- > 0;) {
+		const struct pt_proc *p = pt->procs[i];
+		struct sub *s = &v->sub[i], *ps;
+
+		if (!p->parent)
+			continue;
+		ps = &v->sub[p->parent->slot];
+		ps->over = ps->over && s->over;
+		ps->n += s->n;
+		if (s->first < ps->first)
+			ps->first = s->first;
+		if (s->last != PT_NONE && (ps->last == PT_NONE || s->last > ps->last))
+			ps->last = s->last;
+	}
+}
+
+static bool helper(const struct view *v, const struct pt_proc *c)
+{
+	const struct sub *s = &v->sub[c->slot];
+	const struct pt_proc *p = c->parent;
+	uint64_t span;
+
+	if (v->st->no_fold || !s->over || s->last == PT_NONE || s->last < s->first)
+		return false;
+	span = s->last - s->first;
+	if (span * SHORT_PART <= v->dur)
+		return true;
+	/* the wrapper's helpers: over before their parent became the program */
+	return p->nexecs && p->execs[p->nexecs - 1].ts > s->last && span * WRAP_PART <= v->dur;
+}
 
 static bool plain_sibling(const struct pt_proc *p)
 {
-	return !p->child && !p->findings && p->exited && !pt_signaled(p) && !pt_exit_code(p) &&
+	return !p->child && !p->findings && p->exited && !pt_signaled(p) &&
 	       p->state == PT_REAPED && p->reap == PT_REAP_PARENT;
 }
 
-struct tree_it {
-	const struct pt_proc **kids;	/* a NULL entry stands for the fold line */
-	size_t n, i, folded, plen;
-	size_t links;			/* the fold line is a chain's, of this many links */
-	const struct pt_proc *first;	/* the chain's first folded link */
-	const struct pt_proc *resume;	/* the chain's first link after its fold line */
+struct tally {
+	struct { const char *comm; size_t n; } *v;
+	size_t n, procs, failed, killed;
 };
 
-static void kids_of(const struct pt_proc *p, struct tree_it *it)
+static void tally_add(struct tally *t, const struct pt_proc *p)
 {
-	size_t cnt = 0, plain = 0, k = 0, shown = 0;
+	size_t i;
+
+	t->procs++;
+	t->failed += p->exited && !pt_signaled(p) && pt_exit_code(p);
+	t->killed += pt_signaled(p);
+	for (i = 0; i < t->n && strcmp(t->v[i].comm, p->comm); i++)
+		;
+	if (i == t->n) {
+		t->v = xrealloc(t->v, (t->n + 1) * sizeof(*t->v));
+		t->v[t->n].comm = p->comm;
+		t->v[t->n++].n = 0;
+	}
+	t->v[i].n++;
+}
+
+static void tally_subtree(struct tally *t, const struct pt_proc *top)
+{
+	const struct pt_proc *p = top;
+
+	/* preorder without a stack: down, else next sibling, else up */
+	while (p) {
+		tally_add(t, p);
+		if (p->child) {
+			p = p->child;
+			continue;
+		}
+		while (p != top && !p->sibling)
+			p = p->parent;
+		p = p == top ? NULL : p->sibling;
+	}
+}
+
+static int by_count(const void *a, const void *b)
+{
+	const size_t *x = a, *y = b;
+
+	return x[1] < y[1] ? 1 : x[1] > y[1] ? -1 : 0;
+}
+
+/* "… 38 short-lived helpers: bash ×31, readlink ×7 (2 exited non-zero)" */
+static char *tally_line(struct tally *t, const char *one, const char *many, bool utf8)
+{
+	struct sbuf b = { 0 };
+	size_t (*idx)[2] = xcalloc(t->n, sizeof(*idx));
+
+	for (size_t i = 0; i < t->n; i++) {
+		idx[i][0] = i;
+		idx[i][1] = t->v[i].n;
+	}
+	qsort(idx, t->n, sizeof(*idx), by_count);	/* ties: any order, then by name below */
+	sb_printf(&b, "%s %zu %s:", utf8 ? "…" : "...", t->procs, t->procs == 1 ? one : many);
+	for (size_t i = 0; i < t->n && i < FOLD_NAMES; i++) {
+		const char *c = t->v[idx[i][0]].comm;
+
+		sb_puts(&b, i ? ", " : " ");
+		sb_put_printable(&b, c, strlen(c));
+		sb_printf(&b, " %s%zu", utf8 ? "×" : "x", idx[i][1]);
+	}
+	if (t->n > FOLD_NAMES)
+		sb_printf(&b, ", %s", utf8 ? "…" : "...");
+	if (t->failed || t->killed) {
+		sb_puts(&b, " (");
+		if (t->failed)
+			sb_printf(&b, "%zu exited non-zero", t->failed);
+		if (t->killed)
+			sb_printf(&b, "%s%zu killed", t->failed ? ", " : "", t->killed);
+		sb_putc(&b, ')');
+	}
+	free(idx);
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+	return b.s;
+}
+
+struct tree_it {
+	const struct pt_proc **kids;	/* then the fold lines */
+	char *fold[2];
+	size_t n, nfold, i, plen;
+	const struct pt_proc *resume;	/* a chain's fold line: the link shown below it */
+};
+
+static void kids_of(const struct view *v, const struct pt_proc *p, uint64_t since,
+		    struct tree_it *it)
+{
+	struct tally helpers = { 0 }, rest = { 0 };
+	size_t cnt = 0, plain = 0, shown = 0;
 
 	memset(it, 0, sizeof(*it));
 	for (const struct pt_proc *c = p->child; c; c = c->sibling) {
 		cnt++;
-		plain += plain_sibling(c);
+		plain += plain_sibling(c) && !helper(v, c);
 	}
 	if (!cnt)
 		return;
-	it->kids = xcalloc(cnt + 1, sizeof(*it->kids));
+	it->kids = xcalloc(cnt, sizeof(*it->kids));
 	for (const struct pt_proc *c = p->child; c; c = c->sibling) {
-		if (plain >= FOLD_MIN && plain_sibling(c) && shown++ >= FOLD_KEEP)
-			continue;
-		it->kids[k++] = c;
+		if (since && (c->start_ts == PT_NONE || c->start_ts < since))
+			continue;	/* --from-exec: forked before the program */
+		if (helper(v, c))
+			tally_subtree(&helpers, c);
+		else if (!v->st->no_fold && plain >= FOLD_MIN && plain_sibling(c) &&
+			 shown++ >= FOLD_KEEP)
+			tally_add(&rest, c);
+		else
+			it->kids[it->n++] = c;
 	}
-	if (plain >= FOLD_MIN) {
-		it->folded = plain - FOLD_KEEP;
-		it->kids[k++] = NULL;
+	if (rest.procs)
+		it->fold[it->nfold++] = tally_line(&rest, "more child that exited and was reaped",
+						       "more children that exited and were reaped", v->st->utf8);
+	if (helpers.procs == 1 && !it->nfold) {
+		/* one helper alone is shown as itself */
+		free(helpers.v);
+		for (const struct pt_proc *c = p->child; c; c = c->sibling)
+			if (helper(v, c) && !(since && c->start_ts < since))
+				it->kids[it->n++] = c;
+	} else if (helpers.procs) {
+		it->fold[it->nfold++] = tally_line(&helpers, "short-lived helper", "short-lived helpers",
+						       v->st->utf8);
 	}
-	it->n = k;
 }
 
 /*
@@ -395,61 +734,59 @@ static bool same_link(const struct pt_proc *a, const struct pt_proc *b)
 	       a->threads == b->threads && !a->lock_wait.count && !b->lock_wait.count;
 }
 
-/* The fold line of a chain's middle: how many links, and their findings
- * (listed one by one under "findings:"). */
-static void chain_line(struct sbuf *b, const struct text_style *st, const struct tree_it *it)
-{
-	unsigned count[AN_NKINDS] = { 0 };
-	const struct pt_proc *p = it->first;
-	bool any = false;
-
-	for (size_t i = 0; i < it->links; i++, p = p->child)
-		for (int k = 0; k < AN_NKINDS; k++)
-			count[k] += !!(p->findings & AN_CHECK(k));
-	col(b, st, C_DIM);
-	sb_printf(b, "%s %zu more links of this fork chain, each the only child of the one before: ",
-		  st->utf8 ? "…" : "...", it->links);
-	sb_put_printable(b, it->first->comm, strlen(it->first->comm));
-	sb_puts(b, ", ");
-	text_fate(b, it->first);
-	for (int k = 0; k < AN_NKINDS; k++) {
-		if (!count[k])
-			continue;
-		sb_printf(b, "%s%u %s%s", any ? ", " : "; ", count[k], an_kind_name(k),
-			  count[k] == 1 ? "" : "s");
-		any = true;
-	}
-	col(b, st, C_RESET);
-	sb_putc(b, '\n');
-}
-
 static bool chain_link(const struct pt_proc *p)
 {
 	return p->child && p->child == p->last_child && same_link(p, p->child);
 }
 
-/* The links below the first of a chain that fold, or 0; *first is the
- * first folded link, *resume the first link shown after the fold line. */
-static size_t chain_fold(const struct pt_proc *p, const struct pt_proc **first,
-			 const struct pt_proc **resume)
+/* The fold line of a chain's middle: how many links, and their findings
+ * (listed one by one under "findings:"). */
+static char *chain_line(const struct pt_proc *first, size_t links, bool utf8)
 {
-	const struct pt_proc *q = p;
+	unsigned count[AN_NKINDS] = { 0 };
+	const struct pt_proc *p = first;
+	struct sbuf b = { 0 };
+	bool any = false;
+
+	for (size_t i = 0; i < links; i++, p = p->child)
+		for (int k = 0; k < AN_NKINDS; k++)
+			count[k] += !!(p->findings & AN_CHECK(k));
+	sb_printf(&b, "%s %zu more links of this fork chain, each the only child of the one before: ",
+		  utf8 ? "…" : "...", links);
+	sb_put_printable(&b, first->comm, strlen(first->comm));
+	sb_puts(&b, ", ");
+	text_fate(&b, first);
+	for (int k = 0; k < AN_NKINDS; k++) {
+		if (!count[k])
+			continue;
+		sb_printf(&b, "%s%u %s%s", any ? ", " : "; ", count[k], an_kind_name(k),
+			  count[k] == 1 ? "" : "s");
+		any = true;
+	}
+	return b.s;
+}
+
+/* A chain starting below p folds: its fold line stands for the middle
+ * links, and the last CHAIN_KEEP links follow under it. */
+static bool chain_fold(const struct view *v, const struct pt_proc *p, struct tree_it *it)
+{
+	const struct pt_proc *q = p, *resume = p;
 	size_t len = 0;
 
-	if (p->parent && chain_link(p->parent) && p->parent->child == p)
-		return 0;	/* not the first link: its chain was handled */
+	if (v->st->no_fold || (p->parent && chain_link(p->parent) && p->parent->child == p))
+		return false;	/* not the first link: its chain was handled */
 	while (chain_link(q)) {
 		q = q->child;
 		len++;
 	}
 	if (len < CHAIN_FOLD_MIN)
-		return 0;
-	/* q is the last link; step back to show CHAIN_KEEP of them */
-	*first = p->child;
-	*resume = p;
+		return false;
 	for (size_t i = 0; i < len - CHAIN_KEEP + 1; i++)
-		*resume = (*resume)->child;
-	return len - CHAIN_KEEP;
+		resume = resume->child;
+	memset(it, 0, sizeof(*it));
+	it->fold[it->nfold++] = chain_line(p->child, len - CHAIN_KEEP, v->st->utf8);
+	it->resume = resume;
+	return true;
 }
 
 /* Past this many levels the tree stops indenting: a line says how many
@@ -477,28 +814,18 @@ static struct tree_it *push_it(struct tree_it **stack, size_t *n, size_t *cap)
 }
 
 /* One level down: p's children, or a chain's fold line for its middle. */
-static void open_level(struct tree_it *it, const struct pt_proc *p, size_t plen)
+static void open_level(const struct view *v, struct tree_it *it, const struct pt_proc *p,
+		       uint64_t since, size_t plen)
 {
-	const struct pt_proc *first = NULL, *resume = NULL;
-	size_t links = chain_fold(p, &first, &resume);
-
-	if (links) {
-		memset(it, 0, sizeof(*it));
-		it->kids = xcalloc(1, sizeof(*it->kids));
-		it->n = 1;
-		it->links = links;
-		it->first = first;
-		it->resume = resume;
-	} else {
-		kids_of(p, it);
-	}
+	if (!chain_fold(v, p, it))
+		kids_of(v, p, since, it);
 	it->plen = plen;
 }
 
 /* Depth-first, with an explicit stack: fork chains can be very deep. */
-static void tree(struct sbuf *b, const struct text_style *st, const struct ptree *pt,
-		 const struct pt_proc *root, uint64_t end)
+static void tree(struct sbuf *b, const struct view *v, const struct pt_proc *root, uint64_t since)
 {
+	const struct text_style *st = v->st;
 	const char *more = st->utf8 ? "…" : "...";
 	const char *tee = st->utf8 ? "├─ " : "|- ", *elbow = st->utf8 ? "└─ " : "`- ";
 	const char *bar = st->utf8 ? "│  " : "|  ";
@@ -514,21 +841,20 @@ static void tree(struct sbuf *b, const struct text_style *st, const struct ptree
 		sb_puts(b, " > ");
 		col(b, st, C_RESET);
 	}
-	tree_line(b, st, pt, root, end);
+	tree_line(b, st, v->pt, root, v->end);
 	stack = xcalloc(cap, sizeof(*stack));
-	open_level(push_it(&stack, &n, &cap), root, 0);
+	open_level(v, push_it(&stack, &n, &cap), root, since, 0);
 	while (n) {
 		struct tree_it *top = &stack[n - 1];
-		const struct pt_proc *c;
-		bool last;
+		const struct pt_proc *c = NULL;
+		size_t i = top->i++;
+		bool last = top->i == top->n + top->nfold;
 
-		if (top->i == top->n) {
+		if (i == top->n + top->nfold) {
 			free(top->kids);
 			n--;
 			continue;
 		}
-		c = top->kids[top->i++];
-		last = top->i == top->n;
 		pre.len = top->plen;
 		pre.s[pre.len] = '\0';
 		sb_puts(b, pre.s);
@@ -540,35 +866,132 @@ static void tree(struct sbuf *b, const struct text_style *st, const struct ptree
 			col(b, st, C_RESET);
 		}
 		sb_puts(b, last ? elbow : tee);
-		if (!c && top->links) {
+		if (i >= top->n) {
 			const struct pt_proc *resume = top->resume;
 			struct tree_it *it;
 
-			chain_line(b, st, top);
+			col(b, st, C_DIM);
+			sb_puts(b, top->fold[i - top->n]);
+			col(b, st, C_RESET);
+			sb_putc(b, '\n');
+			free(top->fold[i - top->n]);
+			if (!resume)
+				continue;
+			/* a chain's last links, under its fold line */
 			if (n <= TREE_MAX_INDENT)
 				sb_puts(&pre, "   ");
 			it = push_it(&stack, &n, &cap);
 			it->kids = xcalloc(1, sizeof(*it->kids));
-			it->kids[0] = resume;
-			it->n = 1;
+			it->kids[it->n++] = resume;
 			it->plen = pre.len;
 			continue;
 		}
-		if (!c) {
-			col(b, st, C_DIM);
-			sb_printf(b, "... %zu more children that exited 0 and were reaped\n",
-				  top->folded);
-			col(b, st, C_RESET);
-			continue;
-		}
-		tree_line(b, st, pt, c, end);
+		c = top->kids[i];
+		tree_line(b, st, v->pt, c, v->end);
 		spill(b, st);
 		if (n <= TREE_MAX_INDENT)
 			sb_puts(&pre, last ? "   " : bar);
-		open_level(push_it(&stack, &n, &cap), c, pre.len);
+		open_level(v, push_it(&stack, &n, &cap), c, 0, pre.len);
 	}
 	free(stack);
 	sb_free(&pre);
+}
+
+/* A glob (with * ? [) matches the word or its basename; a plain word is a
+ * substring. */
+static bool word_match(const char *pat, const char *s)
+{
+	if (strpbrk(pat, "*?["))
+		return !fnmatch(pat, s, 0) || !fnmatch(pat, base_name(s), 0);
+	return strstr(s, pat) != NULL;
+}
+
+static bool comm_match(const struct pt_proc *p, const char *pat)
+{
+	return word_match(pat, p->comm) ||
+	       (p->argv_owned && p->argv && p->argv[0] && word_match(pat, base_name(p->argv[0])));
+}
+
+static bool exec_match(const struct pt_exec *x, const char *pat)
+{
+	if (word_match(pat, base_name(x->filename)))
+		return true;
+	for (int i = 0; x->argv && x->argv[i]; i++)
+		if (word_match(pat, x->argv[i]))
+			return true;
+	return false;
+}
+
+/* --from-exec: the process of the first matching exec, and the time of its
+ * last matching one (a pyenv shim and the interpreter it becomes match
+ * alike: the view starts at the interpreter). */
+static const struct pt_proc *first_exec(const struct ptree *pt, const char *pat, uint64_t *ts)
+{
+	const struct pt_proc *best = NULL;
+
+	for (size_t i = 0; i < pt->nprocs; i++) {
+		const struct pt_proc *p = pt->procs[i];
+
+		for (int k = 0; k < p->nexecs; k++) {
+			if (exec_match(&p->execs[k], pat) && (!best || p->execs[k].ts < *ts)) {
+				best = p;
+				*ts = p->execs[k].ts;
+			}
+		}
+	}
+	for (int k = 0; best && k < best->nexecs; k++)
+		if (exec_match(&best->execs[k], pat))
+			*ts = best->execs[k].ts;
+	return best;
+}
+
+/* In the view rooted at `top` (forked after `since`), below no other match. */
+static bool topmost_match(const struct pt_proc *p, const struct pt_proc *top, uint64_t since,
+			  const char *pat)
+{
+	if (!comm_match(p, pat))
+		return false;
+	for (const struct pt_proc *q = p; q; q = q->parent) {
+		if (q == top)
+			return true;
+		if (q != p && comm_match(q, pat))
+			return false;
+		if (top && q->parent == top && (q->start_ts == PT_NONE || q->start_ts < since))
+			return false;
+	}
+	return !top;
+}
+
+static void trees(struct sbuf *b, const struct view *v)
+{
+	const struct text_style *st = v->st;
+	const struct ptree *pt = v->pt;
+	const struct pt_proc *top = NULL;
+	uint64_t since = 0;
+	size_t shown = 0;
+
+	if (st->from_exec) {
+		top = first_exec(pt, st->from_exec, &since);
+		if (!top) {
+			sb_puts(b, "(no exec matches --from-exec '");
+			sb_put_printable(b, st->from_exec, strlen(st->from_exec));
+			sb_puts(b, "': the whole tree follows)\n");
+		}
+	}
+	for (size_t i = 0; i < pt->nprocs; i++) {
+		const struct pt_proc *p = pt->procs[i];
+
+		if (st->comm ? !topmost_match(p, top, since, st->comm) :
+		    top ? p != top : !!p->parent)
+			continue;
+		tree(b, v, p, p == top ? since : 0);
+		shown++;
+	}
+	if (st->comm && !shown) {
+		sb_puts(b, "(no process matches --comm '");
+		sb_put_printable(b, st->comm, strlen(st->comm));
+		sb_puts(b, "')\n");
+	}
 }
 
 /* -a, top, -p: the reaped processes folded away, by comm (forget.h). */
@@ -724,18 +1147,20 @@ void text_report(struct sbuf *b, const struct text_style *st, struct ptree *pt,
 		 const struct an_result *r, const struct an_opts *o)
 {
 	uint64_t end = pt->ended ? pt->end_ts : pt->last_ts;
+	struct view v = { .st = st, .pt = pt, .end = end,
+			  .dur = end > pt->meta.t0 ? end - pt->meta.t0 : 0 };
 
-	sb_putc(b, '\n');
-	for (size_t i = 0; i < pt->nprocs; i++) {
-		const struct pt_proc *p = pt->procs[i];
-
-		if (!p->parent)
-			tree(b, st, pt, p, end);
+	if (!st->no_lead)
+		sb_putc(b, '\n');
+	if (!st->findings_only) {
+		subtrees(&v);
+		trees(b, &v);
+		free(v.sub);
+		sb_putc(b, '\n');
 	}
-	sb_putc(b, '\n');
 	summary(b, st, pt, r, end);
 	findings_list(b, st, pt, r);
-	if (pt->ntop) {
+	if (pt->ntop && !st->findings_only) {
 		sb_puts(b, "\nlongest lock waits:\n");
 		for (size_t i = 0; i < pt->ntop; i++) {
 			const struct pt_lockwait *w = &pt->top[i];

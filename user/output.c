@@ -13,8 +13,9 @@
 #include "output.h"
 #include "util.h"
 
-struct text_style text_style_for(FILE *f, enum color_mode mode)
+struct text_style text_style_for(FILE *f, const struct opts *o)
 {
+	enum color_mode mode = o->color;
 	struct text_style st = { 0 };
 	const char *term = getenv("TERM");
 	const char *cs;
@@ -27,6 +28,14 @@ struct text_style text_style_for(FILE *f, enum color_mode mode)
 	else if (mode == COLOR_AUTO)
 		st.color = isatty(fileno(f)) && !(getenv("NO_COLOR") && *getenv("NO_COLOR")) && term &&
 			   strcmp(term, "dumb");
+	st.no_fold = o->no_fold;
+	st.findings_only = o->findings_only;
+	st.no_lead = o->quiet;
+	st.argv_width = o->argv_width < 0 ? 0 : o->argv_width ? (size_t)o->argv_width : SIZE_MAX;
+	st.comm = o->comm;
+	st.from_exec = o->from_exec;
+	st.clock = o->delta ? TC_DELTA : o->wall >= 2 ? TC_WALL_US : o->wall ? TC_WALL : TC_REL;
+	st.events = o->events;
 	return st;
 }
 
@@ -99,13 +108,16 @@ int write_outputs(struct ptree *pt, const struct an_result *r, const struct an_o
 	struct sbuf b = { 0 };
 	int err = 0;
 
-	/* the text report goes out as it is made */
-	ts.spill = spill_to;
-	ts.spill_ctx = out;
-	text_report(&b, &ts, pt, r, an);
-	fwrite(b.s, 1, b.len, out);
-	fflush(out);
-	b.len = 0;
+	/* mptrace top is a view: a whole-system report only when asked */
+	if (o->mode != RUN_TOP || o->top_report) {
+		/* the text report goes out as it is made */
+		ts.spill = spill_to;
+		ts.spill_ctx = out;
+		text_report(&b, &ts, pt, r, an);
+		fwrite(b.s, 1, b.len, out);
+		fflush(out);
+		b.len = 0;
+	}
 	if (getenv("GITHUB_ACTIONS") && !strcmp(getenv("GITHUB_ACTIONS"), "true")) {
 		github_annotations(&b, pt, r, an->check);
 		if (b.len) {

@@ -9,7 +9,8 @@
 #include "out_text.h"
 #include "ptree.h"
 
-struct text_style text_style_for(FILE *f, enum color_mode mode);
+/* The terminal's (colour, UTF-8) and the command line's view options. */
+struct text_style text_style_for(FILE *f, const struct opts *o);
 /* Opens -o (else *out = deflt) and --events-jsonl, and checks that the
  * reports written at the end can be: a bad path is found before the run.
  * Returns 0 or an exit status after one error line. */

@@ -501,6 +501,8 @@ static void mark_leak_candidates(struct ptree *pt)
 	}
 }
 
+static void reap(struct ptree *pt, struct pt_proc *c, uint64_t ts, uint32_t by);
+
 static int on_exit_ev(struct ptree *pt, const struct mpt_exit *e, struct pt_change *chg)
 {
 	struct pt_proc *p = get_proc(pt, e->h.pid, e->h.start, e->h.ts);
@@ -537,9 +539,15 @@ static int on_exit_ev(struct ptree *pt, const struct mpt_exit *e, struct pt_chan
 		pt->root_exit_ts = e->h.ts;
 		mark_leak_candidates(pt);
 	}
+	/* exit_notify() releases it at once: never a zombie, never adopted,
+	 * although its free record comes a grace period later */
+	if (p->autoreap)
+		reap(pt, p, e->h.ts, 0);
 	return 0;
 }
 
+/* `by`: the kernel's reaper (the parent at release), 0 for the kernel
+ * itself. Anyone but the forking parent that reaps was its adopter. */
 static void reap(struct ptree *pt, struct pt_proc *c, uint64_t ts, uint32_t by)
 {
 	zombie_leave(pt, c);
@@ -549,12 +557,21 @@ static void reap(struct ptree *pt, struct pt_proc *c, uint64_t ts, uint32_t by)
 	if (c->autoreap && !by) {
 		c->reap = PT_REAP_AUTO;
 		c->reaped_by = 0;
-	} else if (c->adopted_by && (!by || by == c->adopted_by)) {
+	} else if (by && by == c->ppid) {
+		/* its release is seen late, perhaps after the parent's exit
+		 * handed it over: a parent reaps only while alive */
+		c->reap = PT_REAP_PARENT;
+		c->reaped_by = by;
+		c->adopted_by = 0;
+		c->cur_ppid = by;
+	} else if (by || c->adopted_by) {
+		if (by)
+			c->adopted_by = by;
 		c->reap = PT_REAP_ADOPTER;
 		c->reaped_by = c->adopted_by;
 	} else {
 		c->reap = PT_REAP_PARENT;
-		c->reaped_by = by ? by : c->cur_ppid;
+		c->reaped_by = c->cur_ppid;
 	}
 }
 
@@ -578,41 +595,51 @@ static void add_span(struct ptree *pt, struct pt_proc *p, const struct pt_span *
 	p->spans[p->nspans++] = *sp;
 }
 
+/* A join wait ended. Who was reaped is the free record's business: a
+ * wait's return value is in the waiter's pid namespace, a WNOWAIT peek and
+ * a ptracer's wait report a child without reaping it. */
 static int on_wait(struct ptree *pt, const struct mpt_wait *e, struct pt_change *chg)
 {
-	struct pt_proc *w = NULL, *c;
-	bool self = e->h.pid == pt->meta.self_pid && pt->meta.self_pid;
+	struct pt_proc *w;
 
-	if (!self) {
-		w = get_proc(pt, e->h.pid, e->h.start, e->h.ts);
-		/* the child wait the scan saw in progress is over */
-		free(take_inwait(pt, w, e->h.tid, true));
-		note_ended(pt, e->h.tid, e->start_ts);
-		if (!(e->flags & MPT_WAIT_NOHANG) && e->h.ts >= e->start_ts) {
-			struct pt_span sp = { .start_ts = e->start_ts, .end_ts = e->h.ts,
-					      .tid = e->h.tid, .other = e->reaped,
-					      .kind = PT_SPAN_JOIN };
+	if (e->h.pid == pt->meta.self_pid && pt->meta.self_pid)
+		return 0;
+	w = get_proc(pt, e->h.pid, e->h.start, e->h.ts);
+	/* the child wait the scan saw in progress is over */
+	free(take_inwait(pt, w, e->h.tid, true));
+	note_ended(pt, e->h.tid, e->start_ts);
+	if (!(e->flags & MPT_WAIT_NOHANG) && e->h.ts >= e->start_ts) {
+		struct pt_span sp = { .start_ts = e->start_ts, .end_ts = e->h.ts,
+				      .tid = e->h.tid, .other = e->waker,
+				      .kind = PT_SPAN_JOIN };
 
-			waitstat_add(&w->join_wait, e->h.ts - e->start_ts);
-			add_span(pt, w, &sp);
-		}
+		waitstat_add(&w->join_wait, e->h.ts - e->start_ts);
+		add_span(pt, w, &sp);
 	}
 	chg->proc = w;
-	if (!e->reaped)
-		return 0;
-	c = ptree_find(pt, e->reaped);
-	/* wait4 also reports stopped/continued children: only an exited
-	 * one is reaped by the call. */
-	if (!c || !c->exited || c->state != PT_ZOMBIE)
-		return 0;
-	reap(pt, c, e->h.ts, e->h.pid);
-	chg->other = c;
 	return 0;
 }
 
-static int on_free(struct ptree *pt, const struct mpt_hdr *e, struct pt_change *chg)
+/* When the reaper reaped `pid`, which exited at exit_ts: at its earliest
+ * wait point since the exit (an entry into a wait, or a wake-up inside one)
+ * that waited for that child or for any; the release itself is seen a grace
+ * period later. */
+uint64_t pt_reap_time(const struct mpt_free *e, uint32_t pid, uint64_t exit_ts)
 {
-	struct pt_proc *p = find_exact(pt, e->pid, e->start);
+	uint64_t best = e->h.ts;
+
+	for (uint32_t i = 0; i < e->nwps && i < MPT_FREE_WPS; i++) {
+		const struct mpt_wp *w = &e->wps[i];
+
+		if (w->ts >= exit_ts && w->ts < best && (!w->target || w->target == pid))
+			best = w->ts;
+	}
+	return best;
+}
+
+static int on_free(struct ptree *pt, const struct mpt_free *e, struct pt_change *chg)
+{
+	struct pt_proc *p = find_exact(pt, e->h.pid, e->h.start);
 
 	if (!p)
 		return 0;	/* released before we ever saw it: nothing to say */
@@ -620,13 +647,16 @@ static int on_free(struct ptree *pt, const struct mpt_hdr *e, struct pt_change *
 	if (!p->exited) {
 		/* its exit record was lost: it is gone all the same */
 		p->exited = true;
-		p->exit_ts = e->ts;
+		p->exit_ts = e->h.ts;
 		zombie_enter(pt, p);
 		if (pt->live)
 			pt->live--;
 	}
 	if (p->state == PT_ZOMBIE)
-		reap(pt, p, e->ts, 0);
+		reap(pt, p, pt_reap_time(e, p->pid, p->exit_ts), p->autoreap ? 0 : e->reaper);
+	else if (p->reap != PT_REAP_AUTO)
+		return 0;
+	chg->other = p;
 	return 0;
 }
 
@@ -1061,7 +1091,7 @@ int ptree_feed(struct ptree *pt, const struct mpt_hdr *ev, struct pt_change *chg
 		err = on_wait(pt, (const struct mpt_wait *)ev, chg);
 		break;
 	case MPT_EV_FREE:
-		err = on_free(pt, ev, chg);
+		err = on_free(pt, (const struct mpt_free *)ev, chg);
 		break;
 	case MPT_EV_LOCK:
 		err = on_lock(pt, (const struct mpt_lock *)ev, chg);

@@ -269,6 +269,8 @@ int pt_term_sig(const struct pt_proc *p);
 bool pt_core(const struct pt_proc *p);
 const char *pt_lock_type_name(enum pt_lock_type t);
 const char *pt_reap_name(enum pt_reap r);
+/* when the reaper of process `pid`, which exited at exit_ts, reaped it */
+uint64_t pt_reap_time(const struct mpt_free *e, uint32_t pid, uint64_t exit_ts);
 /* zombie time so far: reaped - exit, or until `now` if still a zombie */
 uint64_t pt_zombie_ns(const struct pt_proc *p, uint64_t now);
 /* The test a process belongs to: its own MPTRACE_TEST, else the runner's

@@ -35,6 +35,7 @@ struct replay {
 	FILE *jsonl;
 	struct sbuf line;
 	uint64_t next_zcheck;
+	uint64_t prev_ts;	/* -r: the last stream line */
 };
 
 static int on_meta(void *ctx, const struct pt_meta *meta, const struct rec_info *info)
@@ -119,7 +120,8 @@ static int open_outputs(struct replay *rp)
 
 	if (err)
 		return err;
-	rp->st = text_style_for(rp->out, o->color);
+	rp->st = text_style_for(rp->out, o);
+	rp->st.prev_ts = &rp->prev_ts;
 	rp->stream = !o->quiet;
 	return 0;
 }

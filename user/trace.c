@@ -19,6 +19,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include "analyze.h"
@@ -60,6 +61,7 @@ struct trace {
 	int sigfd, epfd;
 	uint64_t bad_records;
 	uint64_t next_zcheck;
+	uint64_t prev_ts;	/* -r: the last stream line */
 	uint64_t next_scan;
 	unsigned drained;	/* ring records taken in this pump */
 	int markfd;		/* test-boundary markers from the runner (MPTRACE_FD) */
@@ -426,14 +428,43 @@ static bool unsettled(struct trace *t)
 	return false;
 }
 
+/* A zombie that mptrace reaped (the command) whose release is not in yet. */
+static bool root_unreleased(struct trace *t)
+{
+	struct pt_proc *r = t->pt->root;
+
+	return r && t->child_done && r->state == PT_ZOMBIE;
+}
+
+/*
+ * A reap is seen where the kernel frees the task, in an RCU callback a grace
+ * period later (10-20 ms here). membarrier(MEMBARRIER_CMD_GLOBAL) returns
+ * after a grace period (synchronize_rcu()): the releases of the reaps made
+ * before it are then due, and come in at once.
+ */
 static void settle(struct trace *t)
 {
 	uint64_t deadline = mono() + 2500000000ull;
 
+	uint64_t quiet;
+	size_t z;
+
+	if (t->pt->zombies_now)
+		syscall(SYS_membarrier, 1 /* MEMBARRIER_CMD_GLOBAL */, 0, 0);
 	pump(t, 2);
 	pump(t, 2);
-	while (unsettled(t) && mono() < deadline)
-		pump(t, 10);
+	/* a burst of releases comes in batches: until they stop for 20 ms */
+	z = t->pt->zombies_now;
+	quiet = mono() + 20000000ull;
+	while (t->pt->zombies_now && mono() < deadline) {
+		if (mono() >= quiet && !unsettled(t) && !root_unreleased(t))
+			break;
+		pump(t, 2);
+		if (t->pt->zombies_now != z) {
+			z = t->pt->zombies_now;
+			quiet = mono() + 20000000ull;
+		}
+	}
 }
 
 /* --kill-leaks: SIGTERM what outlived the command, SIGKILL after the grace. */
@@ -571,7 +602,8 @@ static int open_outputs(struct trace *t)
 		return err;
 	/* The stream is written line by line but flushed per batch. */
 	setvbuf(t->out, NULL, _IOFBF, 1 << 16);
-	t->st = text_style_for(t->out, o->color);
+	t->st = text_style_for(t->out, o);
+	t->st.prev_ts = &t->prev_ts;
 	t->stream = !o->quiet;
 	return 0;
 }

@@ -216,14 +216,10 @@ void tui_event(struct tui *t, const struct mpt_hdr *ev, const struct pt_change *
 		if (p)
 			tr_highlight(ann_of(t, p), TR_HL_CHANGE, ev->ts, &t->view);
 		break;
-	case MPT_EV_WAIT:
+	case MPT_EV_FREE:
 		/* a zombie that is reaped between two frames still blinks */
 		if (chg->other)
 			tr_highlight(ann_of(t, chg->other), TR_HL_CHANGE, ev->ts, &t->view);
-		break;
-	case MPT_EV_FREE:
-		if (p && p->state == PT_REAPED)
-			tr_highlight(ann_of(t, p), TR_HL_CHANGE, ev->ts, &t->view);
 		break;
 	case MPT_EV_LOCK:
 		tr_rate_add(&t->rates, TR_R_LOCK, ev->ts);

@@ -77,11 +77,12 @@ static void die(uint32_t pid, uint32_t status, uint32_t reaper)
 	put(&e, MPT_EV_EXIT, sizeof(e), pid);
 }
 
+/* the kernel released it, `waiter` its reaper */
 static void reaped(uint32_t waiter, uint32_t pid)
 {
-	struct mpt_wait e = { .start_ts = T0 + now_ms * MS, .ret = pid, .reaped = pid, .target = -1 };
+	struct mpt_free e = { .reaper = waiter };
 
-	put(&e, MPT_EV_WAIT, sizeof(e), waiter);
+	put(&e, MPT_EV_FREE, sizeof(e), pid);
 }
 
 static bool slots_ok(void)

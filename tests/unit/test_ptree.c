@@ -103,26 +103,50 @@ static void exit_(struct ptree *pt, uint64_t ms, uint32_t pid, uint64_t start, u
 	feed(pt, &e);
 }
 
+/* a release: the kernel frees `pid` `ms` late, with its reaper's wait points */
+static void free_w(struct ptree *pt, uint64_t ms, uint32_t pid, uint64_t start, uint32_t reaper,
+		   const struct mpt_wp *wps, uint32_t nwps)
+{
+	struct mpt_free e = { 0 };
+
+	hdr(&e.h, MPT_EV_FREE, sizeof(e), ms, pid, start);
+	e.reaper = reaper;
+	e.nwps = nwps;
+	if (nwps)
+		memcpy(e.wps, wps, nwps * sizeof(*wps));
+	feed(pt, &e);
+}
+
+static void free_(struct ptree *pt, uint64_t ms, uint32_t pid, uint64_t start, uint32_t reaper)
+{
+	free_w(pt, ms, pid, start, reaper, NULL, 0);
+}
+
+static struct mpt_wp wp(uint64_t ms, uint32_t target)
+{
+	return (struct mpt_wp){ .ts = T0 + ms * MS, .target = target };
+}
+
+/* `waiter` waited from start_ms (blocked, unless WNOHANG) and got `reaped`
+ * at ms: the join wait, then, if it was a zombie, the kernel's release of it
+ * a grace period (15 ms) later, with the wait as the reaper's wait point. */
 static void wait_(struct ptree *pt, uint64_t ms, uint32_t waiter, uint64_t start_ms, uint32_t reaped,
 		  uint32_t flags)
 {
 	struct mpt_wait e = { 0 };
+	struct pt_proc *c = reaped ? ptree_find(pt, reaped) : NULL;
+	struct mpt_wp w = wp(ms, 0);
 
-	hdr(&e.h, MPT_EV_WAIT, sizeof(e), ms, waiter, waiter);
-	e.start_ts = T0 + start_ms * MS;
-	e.ret = reaped;
-	e.reaped = reaped;
-	e.target = -1;
-	e.flags = flags;
-	feed(pt, &e);
-}
-
-static void free_(struct ptree *pt, uint64_t ms, uint32_t pid, uint64_t start)
-{
-	struct mpt_hdr e = { 0 };
-
-	hdr(&e, MPT_EV_FREE, sizeof(e), ms, pid, start);
-	feed(pt, &e);
+	if (!(flags & MPT_WAIT_NOHANG)) {
+		hdr(&e.h, MPT_EV_WAIT, sizeof(e), ms, waiter, waiter);
+		e.start_ts = T0 + start_ms * MS;
+		e.waker = reaped;
+		e.target = -1;
+		e.flags = flags;
+		feed(pt, &e);
+	}
+	if (c && c->state == PT_ZOMBIE)
+		free_w(pt, ms + 15, reaped, c->kstart, waiter, &w, 1);
 }
 
 static void end_(struct ptree *pt, uint64_t ms, uint64_t lost)
@@ -237,7 +261,7 @@ static void test_pid_reuse(void)
 	ok(b->exited && pt_exit_code(b) == 1, "the new one exits");
 	is_int(pt_exit_code(a), 0, "the old one keeps its status");
 	/* a late free of the old process must not touch the new one */
-	free_(pt, 7, 200, 5000);
+	free_(pt, 7, 200, 5000, ROOT);
 	is_int(b->state, PT_ZOMBIE, "late free of the old pid leaves the new one alone");
 	ptree_free(pt);
 }
@@ -284,7 +308,7 @@ static void test_orphan_and_zombie_leak(void)
 	is_int(orphan->adopted_by, 1, "adopted by the reaper the kernel chose");
 	is_int(zombie->adopted_by, 1, "the abandoned zombie goes to the reaper too");
 	ok(zombie->orphaned_ts == PT_NONE, "a zombie is not an orphan");
-	free_(pt, 2000, 103, 103);	/* init reaps it */
+	free_(pt, 2000, 103, 103, 1);	/* init reaps it */
 	is_int(zombie->reap, PT_REAP_ADOPTER, "reaped by the adopter");
 	is_int(zombie->reaped_by, 1, "reaped_by is the adopter");
 	exit_(pt, 2500, 102, 102, 0, 1, 1, 0);
@@ -432,6 +456,114 @@ static void test_wait_edges(void)
 	ptree_free(pt);
 }
 
+/* unshare -fp: the waiter's wait4 returns the child's pid in the namespace
+ * (2), and the release comes after the parent's own exit. The reaper is the
+ * global pid the kernel names at the release. */
+static void test_reap_in_pidns(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	struct an_opts o = { .zombie_threshold_ns = 1000 * MS, .check = AN_CHECK_DEFAULT };
+	struct mpt_wp w[] = { wp(21, 0) };
+	struct mpt_wait e = { 0 };
+	struct an_result r;
+	struct pt_proc *c;
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/bin/sh", "sh\0", 3);
+	fork_(pt, 2, ROOT, 101, false);
+	exit_(pt, 20, 101, 101, 0, ROOT, 1, 0);
+	hdr(&e.h, MPT_EV_WAIT, sizeof(e), 21, ROOT, ROOT);
+	e.start_ts = T0 + 3 * MS;
+	e.waker = 2;	/* the namespace's pid: means nothing here */
+	e.target = 2;
+	feed(pt, &e);
+	exit_(pt, 22, ROOT, ROOT, 0, SELF, 1, 0);	/* 1: its children go to init */
+	free_w(pt, 36, 101, 101, ROOT, w, 1);
+	wait_(pt, 23, SELF, 22, ROOT, MPT_WAIT_NOHANG);
+	end_(pt, 60, 0);
+	c = ptree_find(pt, 101);
+	is_int(c->reap, PT_REAP_PARENT, "pidns: reaped by its parent");
+	is_int(c->reaped_by, ROOT, "pidns: reaped_by is the parent's global pid");
+	is_int(c->adopted_by, 0, "pidns: a release seen after the parent's exit is no adoption");
+	is_int(c->reaped_ts, T0 + 21 * MS, "pidns: reaped at the wait point, not the late release");
+	analyze(pt, &o, pt->end_ts, &r);
+	ok(!finding(&r, AN_ZOMBIE, 101), "pidns: no zombie finding");
+	ok(r.passed, "pidns: check passes");
+	an_result_free(&r);
+	ptree_free(pt);
+}
+
+/* waitid(WNOWAIT) is no wait point (BPF drops it); the reap is the earliest
+ * wait point after the exit that waited for this child or for any. */
+static void test_reap_after_peek(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	/* newest first: the real reap, a wait for another child, one before the exit */
+	struct mpt_wp w[] = { wp(2012, 101), wp(30, 150), wp(5, 0) };
+	struct pt_proc *c;
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/bin/sh", "sh\0", 3);
+	fork_(pt, 2, ROOT, 101, false);
+	exit_(pt, 10, 101, 101, 0, ROOT, 1, 0);
+	free_w(pt, 2030, 101, 101, ROOT, w, 3);
+	c = ptree_find(pt, 101);
+	is_int(c->reaped_ts, T0 + 2012 * MS, "peek: reaped by the wait for it, 2 s later");
+	is_int(pt_zombie_ns(c, 0), 2002 * MS, "peek: a zombie all along");
+	is_int(pt_reap_time(&(struct mpt_free){ .h.ts = T0 + 2030 * MS }, 101, T0 + 10 * MS),
+	       T0 + 2030 * MS, "no wait point: the release's own time");
+	ptree_free(pt);
+}
+
+/* strace -f: the tracer's wait reports the exit but releases nothing; the
+ * real parent reaps later. */
+static void test_reap_under_ptrace(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	struct mpt_wp w[] = { wp(2000, 0) };
+	struct pt_proc *c;
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/usr/bin/strace", "strace\0", 7);
+	fork_(pt, 2, ROOT, 101, false);
+	fork_(pt, 3, 101, 102, false);
+	exit_(pt, 10, 102, 102, 0, 101, 1, 0);
+	{
+		struct mpt_wait e = { 0 };
+
+		hdr(&e.h, MPT_EV_WAIT, sizeof(e), 11, ROOT, ROOT);
+		e.start_ts = T0 + 4 * MS;
+		e.waker = 102;
+		e.target = -1;
+		feed(pt, &e);
+	}
+	c = ptree_find(pt, 102);
+	is_int(c->state, PT_ZOMBIE, "ptrace: the tracer's wait reaps nothing");
+	free_w(pt, 2015, 102, 102, 101, w, 1);
+	is_int(c->reap, PT_REAP_PARENT, "ptrace: reaped by its parent");
+	is_int(c->reaped_by, 101, "ptrace: reaped_by is the parent, not the tracer");
+	is_int(c->reaped_ts, T0 + 2000 * MS, "ptrace: when the parent waited");
+	ptree_free(pt);
+}
+
+/* SIGCHLD ignored: released at the exit by the kernel; the release record
+ * comes after the parent's exit, which must not hand it to an adopter. */
+static void test_autoreap_no_adopter(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	struct pt_proc *c;
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/bin/sh", "sh\0", 3);
+	fork_(pt, 2, ROOT, 101, false);
+	exit_(pt, 10, 101, 101, 0, ROOT, 1, MPT_EXIT_AUTOREAP);
+	exit_(pt, 11, ROOT, ROOT, 0, SELF, 1, 0);
+	c = ptree_find(pt, 101);
+	is_int(c->reap, PT_REAP_AUTO, "auto-reap: released at its exit");
+	is_int(c->reaped_ts, T0 + 10 * MS, "auto-reap: at the exit");
+	free_(pt, 26, 101, 101, ROOT);
+	is_int(c->adopted_by, 0, "auto-reap: never adopted");
+	is_int(c->reap, PT_REAP_AUTO, "auto-reap: the late release changes nothing");
+	is_int(c->reaped_ts, T0 + 10 * MS, "auto-reap: still at the exit");
+	ptree_free(pt);
+}
+
 static void test_validate(void)
 {
 	struct mpt_exec e = { 0 };
@@ -468,6 +600,10 @@ int main(void)
 	test_unreaped_at_end();
 	test_leaks_locks_lost();
 	test_wait_edges();
+	test_reap_in_pidns();
+	test_reap_after_peek();
+	test_reap_under_ptrace();
+	test_autoreap_no_adopter();
 	test_validate();
 	return tap_done();
 }

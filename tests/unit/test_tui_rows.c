@@ -92,12 +92,22 @@ static void wait_(struct ptree *pt, uint64_t ms, uint32_t waiter, uint32_t reape
 {
 	struct mpt_wait e = { 0 };
 
+	struct pt_proc *c = reaped ? ptree_find(pt, reaped) : NULL;
+	struct mpt_free r = { 0 };
+
 	hdr(&e.h, MPT_EV_WAIT, sizeof(e), ms, waiter);
 	e.start_ts = AT(ms);
-	e.ret = reaped;
-	e.reaped = reaped;
+	e.waker = reaped;
 	e.target = -1;
 	feed(pt, &e);
+	if (!c || c->state != PT_ZOMBIE)
+		return;
+	/* the kernel's release of the zombie, with the wait as its reap */
+	hdr(&r.h, MPT_EV_FREE, sizeof(r), ms, reaped);
+	r.reaper = waiter;
+	r.nwps = 1;
+	r.wps[0].ts = AT(ms);
+	feed(pt, &r);
 }
 
 static void lock_(struct ptree *pt, uint64_t ms, uint32_t pid, uint64_t wait_ms)

@@ -1,0 +1,95 @@
+#!/usr/bin/env bats
+# Reaps are the kernel's truth: who released a zombie and when, in any pid
+# namespace, never a WNOWAIT peek, never a ptracer's wait. Each case failed
+# when reaps were read from the wait syscalls' return values.
+
+setup() {
+	load helpers/common
+	require_bpf
+	J="$BATS_TEST_TMPDIR/r.json"
+}
+
+# the children of process $1 in the report, oldest first, as "field field ..."
+kids() {
+	jqr "$J" "[.processes[] | select(.ppid == $1)] | sort_by(.start_ms) | .[$2].$3"
+}
+
+@test "pid namespace: a reap by a parent in the namespace is its parent's (unshare -fp)" {
+	run_mptrace -q --check --json "$J" -- timeout 20 unshare -fp sh -c 'sleep 0.2; sleep 0.2; true'
+	[ "$status" -eq 0 ] || { echo "status $status"; echo "$output"; false; }
+	no_sanitizer_report
+	# the two sleeps: reaped by sh, their parent, by its global pid
+	[ "$(jqr "$J" '[.processes[] | select(.comm == "sleep")] | length')" -eq 2 ]
+	[ "$(jqr "$J" '[.processes[] | select(.comm == "sleep" and .reap == "parent" and .reaped_by == .ppid and .adopted_by == null)] | length')" -eq 2 ]
+	[ "$(jqr "$J" '[.findings[] | select(.kind == "zombie")] | length')" -eq 0 ]
+}
+
+@test "a waitid(WNOWAIT) peek is not a reap: the zombie stays one until the real wait" {
+	cat > "$BATS_TEST_TMPDIR/peek.py" <<'EOF'
+import os, time
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # reports it, reaps nothing
+m = os.fork()                                        # a marker after the peek
+if m == 0:
+    os._exit(0)
+os.waitpid(m, 0)
+time.sleep(0.3)
+os.waitpid(pid, 0)
+EOF
+	run_mptrace -q --json "$J" -- "$PY" "$BATS_TEST_TMPDIR/peek.py"
+	[ "$status" -eq 0 ]
+	no_sanitizer_report
+	root=$(jqr "$J" '.processes[0].pid')
+	[ "$(kids "$root" 0 reap)" = parent ]
+	[ "$(kids "$root" 0 reaped_by)" = "$root" ]
+	# reaped after the marker was born and reaped, not at the peek before it
+	[ "$(jqr "$J" "([.processes[] | select(.ppid == $root)] | sort_by(.start_ms)) as \$k | \$k[0].reaped_ms > \$k[1].reaped_ms")" = true ]
+}
+
+@test "under strace -f the tracer's wait is not the reap: the parent's is" {
+	command -v strace >/dev/null || { echo "strace missing (scripts/install-deps.sh)"; false; }
+	cat > "$BATS_TEST_TMPDIR/late.py" <<'EOF'
+import os, time
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+time.sleep(0.1)                                      # it is a zombie now
+m = os.fork()                                        # a marker
+if m == 0:
+    os._exit(0)
+os.waitpid(m, 0)
+time.sleep(0.2)
+os.waitpid(pid, 0)
+EOF
+	run_mptrace -q --json "$J" -- strace -f -o /dev/null "$PY" "$BATS_TEST_TMPDIR/late.py"
+	[ "$status" -eq 0 ]
+	no_sanitizer_report
+	strace=$(jqr "$J" '.processes[0].pid')
+	py=$(jqr "$J" "[.processes[] | select(.ppid == $strace and .comm == \"python3\")][0].pid")
+	[ "$(kids "$py" 0 reap)" = parent ]
+	[ "$(kids "$py" 0 reaped_by)" = "$py" ]
+	[ "$(jqr "$J" "([.processes[] | select(.ppid == $py)] | sort_by(.start_ms)) as \$k | \$k[0].reaped_ms > \$k[1].reaped_ms")" = true ]
+}
+
+@test "an auto-reaped child is never adopted, even when its release comes after its parent's exit" {
+	cat > "$BATS_TEST_TMPDIR/auto.py" <<'EOF'
+import os, signal
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+if os.fork() == 0:
+    os._exit(0)
+try:
+    os.wait()     # SIGCHLD ignored: ECHILD once the kernel released the child
+except ChildProcessError:
+    pass
+os._exit(0)       # long before the child's RCU-delayed release
+EOF
+	run_mptrace -q --check --json "$J" -- "$PY" "$BATS_TEST_TMPDIR/auto.py"
+	[ "$status" -eq 0 ]
+	no_sanitizer_report
+	root=$(jqr "$J" '.processes[0].pid')
+	[ "$(kids "$root" 0 reap)" = auto ]
+	[ "$(kids "$root" 0 adopted_by)" = null ]
+	[ "$(kids "$root" 0 zombie_ms)" = 0 ]
+}
