@@ -125,6 +125,7 @@ check: deps-test
 
 bench: all
 	$(Q)bash bench/run.sh
+	$(Q)if [ "$${BENCH_SOAK:-1}" != 0 ]; then bash bench/soak.sh; fi
 
 FUZZ_SECS ?= 60
 fuzz:

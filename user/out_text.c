@@ -46,7 +46,8 @@ const char *text_role(const struct pt_proc *p)
 		{ "multiprocessing.popen_spawn", "spawn child" },
 	};
 
-	if (!p->argv_owned || !p->argv)
+	/* a kernel thread's argv from /proc is empty: nothing at argv[1] */
+	if (!p->argv_owned || !p->argv || !p->argv[0])
 		return NULL;
 	for (int i = 1; p->argv[i]; i++) {
 		if (!strcmp(p->argv[i], "--multiprocessing-fork"))

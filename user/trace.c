@@ -393,6 +393,8 @@ static void pump(struct trace *t, int timeout_ms)
 	struct epoll_event ev[4];
 
 	fflush(t->out);
+	if (t->jsonl)
+		fflush(t->jsonl);	/* a reader follows the lines as they come */
 	/* the last drain stopped at its budget: more is waiting */
 	epoll_wait(t->epfd, ev, 4, t->drained >= RING_BUDGET ? 0 : timeout_ms);
 	t->drained = 0;
