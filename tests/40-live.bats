@@ -99,12 +99,12 @@ no_sanitizer_in_err() {
 	stderr=$(cat "$ERR") output="" no_sanitizer_report
 }
 
-@test "live: the tree with tree lines, the command's output, q interrupts the command" {
+@test "live: the tree with tree lines, the command's output; q leaves the view and tracing goes on" {
 	start_view --live -- sh -c 'echo hello-from-the-command; sleep 30 & sleep 31 & wait'
 	# (a shell's wait builtin polls with WNOHANG after SIGCHLD: no join wait)
-	wait_screen '^ +[0-9]+ running .* sh -c '
-	wait_screen '^ +[0-9]+ running .* ├─ sleep 30$'
-	wait_screen '^ +[0-9]+ running .* └─ sleep 31$'
+	wait_screen '^ +[0-9]+ sleeping .* sh -c '
+	wait_screen '^ +[0-9]+ sleeping .* ├─ sleep 30$'
+	wait_screen '^ +[0-9]+ sleeping .* └─ sleep 31$'
 	wait_screen 'PID STATE +TIME EXIT +LOCKED FLAG +COMMAND'
 	wait_screen '^live 3  zombies 0  orphans 0'
 	wait_screen '^hello-from-the-command$'
@@ -114,23 +114,126 @@ no_sanitizer_in_err() {
 	[ "$kid_col" -eq "$sh_col" ]
 	left=$(screen | awk '/─ sleep 3[01]$/ { print $1 }')
 	keys q
+	# the view is gone, the command runs on, the stream says so
+	wait_screen '^hello-from-the-command$'
+	local deadline=$((SECONDS + 10))
+	until grep -q 'the live view is closed; tracing goes on' "$ERR" || [ "$SECONDS" -ge "$deadline" ]; do
+		sleep 0.1
+	done
+	grep -q 'the live view is closed; tracing goes on' "$ERR"
+	! screen | grep -q 'q quit  space pause'
+	[ ! -s "$RC" ]
+	for p in $left; do kill -0 "$p"; done
+	# ^C at the terminal now interrupts the command, as without mptrace
+	keys C-c
 	wait_exit
-	# q sent SIGINT to the command, like Ctrl-C: sh died of it
 	[ "$rc" -eq 130 ]
 	grep -q 'findings:' "$ERR"
 	grep -q 'LEAK' "$ERR"
 	no_sanitizer_in_err
-	# the view is gone and what the command printed is on the terminal
-	wait_screen '^hello-from-the-command$'
-	! screen | grep -q 'q quit  space pause'
 	kill_left "$left"
+}
+
+@test "live: ^C asks before it interrupts the command; n keeps it running" {
+	start_view --live -- sh -c 'sleep 30 & wait'
+	wait_screen '└─ sleep 30$'
+	keys C-c
+	wait_screen 'interrupt the command \(SIGINT, as \^C\)\? y: yes'
+	keys n
+	wait_screen '^q quit  space pause'
+	[ ! -s "$RC" ]
+	left=$(screen | awk '/─ sleep 30$/ { print $1 }')
+	keys C-c
+	wait_screen 'interrupt the command'
+	keys y
+	wait_exit
+	[ "$rc" -eq 130 ]
+	no_sanitizer_in_err
+	kill_left "$left"
+}
+
+@test "live: STATE is the kernel's task state: sleeping, running, stopped" {
+	start_view --live -- sh -c 'sleep 30 & sh -c "while :; do :; done" & sleep 31 & wait'
+	wait_screen '^ +[0-9]+ sleeping .*─ sleep 30$'
+	wait_screen '^ +[0-9]+ running .*─ sh -c .while :; do :; done.$'
+	stopped=$(screen | awk '/─ sleep 31$/ { print $1 }')
+	[ -n "$stopped" ]
+	kill -STOP "$stopped"
+	wait_screen "^ +$stopped stopped "
+	kill -CONT "$stopped"
+	wait_screen "^ +$stopped sleeping "
+	left=$(screen | awk '/─ (sleep 3[01]|sh -c .while)/ { print $1 }')
+	keys C-c y
+	wait_exit
+	kill_left "$left"
+	no_sanitizer_in_err
+}
+
+@test "live: a lock wait names its lock and holder in the row and in the details (Enter); / takes a pid" {
+	start_view --live -- "$EX/ticket_demo" -n 3 --delay 1500 --lock=flock
+	wait_screen '^ +[0-9]+ lock wait .*[├└]─ \[waits flock ticket_demo-[^ ]* held by ticket_demo\[[0-9]+\]\] ' 15
+	waiter=$(screen | awk '/ lock wait .*held by/ { print $1; exit }')
+	keys / $waiter Enter
+	wait_screen "filter: $waiter\$"
+	keys G Enter
+	wait_screen 'process details'
+	wait_screen "ticket_demo\[$waiter\]"
+	wait_screen 'waits on flock /[^ ]* held by ticket_demo\[[0-9]+\] for |lock waits: [0-9]+'
+	keys x
+	! screen | grep -q 'process details'
+	wait_screen 'the command ended: exit 0' 30
+	keys q
+	wait_exit
+	[ "$rc" -eq 0 ]
+	no_sanitizer_in_err
+}
+
+@test "live: the output pane grows into the rows the tree leaves free" {
+	start_view --live -- sh -c 'seq 101 118; sleep 30'
+	wait_screen '^118$'
+	# all 18 lines, not only the last 4
+	screen | grep -q '^101$'
+	screen | grep -q '^110$'
+	left=$(screen | awk '/─ sleep 30$/ { print $1 }')
+	keys C-c y
+	wait_exit
+	kill_left "$left"
+	no_sanitizer_in_err
+}
+
+@test "live: at the end the clock stops, and the report's duration is the trace's, not the banner's" {
+	start_view --live -- sh -c 'sleep 0.3'
+	wait_screen 'the command ended: exit 0'
+	first=$(screen | grep -oE '^mptrace -- .*\[[0-9.]+[a-z]+\]' | head -n1)
+	sleep 2.5
+	[ "$(screen | grep -oE '^mptrace -- .*\[[0-9.]+[a-z]+\]' | head -n1)" = "$first" ]
+	keys q
+	wait_exit
+	[ "$rc" -eq 0 ]
+	ms=$(grep -oE 'in [0-9.]+ ms' "$ERR" | grep -oE '[0-9]+' | head -n1)
+	# 2.5 s were spent on the banner: they are not the trace's
+	[ "$ms" -lt 2500 ]
+	no_sanitizer_in_err
+}
+
+@test "live: the header's findings count is the report's" {
+	# 3 buyers, 2 of them wait on the one lock: one LOCK finding, not 2
+	start_view --live -- "$EX/ticket_demo" -n 3 --delay 300 --lock=flock
+	wait_screen 'the command ended: exit 0' 20
+	n=$(screen | grep -oE 'findings [0-9]+' | grep -oE '[0-9]+')
+	keys q
+	wait_exit
+	[ "$rc" -eq 0 ]
+	[ "$n" -ge 1 ]
+	[ "$(grep -cE '^  (ZOMBIE|ORPHAN|LEAK|LOCK|DEADLOCK) ' "$ERR")" -eq "$n" ]
+	no_sanitizer_in_err
 }
 
 @test "live: zombie_demo's 5 zombies show as zombies, then reaped, then the banner" {
 	start_view --live -- "$EX/zombie_demo" -n 5 --sleep 3 --reap
 	wait_count '^ +[0-9]+ zombie .*[├└]─ .*zombie_demo' 5 5
-	# the parent sleeps: it is running, not waiting for them
-	wait_screen '^ +[0-9]+ running .* [^├└]*zombie_demo -n 5'
+	# the parent sleeps: it is not waiting for them
+	wait_screen '^ +[0-9]+ sleeping .* [^├└]*zombie_demo -n 5'
 	wait_screen '^live 1  zombies 5 '
 	wait_count '^ +[0-9]+ reaped .*Z +[├└]─ .*zombie_demo' 5 10
 	wait_screen 'the command ended: exit 0 after .*press q for the report'
@@ -157,7 +260,7 @@ no_sanitizer_in_err() {
 @test "live: join_demo's parent shows a join wait while it waits for its children" {
 	start_view --live --exit-on-end -- "$EX/join_demo" --unit 1000
 	wait_screen '^ +[0-9]+ join wait .* [^├└]*join_demo --unit 1000'
-	wait_count '^ +[0-9]+ (running|reaped|zombie) .*[├└]─ .*join_demo' 3
+	wait_count '^ +[0-9]+ (running|sleeping|reaped|zombie) .*[├└]─ .*join_demo' 3
 	wait_exit 20
 	[ "$rc" -eq 0 ]
 	no_sanitizer_in_err
@@ -193,7 +296,7 @@ no_sanitizer_in_err() {
 	! screen | grep -q PAUSED
 	keys '?'
 	wait_screen 'collapse / expand the selected'
-	wait_screen 'q while the command runs sends it SIGINT'
+	wait_screen 'q leaves the view; the command runs on'
 	keys x
 	! screen | grep -q 'collapse / expand the selected'
 	# collapse the command's subtree: two rows fold into it
@@ -203,7 +306,7 @@ no_sanitizer_in_err() {
 	keys c
 	wait_screen '[├└]─ sleep 30$'
 	left=$(screen | awk '/─ sleep 3[01]/ { print $1 }')
-	keys q
+	keys C-c y
 	wait_exit
 	[ "$rc" -eq 130 ]
 	no_sanitizer_in_err
@@ -225,7 +328,7 @@ no_sanitizer_in_err() {
 	[ "$(screen | wc -l)" -eq 40 ]
 	screen | tail -n 1 | grep -q '^q quit'
 	left=$(screen | awk '/─ sleep 30$/ { print $1 }')
-	keys q
+	keys C-c y
 	wait_exit
 	no_sanitizer_in_err
 	kill_left "$left"
@@ -237,9 +340,12 @@ no_sanitizer_in_err() {
 	start_view top
 	wait_screen '^mptrace top: the whole system'
 	# the snapshot: pid 1 is a root, and our sleep is there already
-	wait_screen '^ +1 running '
+	wait_screen '^ +1 (running|sleeping) '
 	keys / 47.25 Enter
-	wait_screen "^ +$BG running .*sleep 47.25$"
+	wait_screen "^ +$BG sleeping .*sleep 47.25$"
+	# / takes a pid too
+	keys / C-u $BG Enter
+	wait_screen "^ +$BG sleeping .*sleep 47.25$"
 	keys / C-u s l e e p Space 1 Enter
 	sh -c 'sleep 1 & sleep 1' &
 	probe=$!
@@ -249,6 +355,18 @@ no_sanitizer_in_err() {
 	keys q
 	wait_exit
 	[ "$rc" -eq 0 ]
+	# a view: no whole-system report on quit unless --report
+	! grep -q 'processes, .* threads, .* in .* ms' "$ERR"
+	no_sanitizer_in_err
+}
+
+@test "top --report prints the report when the view closes" {
+	start_view top --report
+	wait_screen '^mptrace top: the whole system'
+	keys q
+	wait_exit
+	[ "$rc" -eq 0 ]
+	grep -qE '^[0-9]+ processes, [0-9]+ threads, .* in [0-9.]+ ms' "$ERR"
 	no_sanitizer_in_err
 }
 

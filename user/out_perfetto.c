@@ -25,6 +25,9 @@
 #define GEN_STEP (1u << 23)
 #define LANE_TID_BASE 0x40000000u	/* synthetic thread ids of wait lanes */
 #define MAX_LANES 8
+/* flow ids: forks use the process id; these ranges sit far above it */
+#define FLOW_DEADLOCK 1000000000ull
+#define FLOW_HOLDER 2000000000ull
 
 struct pf {
 	struct sbuf *b;
@@ -146,6 +149,24 @@ static void wait_args(struct pf *f, const struct wv *w)
 	sb_puts(b, "}}");
 }
 
+/* An arrow from a lock wait to the process that held the lock, when the
+ * holder is known and is another traced process alive then. */
+static void holder_flow(struct pf *f, uint32_t pid, uint32_t tid, const struct pt_lockwait *lw)
+{
+	const struct pt_proc *h = lw->holder ? ptree_find(f->pt, lw->holder) : NULL;
+	unsigned long long id = FLOW_HOLDER + (unsigned long long)(lw - f->pt->waitlog);
+	uint32_t hk;
+
+	if (!h || h == lw->proc || h->start_ts > lw->start_ts ||
+	    (h->exited && h->exit_ts < lw->start_ts))
+		return;
+	hk = f->key[h->slot];
+	ev(f, "s", pid, tid, lw->start_ts);
+	sb_printf(f->b, ",\"id\":%llu,\"name\":\"held by\",\"cat\":\"holder\"}", id);
+	ev(f, "f", hk, hk, lw->start_ts);
+	sb_printf(f->b, ",\"id\":%llu,\"name\":\"held by\",\"cat\":\"holder\",\"bp\":\"e\"}", id);
+}
+
 /* Waits of one kind on lanes: each goes to the first lane free at its
  * start, so the slices of one track never overlap. */
 static void lanes(struct pf *f, const struct pt_proc *p, struct wv *v, size_t n, bool lock)
@@ -172,6 +193,8 @@ static void lanes(struct pf *f, const struct pt_proc *p, struct wv *v, size_t n,
 		slice(f, pid, lane_tid[l], lock ? "lock wait" : "join wait", lock ? "lock" : "join",
 		      v[i].a, v[i].z);
 		wait_args(f, &v[i]);
+		if (lock)
+			holder_flow(f, pid, lane_tid[l], v[i].lw);
 	}
 }
 
@@ -279,6 +302,36 @@ static void labels(struct pf *f, const struct pt_proc *p)
 		sb_puts(b, "\"}}");
 }
 
+/* Deadlocks: each member's stuck wait as a DEADLOCK slice on its main
+ * track (inside its lifetime), and the cycle as arrows from each member to
+ * the one holding what it waits on, at the detection. */
+static void deadlocks(struct pf *f)
+{
+	const struct ptree *pt = f->pt;
+
+	for (size_t d = 0; d < pt->ndeadlocks; d++) {
+		const struct pt_deadlock *dl = &pt->deadlocks[d];
+
+		for (int k = 0; k < dl->n; k++) {
+			const struct pt_proc *p = dl->m[k].proc, *q = dl->m[(k + 1) % dl->n].proc;
+			uint32_t pk = f->key[p->slot], qk = f->key[q->slot];
+			uint64_t end = p->exited ? p->exit_ts : f->end;
+			unsigned long long id = FLOW_DEADLOCK + d * MPT_DL_MAX + k;
+
+			slice(f, pk, pk, "DEADLOCK", "deadlock",
+			      dl->m[k].since < end ? dl->m[k].since : end, end);
+			sb_printf(f->b, ",\"args\":{\"waits_for\":%u,\"cycle\":%zu}}", q->pid, d + 1);
+			if (p == q || dl->ts > end || (q->exited && dl->ts > q->exit_ts))
+				continue;
+			ev(f, "s", pk, pk, dl->ts);
+			sb_printf(f->b, ",\"id\":%llu,\"name\":\"deadlock\",\"cat\":\"deadlock\"}", id);
+			ev(f, "f", qk, qk, dl->ts);
+			sb_printf(f->b, ",\"id\":%llu,\"name\":\"deadlock\",\"cat\":\"deadlock\","
+				  "\"bp\":\"e\"}", id);
+		}
+	}
+}
+
 void perfetto_report(struct sbuf *b, const struct ptree *pt, const struct an_result *r)
 {
 	struct pf f = { .b = b, .pt = pt, .next_tid = LANE_TID_BASE, .first = true };
@@ -313,6 +366,7 @@ void perfetto_report(struct sbuf *b, const struct ptree *pt, const struct an_res
 		instants(&f, p);
 		waits(&f, p);
 	}
+	deadlocks(&f);
 	sb_puts(b, "\n]}\n");
 	free(f.key);
 	tl_waits_free(&f.locks);

@@ -39,6 +39,9 @@
 #define C_ORPHAN "#d81b9a"
 #define C_LEAK	 "#c00000"
 #define C_LINK	 "#b8b8b8"
+#define C_DEADLOCK "#ff0040"	/* deadlock marks and the cycle's arrows */
+#define C_HOLDER "#6a3d9a"	/* waiter -> holder arrows */
+#define MAX_ARROWS 200		/* waiter -> holder arrows drawn, the longest waits first */
 
 struct row {
 	const struct pt_proc *p;	/* NULL: a density row of `fold` */
@@ -251,6 +254,13 @@ static void header(struct svg *s, const struct an_result *r, size_t height)
 		  "font-size=\"11\">\n<title>mptrace: ", WIDTH, height, WIDTH, height);
 	xml_argv(b, pt->meta.argv);
 	sb_printf(b, "</title>\n<rect width=\"%d\" height=\"%zu\" fill=\"#ffffff\"/>\n", WIDTH, height);
+	sb_printf(b, "<defs><marker id=\"ah-dl\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" "
+		  "markerUnits=\"userSpaceOnUse\" markerWidth=\"9\" markerHeight=\"9\" orient=\"auto\">"
+		  "<path d=\"M0 0 L10 5 L0 10 z\" fill=\"%s\"/></marker>"
+		  "<marker id=\"ah-h\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" "
+		  "markerUnits=\"userSpaceOnUse\" markerWidth=\"8\" markerHeight=\"8\" orient=\"auto\">"
+		  "<path d=\"M0 0 L10 5 L0 10 z\" fill=\"%s\"/></marker></defs>\n",
+		  C_DEADLOCK, C_HOLDER);
 	sb_puts(b, "<text x=\"10\" y=\"22\" font-size=\"15\" font-weight=\"bold\">mptrace");
 	if (pt->meta.argv && pt->meta.argv[0]) {
 		sb_puts(b, ": ");
@@ -260,11 +270,14 @@ static void header(struct svg *s, const struct an_result *r, size_t height)
 	if (pt->root && pt->root->exited)
 		text_fate(&fate, pt->root);
 	sb_printf(b, "<text x=\"10\" y=\"40\" fill=\"#444\">%zu processes in %.1f ms%s%s; "
-		  "%u zombies, %u orphans, %u leaks, %llu lock waits (%.1f ms)%s</text>\n",
+		  "%u zombies, %u orphans, %u leaks, %llu lock waits (%.1f ms)",
 		  pt->nprocs, (s->end - s->t0) / 1e6, fate.len ? "; command " : "",
 		  fate.len ? fate.s : "", r->count[AN_ZOMBIE], r->count[AN_ORPHAN],
-		  r->count[AN_LEAK], (unsigned long long)pt->lock_waits, pt->lock_wait_ns / 1e6,
-		  r->incomplete ? "; INCOMPLETE: events were lost" : "");
+		  r->count[AN_LEAK], (unsigned long long)pt->lock_waits, pt->lock_wait_ns / 1e6);
+	if (r->count[AN_DEADLOCK])
+		sb_printf(b, ", <tspan fill=\"%s\" font-weight=\"bold\">%u deadlock%s</tspan>",
+			  C_DEADLOCK, r->count[AN_DEADLOCK], r->count[AN_DEADLOCK] == 1 ? "" : "s");
+	sb_printf(b, "%s</text>\n", r->incomplete ? "; INCOMPLETE: events were lost" : "");
 	if (pt->spans_dropped || pt->waitlog_dropped)
 		sb_printf(b, "<text x=\"10\" y=\"%d\" fill=\"%s\">%llu waits and signals past the "
 			  "model's limit are counted but not drawn</text>\n", TOP - 28, C_LEAK,
@@ -279,7 +292,8 @@ static void legend(struct svg *s)
 		{ C_LOCK, "lock wait", 1 }, { C_JOIN, "join wait (wait4/waitid)", 1 },
 		{ C_EXEC, "exec", 2 }, { C_SIGNAL, "signal received", 3 },
 		{ C_ORPHAN, "orphaned", 4 }, { C_LEAK, "leak: alive when the command exited", 5 },
-		{ "#4e79a766", "folded siblings: shade = how many alive", 0 },
+		{ C_DEADLOCK, "deadlock: member, cycle", 6 }, { C_HOLDER, "waiter to holder", 7 },
+		{ "#4e79a766", "folded: shade = how many alive", 0 },
 	};
 	struct sbuf *b = s->b;
 	double x = 10;
@@ -309,9 +323,15 @@ static void legend(struct svg *s)
 		case 5:
 			sb_printf(b, "<path d=\"M%.1f 52 l5 6 l-5 6 l-5 -6 z\" fill=\"%s\"/>", x + 8, c);
 			break;
+		case 6:
+		case 7:
+			sb_printf(b, "<line x1=\"%.1f\" y1=\"58\" x2=\"%.1f\" y2=\"58\" stroke=\"%s\" "
+				  "stroke-width=\"2\" marker-end=\"url(#%s)\"/>", x, x + 12, c,
+				  items[i].shape == 6 ? "ah-dl" : "ah-h");
+			break;
 		}
 		sb_printf(b, "<text x=\"%.1f\" y=\"62\">%s</text>\n", x + 21, items[i].label);
-		x += 21 + strlen(items[i].label) * 5.9 + 18;
+		x += 21 + strlen(items[i].label) * 5.6 + 14;
 	}
 }
 
@@ -502,6 +522,107 @@ static void label(struct svg *s, const struct row *r, size_t i, const char *text
 	sb_puts(b, "</text>");
 }
 
+/* A deadlock member: its stuck wait outlined from the moment it began to
+ * wait, and a tag at the left of its bar. */
+static void deadlock_mark(struct svg *s, const struct pt_proc *p, size_t i)
+{
+	const struct ptree *pt = s->pt;
+
+	for (size_t d = 0; d < pt->ndeadlocks; d++) {
+		for (int k = 0; k < pt->deadlocks[d].n; k++) {
+			const struct pt_dl_member *m = &pt->deadlocks[d].m[k];
+			double x0 = xof(s, m->since), x1 = xof(s, p->exited ? p->exit_ts : s->end);
+
+			if (m->proc != p)
+				continue;
+			sb_printf(s->b, "<rect class=\"deadlock\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+				  "height=\"%d\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"/>",
+				  x0, yof(i) + 1.5, x1 - x0 < 2 ? 2 : x1 - x0, RH - 3, C_DEADLOCK);
+			sb_printf(s->b, "<text x=\"%d\" y=\"%.1f\" fill=\"%s\" font-weight=\"bold\" "
+				  "text-anchor=\"end\">DEADLOCK</text>", X0 - 4, yof(i) + RH / 2.0 + 4,
+				  C_DEADLOCK);
+			return;
+		}
+	}
+}
+
+/* An arrow between two rows at x, bowed to the right so that arrows of one
+ * moment stay apart. */
+static void arrow(struct svg *s, double x, int from, int to, const char *color,
+		  const char *marker, double bow, const char *cls, const char *title)
+{
+	double y0 = yof(from) + RH / 2.0, y1 = yof(to) + RH / 2.0;
+
+	struct sbuf d = { 0 };
+
+	sb_printf(&d, "M%.1f %.1f C%.1f %.1f %.1f %.1f %.1f %.1f", x, y0, x + bow, y0, x + bow, y1,
+		  x, y1 + (y1 > y0 ? -3 : 3));
+	/* a white halo under it: readable over bars of any colour */
+	sb_printf(s->b, "<g class=\"%s\"><title>%s</title><path d=\"%s\" fill=\"none\" "
+		  "stroke=\"#ffffff\" stroke-width=\"4\"/><path d=\"%s\" fill=\"none\" "
+		  "stroke=\"%s\" stroke-width=\"2\" marker-end=\"url(#%s)\"/></g>\n", cls, title,
+		  d.s, d.s, color, marker);
+	sb_free(&d);
+}
+
+/* Each deadlock's cycle, member to the member holding what it waits on,
+ * drawn where it was detected. */
+static void deadlock_arrows(struct svg *s)
+{
+	const struct ptree *pt = s->pt;
+
+	for (size_t d = 0; d < pt->ndeadlocks; d++) {
+		const struct pt_deadlock *dl = &pt->deadlocks[d];
+
+		for (int k = 0; k < dl->n; k++) {
+			const struct pt_proc *a = dl->m[k].proc, *z = dl->m[(k + 1) % dl->n].proc;
+			int ra = s->row_of[a->slot], rz = s->row_of[z->slot];
+			char t[96];
+
+			if (ra < 0 || rz < 0 || ra == rz)
+				continue;
+			snprintf(t, sizeof(t), "deadlock: [%u] waits on what [%u] holds", a->pid, z->pid);
+			/* out one side and back the other: the arrows close a loop */
+			arrow(s, xof(s, dl->ts) - 50, ra, rz, C_DEADLOCK, "ah-dl",
+			      (k % 2 ? -1 : 1) * (36 + 10 * (k / 2)), "deadlock-arrow", t);
+		}
+	}
+}
+
+static int by_dur(const void *a, const void *b)
+{
+	const struct pt_lockwait *x = *(const struct pt_lockwait *const *)a;
+	const struct pt_lockwait *y = *(const struct pt_lockwait *const *)b;
+
+	return x->dur_ns < y->dur_ns ? 1 : x->dur_ns > y->dur_ns ? -1 : 0;
+}
+
+/* Waiter -> holder at the start of each lock wait whose holder is known
+ * (every recorded wait passed --lock-threshold), the longest MAX_ARROWS. */
+static void holder_arrows(struct svg *s)
+{
+	const struct ptree *pt = s->pt;
+	const struct pt_lockwait **v = xcalloc(pt->nwaitlog + 1, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; i < pt->nwaitlog; i++)
+		if (pt->waitlog[i].holder && pt->waitlog[i].holder != pt->waitlog[i].proc->pid)
+			v[n++] = &pt->waitlog[i];
+	qsort(v, n, sizeof(*v), by_dur);
+	for (size_t i = 0; i < n && i < MAX_ARROWS; i++) {
+		const struct pt_proc *h = ptree_find(pt, v[i]->holder);
+		int rw = s->row_of[v[i]->proc->slot], rh = h ? s->row_of[h->slot] : -1;
+		char t[128];
+
+		if (rw < 0 || rh < 0 || rw == rh)
+			continue;
+		snprintf(t, sizeof(t), "[%u] waited %.1f ms on a lock held by [%u]", v[i]->proc->pid,
+			 v[i]->dur_ns / 1e6, v[i]->holder);
+		arrow(s, xof(s, v[i]->start_ts), rw, rh, C_HOLDER, "ah-h", 14, "holder-arrow", t);
+	}
+	free(v);
+}
+
 static void process_row(struct svg *s, size_t i)
 {
 	const struct row *r = &s->rows[i];
@@ -537,12 +658,17 @@ static void process_row(struct svg *s, size_t i)
 	if (p->findings & AN_CHECK(AN_LEAK)) {
 		double x = xof(s, s->pt->root_exit_ts);
 
+		/* the orphan dot is often at the same moment (the command's
+		 * exit orphaned it): side by side, neither hides the other */
+		if (p->orphaned_ts != PT_NONE && fabs(x - xof(s, p->orphaned_ts)) < 10)
+			x = xof(s, p->orphaned_ts) + 10;
 		sb_printf(b, "<path d=\"M%.1f %.1f l5 6 l-5 6 l-5 -6 z\" fill=\"%s\" stroke=\"#fff\"/>",
 			  x, yof(i) + RH / 2.0 - 6, C_LEAK);
 		if (!p->exited)
 			sb_printf(b, "<path d=\"M%.1f %.1f l6 5 l-6 5 z\" fill=\"%s\"/>", xe + 1,
 				  yof(i) + RH / 2.0 - 5, C_LEAK);
 	}
+	deadlock_mark(s, p, i);
 	sb_puts(b, "</g>\n");
 }
 
@@ -623,6 +749,9 @@ void svg_report(struct sbuf *b, const struct ptree *pt, const struct an_result *
 			density_row(&s, i);
 		free(s.rows[i].fold);
 	}
+	/* over the rows: arrows between them */
+	holder_arrows(&s);
+	deadlock_arrows(&s);
 	sb_puts(b, "</svg>\n");
 	free(s.rows);
 	free(s.row_of);

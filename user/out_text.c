@@ -46,7 +46,6 @@ const char *text_role(const struct pt_proc *p)
 		{ "multiprocessing.popen_spawn", "spawn child" },
 	};
 
-	/* a kernel thread's argv from /proc is empty: nothing at argv[1] */
 	if (!p->argv_owned || !p->argv || !p->argv[0])
 		return NULL;
 	for (int i = 1; p->argv[i]; i++) {
@@ -514,9 +513,11 @@ static void tree_line(struct sbuf *b, const struct text_style *st, const struct 
 
 /*
  * Folding. Two rules, both off with --no-fold:
- * - helpers: a child whose whole subtree is over, reaped, free of findings
- *   and short next to the trace (a wrapper's readlink, a build's sh -c, a
- *   test's 2,000 runs of /bin/false) joins one line after its siblings;
+ * - helpers: a child that ran another program (exec), whose whole subtree
+ *   is over, reaped, free of findings and short next to the trace (a build's
+ *   sh -c, a test's 2,000 runs of /bin/false), or any child over before its
+ *   parent's last exec (a wrapper's readlink and subshells), joins one line
+ *   after its siblings;
  * - many alike leaves (a fork storm, a pool of 1,000 workers): the first
  *   FOLD_KEEP are shown and the rest counted.
  */
@@ -581,7 +582,9 @@ static bool helper(const struct view *v, const struct pt_proc *c)
 	if (v->st->no_fold || !s->over || s->last == PT_NONE || s->last < s->first)
 		return false;
 	span = s->last - s->first;
-	if (span * SHORT_PART <= v->dur)
+	/* a fork that ran another program; one that did not is the program's
+	 * own (a pool's worker), however short */
+	if (c->nexecs && span * SHORT_PART <= v->dur)
 		return true;
 	/* the wrapper's helpers: over before their parent became the program */
 	return p->nexecs && p->execs[p->nexecs - 1].ts > s->last && span * WRAP_PART <= v->dur;

@@ -57,6 +57,7 @@ struct trace {
 	int child_status;
 	bool stop;
 	bool interrupted;	/* a signal asked the command to stop: no end banner */
+	bool ended;		/* the end record is in: the trace is over */
 	int cmd_out;		/* the command's output, read end, while a live view may show it */
 	int sigfd, epfd;
 	uint64_t bad_records;
@@ -90,6 +91,8 @@ static int on_record(void *ctx, const void *data, size_t len)
 	struct pt_change chg;
 	const char *why;
 
+	if (t->ended)
+		return 0;	/* after the end (the live view's banner) */
 	if (event_validate(data, len, &why)) {
 		if (!t->bad_records++)
 			p_warn("malformed record from the kernel side: %s", why);
@@ -204,20 +207,47 @@ static void handle_signals(struct trace *t)
 }
 
 /* q in the live view: the view closes at once and the event stream takes
- * over; a command mptrace started is interrupted as Ctrl-C would, and the
- * report follows when it has ended; attached processes keep running. */
+ * over; a command mptrace started runs on (^C at the terminal reaches it as
+ * usual); with nothing else to wait for (the command ended, or mptrace top,
+ * -a, -p) tracing ends and the report follows. */
 static void quit_view(struct trace *t)
 {
 	epoll_ctl(t->epfd, EPOLL_CTL_DEL, tui_fd(t->tui), NULL);
 	tui_close(t->tui);
 	t->tui = NULL;
 	t->stream = !t->o->quiet;
-	if (t->o->mode == RUN_COMMAND && !t->child_done) {
-		t->interrupted = true;
-		forward(t, SIGINT);
+	if (t->o->mode == RUN_COMMAND && !t->child_done && !t->ended) {
+		fprintf(t->out, "mptrace: the live view is closed; tracing goes on with the event "
+			"stream (^C interrupts the command)\n");
+		fflush(t->out);
 	} else {
 		t->stop = true;
 	}
+}
+
+/* ^C in the view, confirmed: as a terminal's ^C (which the view's raw mode
+ * kept from them), SIGINT to every live process of the tree in the
+ * command's process group, leaves first; the view stays until the command
+ * has ended, then the report follows. */
+static void interrupt_command(struct trace *t)
+{
+	struct ptree *pt = t->pt;
+	pid_t pg;
+
+	if (t->o->mode != RUN_COMMAND || t->child_done) {
+		t->stop = true;
+		return;
+	}
+	t->interrupted = true;
+	pg = getpgid(t->child);
+	for (size_t i = pt->nprocs; pg > 0 && i-- > 0;) {
+		struct pt_proc *p = pt->procs[i];
+
+		/* alive in the model: no exit seen, so the pid is still its own */
+		if (!p->exited && !p->is_root && getpgid(p->pid) == pg)
+			kill(p->pid, SIGINT);
+	}
+	forward(t, SIGINT);
 }
 
 /* Signals a live process of the tree and records that mptrace did. */
@@ -412,8 +442,14 @@ static void pump(struct trace *t, int timeout_ms)
 	forget(t);
 	if (t->rec)
 		rec_tick(t->rec, mono());
-	if (t->tui && tui_tick(t->tui, mono()) == TUI_QUIT)
-		quit_view(t);
+	if (t->tui) {
+		int k = tui_tick(t->tui, mono());
+
+		if (k == TUI_QUIT)
+			quit_view(t);
+		else if (k == TUI_INTERRUPT)
+			interrupt_command(t);
+	}
 }
 
 /* Processes adopted as zombies wait for their adopter (usually init) to
@@ -512,6 +548,19 @@ static void end_record(struct trace *t)
 	/* type 0 counts the records dropped here as malformed */
 	e.lost[0] = t->bad_records;
 	feed_synthetic(t, &e, sizeof(e));
+}
+
+/* Takes what is left in the ring, then the end record: the model's end is
+ * in step with what the kernel counted. Later records are not the trace's. */
+static void end_trace(struct trace *t)
+{
+	pump(t, 0);
+	do {
+		t->drained = 0;
+		loader_consume(t->ld);
+	} while (t->drained >= RING_BUDGET);
+	end_record(t);
+	t->ended = true;
 }
 
 /* records dropped and processes left untracked: both make the tree incomplete */
@@ -819,18 +868,15 @@ int trace_run(const struct opts *o)
 		settle(&t);
 	}
 	if (t.tui && !t.stop && !t.interrupted && !o->exit_on_end) {
-		/* the view stays, with a banner, until q or a signal */
-		tui_finish(t.tui);
+		/* the trace ends now, as it would without the view; the view
+		 * stays, with a banner and its clock stopped, until q or a signal */
+		end_trace(&t);
+		tui_finish(t.tui, t.pt->end_ts);
 		while (t.tui && !t.stop)
 			pump(&t, 20);
 	}
-	/* keep the model's end in step with what the kernel counted */
-	pump(&t, 0);
-	do {
-		t.drained = 0;
-		loader_consume(t.ld);
-	} while (t.drained >= RING_BUDGET);
-	end_record(&t);
+	if (!t.ended)
+		end_trace(&t);
 	if (t.tui) {
 		tui_close(t.tui);
 		t.tui = NULL;

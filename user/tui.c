@@ -31,7 +31,7 @@
 #define HIGHLIGHT_NS 1500000000ull
 #define HEAD_LINES 3		/* title, totals, column titles */
 #define OUT_KEEP 65536		/* bytes of the command's output kept */
-#define OUT_LINES 4		/* lines of it shown */
+#define OUT_LINES 4		/* lines of it shown at least; more when rows are free */
 
 enum { PAIR_NEW = 1, PAIR_CHANGE, PAIR_ZOMBIE, PAIR_HEAD, PAIR_BANNER, PAIR_LOCK };
 
@@ -53,8 +53,10 @@ struct tui {
 	struct sbuf line;
 	uint64_t lost;
 
-	uint64_t interval, next_draw, t_open;
+	uint64_t interval, next_draw, t_open, end_ts;
 	bool dirty, paused, help, finished, resized;
+	bool asking;		/* ^C: "interrupt the command?" on the status line */
+	bool detail;		/* Enter: the selected process's panel */
 	int sel_id;		/* the selected process survives a rebuild by id */
 	long sel, top;
 	bool findings_only;
@@ -160,7 +162,9 @@ struct tui *tui_open(struct ptree *pt, const struct opts *o, const struct an_opt
 		return NULL;
 	}
 	set_term(t->scr);
-	cbreak();		/* ^C stays a signal: the caller's signalfd gets it */
+	/* raw: ^C is a key here, so the view can ask before the command gets
+	 * SIGINT (a kill of mptrace still reaches the caller's signalfd) */
+	raw();
 	noecho();
 	nonl();
 	keypad(stdscr, TRUE);
@@ -253,15 +257,33 @@ void tui_output(struct tui *t, const char *buf, size_t n)
 
 /* ---- drawing ---- */
 
+/* Lines of output kept, a final line without newline counted. */
+static int output_count(const struct tui *t, int max)
+{
+	int n = 0;
+
+	for (const char *s = t->out, *end = t->out + t->outlen; s < end && n < max; n++) {
+		const char *nl = memchr(s, '\n', end - s);
+
+		s = nl ? nl + 1 : end;
+	}
+	return n;
+}
+
+/* The output pane: OUT_LINES (at most a third of the screen), or every
+ * row the tree leaves free; and a rule above. */
 static int out_lines(const struct tui *t)
 {
-	int n = OUT_LINES;
+	int avail = LINES - HEAD_LINES - 1, n = OUT_LINES, spare;
 
 	if (!t->outlen)
 		return 0;
-	if (n > (LINES - HEAD_LINES - 1) / 3)
-		n = (LINES - HEAD_LINES - 1) / 3;
-	return n > 0 ? n + 1 : 0;	/* and a rule above them */
+	if (n > (avail - 1) / 3)
+		n = (avail - 1) / 3;
+	spare = avail - 1 - (int)t->rows.n - (t->rows.n ? 0 : 1);
+	if (spare > n)
+		n = output_count(t, spare) > n ? output_count(t, spare) : n;
+	return n > 0 ? n + 1 : 0;
 }
 
 static int screen_rows(const struct tui *t)
@@ -347,8 +369,11 @@ static void status_text(struct tui *t, struct sbuf *b, attr_t *attr)
 			sb_puts(b, " tracing ended: every traced process has exited");
 		}
 		sb_puts(b, "; press q for the report ");
+	} else if (t->asking) {
+		*attr = t->color ? COLOR_PAIR(PAIR_BANNER) | A_BOLD : A_REVERSE | A_BOLD;
+		sb_puts(b, " interrupt the command (SIGINT, as ^C)? y: yes, any other key: no ");
 	} else {
-		sb_printf(b, "q quit  space %s  / filter  f findings  c collapse  ? help",
+		sb_printf(b, "q quit  space %s  / filter  f findings  Enter details  c collapse  ? help",
 			  t->paused ? "resume" : "pause");
 		if (t->rows.n)
 			sb_printf(b, "   row %ld/%zu", t->sel + 1, t->rows.n);
@@ -401,20 +426,24 @@ static void keep_selection_visible(struct tui *t, int h)
 		t->top = 0;
 }
 
+static void draw_box(const char *const *lines, size_t n, int w);
+
 static const char *const help_lines[] = {
 	"mptrace live view",
 	"",
-	"  q            quit; then the report is printed",
+	"  q            leave the view; tracing goes on with the event stream",
+	"  ^C           asks, then interrupts the command (SIGINT)",
+	"  Enter        details of the selected process (its lock and holder)",
 	"  space        pause / resume the display (tracing goes on)",
 	"  Up Down      select a process;  PgUp PgDn Home End: scroll",
-	"  /            filter by command substring (Enter keeps, Esc cancels)",
+	"  /            filter by pid or command substring (Enter keeps, Esc cancels)",
 	"  f            show only processes with findings (and their ancestors)",
 	"  c            collapse / expand the selected process's subtree",
 	"  ?            this help (any key closes it)",
 	"",
-	"  STATE  running, lock wait (in a lock syscall now), join wait (in",
-	"         wait4/waitid now), zombie (exited, not reaped), reaped (shown",
-	"         5 s after, and until q once the trace is over)",
+	"  STATE  lock wait (in a lock syscall now), join wait (in wait4/waitid",
+	"         now), else the kernel's: running, sleeping, disk wait, stopped;",
+	"         zombie (exited, not reaped), reaped (shown 5 s, and to the end)",
 	"  TIME   age if running, zombie time if a zombie, lifetime once reaped",
 	"  EXIT   exit code or the killing signal (* core dumped)",
 	"  LOCKED time spent waiting on locks (finished waits and the current one)",
@@ -428,10 +457,20 @@ static const char *const help_lines[] = {
 static void draw_help(struct tui *t)
 {
 	size_t n = sizeof(help_lines) / sizeof(help_lines[0]);
-	int w = 76, h = (int)n + 4, y0, x0;
-	const char *q = t->o->mode == RUN_COMMAND ?
-		"q while the command runs sends it SIGINT, as Ctrl-C does" :
+	const char *lines[sizeof(help_lines) / sizeof(help_lines[0]) + 2];
+
+	memcpy(lines, help_lines, sizeof(help_lines));
+	lines[n++] = "";
+	lines[n++] = t->o->mode == RUN_COMMAND ?
+		"q leaves the view; the command runs on (^C asks, then interrupts it)" :
 		"q leaves the traced processes running";
+	draw_box(lines, n, 76);
+}
+
+/* A box of lines centred on the screen (help, details). */
+static void draw_box(const char *const *lines, size_t n, int w)
+{
+	int h = (int)n + 2, y0, x0;
 
 	if (w > COLS)
 		w = COLS;
@@ -440,15 +479,58 @@ static void draw_help(struct tui *t)
 	y0 = (LINES - h) / 2;
 	x0 = (COLS - w) / 2;
 	for (int y = 0; y < h; y++) {
-		const char *s = y == 0 || y == h - 1 ? "" :
-				y - 1 < (int)n ? help_lines[y - 1] :
-				y - 1 == (int)n + 1 ? q : "";
+		const char *s = y == 0 || y == h - 1 || y - 1 >= (int)n ? "" : lines[y - 1];
 
 		attrset(A_REVERSE);
 		mvhline(y0 + y, x0, ' ', w);
 		mvaddnstr(y0 + y, x0 + 1, s, w - 2);
 	}
 	attrset(A_NORMAL);
+}
+
+static void draw_detail(struct tui *t)
+{
+	struct sbuf b = { 0 };
+	const char *lines[16];
+	size_t n = 0;
+	char *s;
+
+	if (!t->rows.n || (size_t)t->sel >= t->rows.n) {
+		t->detail = false;
+		return;
+	}
+	tr_format_detail(&b, t->pt, &t->rows.v[t->sel], &t->view);
+	lines[n++] = "process details (any key closes)";
+	lines[n++] = "";
+	for (s = b.s; s && n < 16; n++) {
+		lines[n] = s;
+		s = strchr(s, '\n');
+		if (s)
+			*s++ = '\0';
+	}
+	draw_box(lines, n, COLS - 4);
+	sb_free(&b);
+}
+
+/* The kernel's state letter of a live process (R S D T ...), read when a
+ * frame shows its row; 0 when it cannot be read. */
+static char kernel_state(uint32_t pid)
+{
+	char path[32], buf[512], *paren;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	paren = strrchr(buf, ')');	/* comm may hold ')' */
+	return paren && paren[1] == ' ' ? paren[2] : 0;
 }
 
 /* The last lines of the command's output, above the status line. */
@@ -492,18 +574,32 @@ static void draw_output(struct tui *t)
 	}
 }
 
+/* The header's count is the report's: analyze() at this frame's time. */
+static uint32_t findings_now(struct tui *t)
+{
+	struct an_result r;
+	uint32_t n;
+
+	analyze(t->pt, t->an, t->view.now, &r);
+	n = r.n;
+	an_result_free(&r);
+	return n;
+}
+
 static void draw(struct tui *t)
 {
-	int h = screen_rows(t);
 	attr_t attr;
 	long i;
+	int h;
 
 	grow_ann(t);
 	t->view.filter = t->editing ? t->edit : t->filter;
 	t->view.findings_only = t->findings_only;
 	tr_build(&t->rows, t->pt, t->ann, &t->view);
+	t->rows.tot.findings = findings_now(t);
 	if (t->src.lost)
 		t->lost = t->src.lost(t->src.ctx);
+	h = screen_rows(t);
 	keep_selection_visible(t, h);
 
 	erase();
@@ -524,6 +620,7 @@ static void draw(struct tui *t)
 
 		if (i < t->top || i >= t->top + h)
 			continue;
+		r->kstate = r->p->exited || t->finished ? 0 : kernel_state(r->p->pid);
 		t->line.len = 0;
 		tr_format_row(&t->line, t->pt, r, &t->view, COLS);
 		put_line(HEAD_LINES + (int)(i - t->top), &t->line, row_attr(t, r, hl, i == t->sel));
@@ -539,6 +636,8 @@ static void draw(struct tui *t)
 	put_line(LINES - 1, &t->line, attr);
 	if (t->help)
 		draw_help(t);
+	else if (t->detail)
+		draw_detail(t);
 	refresh();
 	t->dirty = false;
 }
@@ -599,10 +698,20 @@ static int key(struct tui *t, int c)
 		edit_key(t, c);
 		return TUI_OK;
 	}
+	if (t->asking) {
+		t->asking = false;
+		return c == 'y' || c == 'Y' ? TUI_INTERRUPT : TUI_OK;
+	}
 	if (c == 'q' || c == 'Q')
 		return TUI_QUIT;
-	if (t->help && c != KEY_RESIZE) {
-		t->help = false;
+	if (c == 3) {		/* ^C (raw mode): ask first while the command runs */
+		if (t->o->mode != RUN_COMMAND || t->finished)
+			return TUI_QUIT;
+		t->asking = true;
+		return TUI_OK;
+	}
+	if ((t->help || t->detail) && c != KEY_RESIZE) {
+		t->help = t->detail = false;
 		return TUI_OK;
 	}
 	switch (c) {
@@ -656,6 +765,11 @@ static int key(struct tui *t, int c)
 	case 'h':
 		t->help = true;
 		break;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		t->detail = t->rows.n > 0;
+		break;
 	case 12:		/* ^L: repaint everything */
 		clearok(curscr, TRUE);
 		break;
@@ -684,8 +798,10 @@ int tui_tick(struct tui *t, uint64_t now_ns)
 	int c;
 
 	while ((c = getch()) != ERR) {
-		if (key(t, c) == TUI_QUIT)
-			return TUI_QUIT;
+		int r = key(t, c);
+
+		if (r != TUI_OK)
+			return r;
 		now_draw = true;
 	}
 	if (t->resized) {
@@ -694,7 +810,8 @@ int tui_tick(struct tui *t, uint64_t now_ns)
 	}
 	if (!now_draw && (t->paused || now_ns < t->next_draw))
 		return TUI_OK;
-	t->view.now = now_ns;
+	/* the trace is over: its clock stopped at the end */
+	t->view.now = t->finished ? t->end_ts : now_ns;
 	draw(t);
 	/* keys redraw at once; the data no more often than --interval */
 	if (!now_draw || now_ns >= t->next_draw)
@@ -707,9 +824,14 @@ void tui_resize(struct tui *t)
 	t->resized = true;
 }
 
-void tui_finish(struct tui *t)
+void tui_finish(struct tui *t, uint64_t end_ts)
 {
 	t->finished = true;
+	t->asking = false;
+	t->end_ts = end_ts;
+	/* frozen at the end, highlights would never fade */
+	for (size_t i = 0; i < t->nann; i++)
+		t->ann[i].hl = TR_HL_NONE;
 	t->paused = false;
 	/* the trace is over: the final tree stays whole until q */
 	t->view.linger_ns = UINT64_MAX;

@@ -9,7 +9,9 @@
 #include "opts.h"
 #include "ptree.h"
 
-enum { TUI_OK = 0, TUI_QUIT = 1 };
+/* TUI_QUIT: q, leave the view (the trace goes on); TUI_INTERRUPT: ^C and
+ * y, signal the command as a terminal's ^C would. */
+enum { TUI_OK = 0, TUI_QUIT = 1, TUI_INTERRUPT = 2 };
 
 struct tui;
 
@@ -33,16 +35,17 @@ int tui_fd(const struct tui *t);
 /* An event the model just took: for highlights and rates. */
 void tui_event(struct tui *t, const struct mpt_hdr *ev, const struct pt_change *chg);
 /* Reads keys, redraws at most every --interval (and at once after a key).
- * TUI_QUIT when q was pressed. */
+ * TUI_QUIT or TUI_INTERRUPT as the keys asked. */
 int tui_tick(struct tui *t, uint64_t now_ns);
 /* Output of the command (its stdout and stderr through a pipe): the last
  * lines show at the bottom, and the tail is printed when the view closes. */
 void tui_output(struct tui *t, const char *buf, size_t n);
 /* The terminal changed size (SIGWINCH): the next tick redraws. */
 void tui_resize(struct tui *t);
-/* The trace is over (the command ended, or every traced process): a banner
- * says so; the caller keeps calling tui_tick until TUI_QUIT. */
-void tui_finish(struct tui *t);
+/* The trace is over at end_ts (the command ended, or every traced process):
+ * a banner says so, the clock stops there; the caller keeps calling tui_tick
+ * until TUI_QUIT. */
+void tui_finish(struct tui *t, uint64_t end_ts);
 /* ptree_forget() moved a process from slot `from` to `to` (ctx: the view). */
 void tui_slot_moved(void *ctx, uint32_t from, uint32_t to);
 /* Processes were forgotten: the rows, which pointed at them, are laid out

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "event.h"
+#include "out_text.h"
 #include "tui_rows.h"
 
 const struct pt_inwait *tr_inwait(const struct pt_proc *p)
@@ -123,11 +124,14 @@ static bool present(const struct pt_proc *p, const struct tr_view *v)
 	       v->now - p->reaped_ts < v->linger_ns;
 }
 
-/* The filter is a substring of the command line as the row shows it
- * (arguments joined by spaces), or of the name. */
+/* The filter is a process id, or a substring of the command line as the
+ * row shows it (arguments joined by spaces), or of the name. */
 static bool cmd_matches(struct tr_rows *r, const struct pt_proc *p, const char *filter)
 {
-	if (strcasestr(p->comm, filter))
+	char pid[16];
+
+	snprintf(pid, sizeof(pid), "%u", p->pid);
+	if (!strcmp(pid, filter) || strcasestr(p->comm, filter))
 		return true;
 	r->cmd.len = 0;
 	for (int i = 0; p->argv && p->argv[i]; i++) {
@@ -394,8 +398,12 @@ static void tree_text(struct sbuf *b, const struct tr_row *r, bool utf8)
 		sb_puts(b, r->last ? "`- " : "|- ");
 }
 
-static void command_text(struct sbuf *b, const struct pt_proc *p)
+/* What runs, in `cols` columns: a fork shows whose, a Python helper its
+ * role, argv its program and script first (text_argv). */
+static void command_text(struct sbuf *b, const struct pt_proc *p, size_t cols, bool utf8)
 {
+	const char *role = text_role(p);
+
 	if (!p->argv || !p->argv[0]) {
 		/* kernel threads and processes that cleared their argv, like ps */
 		sb_putc(b, '[');
@@ -403,13 +411,64 @@ static void command_text(struct sbuf *b, const struct pt_proc *p)
 		sb_putc(b, ']');
 		return;
 	}
-	for (int i = 0; p->argv[i]; i++) {
-		if (i)
-			sb_putc(b, ' ');
-		sb_put_shell_word(b, p->argv[i]);
-		if (b->len > 4096)
-			break;	/* far past any screen width */
+	if (!p->argv_owned && p->parent && !p->is_root) {
+		role = text_role(p->parent);
+		sb_put_printable(b, p->comm, strlen(p->comm));
+		sb_printf(b, " (fork of %s%s%u)", role ? role : "", role ? " " : "", p->parent->pid);
+		return;
 	}
+	if (role) {
+		sb_printf(b, "[%s] ", role);
+		cols = cols > strlen(role) + 3 ? cols - strlen(role) - 3 : 1;
+	}
+	text_argv(b, p->argv, cols < 4096 ? cols : 4096, false, utf8);
+}
+
+const char *tr_row_state(const struct tr_row *r)
+{
+	enum tr_state s = tr_state_of(r->p);
+
+	if (s != TR_RUNNING)
+		return tr_state_name(s);
+	switch (r->kstate) {
+	case 'S': return "sleeping";
+	case 'D': return "disk wait";
+	case 'T': case 't': return "stopped";
+	case 'Z': case 'X': return "exiting";
+	case 'I': return "idle";
+	default: return "running";
+	}
+}
+
+static void proc_ref(struct sbuf *b, const struct ptree *pt, uint32_t pid)
+{
+	const struct pt_proc *q = ptree_find(pt, pid);
+
+	if (q)
+		sb_put_printable(b, q->comm, strlen(q->comm));
+	sb_printf(b, "[%u]", pid);
+}
+
+void tr_wait_text(struct sbuf *b, const struct ptree *pt, const struct pt_proc *p, uint64_t now,
+		  bool brief)
+{
+	const struct pt_inwait *w = tr_inwait(p);
+	const char *name;
+	char d[32];
+
+	if (!w || w->child || !w->lock)
+		return;
+	name = w->lock->name ? w->lock->name : w->lock->id;
+	if (brief && w->lock->name)
+		name = base_name(name);
+	sb_printf(b, "%s ", pt_lock_type_name(w->lock->type));
+	sb_put_printable(b, name, strlen(name));
+	if (w->holder) {
+		sb_puts(b, " held by ");
+		proc_ref(b, pt, w->holder);
+	}
+	if (!brief && now > w->start_ts)
+		sb_printf(b, " for %s", tr_dur(d, sizeof(d), now - w->start_ts));
 }
 
 void tr_format_row(struct sbuf *b, const struct ptree *pt, const struct tr_row *r,
@@ -420,10 +479,11 @@ void tr_format_row(struct sbuf *b, const struct ptree *pt, const struct tr_row *
 	unsigned f = tr_flags(pt, p, v->an, v->now);
 	uint64_t locked = p->lock_wait.total_ns;
 	char buf[32], fl[8], *c = fl;
+	size_t used;
 
 	snprintf(buf, sizeof(buf), "%u", p->pid);
 	field(b, buf, TR_W_PID, true);
-	field(b, tr_state_name(tr_state_of(p)), TR_W_STATE, false);
+	field(b, tr_row_state(r), TR_W_STATE, false);
 	time_text(buf, sizeof(buf), p, v->now);
 	field(b, buf, TR_W_TIME, true);
 	exit_text(buf, sizeof(buf), p);
@@ -451,8 +511,63 @@ void tr_format_row(struct sbuf *b, const struct ptree *pt, const struct tr_row *
 	tree_text(b, r, v->utf8);
 	if (r->folded)
 		sb_printf(b, "[+%u] ", r->folded);
-	command_text(b, p);
+	/* a lock wait in progress: its lock and holder before the command,
+	 * where a narrow screen does not cut them */
+	if (tr_inwait(p) && !tr_inwait(p)->child && tr_inwait(p)->lock) {
+		sb_puts(b, "[waits ");
+		tr_wait_text(b, pt, p, v->now, true);
+		sb_puts(b, "] ");
+	}
+	used = tr_columns(b->s + start, b->len - start);
+	command_text(b, p, width > 0 && (size_t)width > used ? (size_t)width - used : 1, v->utf8);
 	tr_fit(b, start, width);
+}
+
+void tr_format_detail(struct sbuf *b, const struct ptree *pt, const struct tr_row *r,
+		      const struct tr_view *v)
+{
+	const struct pt_proc *p = r->p;
+	unsigned f = tr_flags(pt, p, v->an, v->now);
+	char d[32];
+
+	sb_put_printable(b, p->comm, strlen(p->comm));
+	sb_printf(b, "[%u]", p->pid);
+	if (p->parent) {
+		sb_puts(b, "  parent ");
+		proc_ref(b, pt, p->parent->pid);
+	}
+	if (p->parent && p->cur_ppid && p->cur_ppid != p->parent->pid)
+		sb_printf(b, "  now child of [%u]", p->cur_ppid);
+	sb_puts(b, "\ncommand: ");
+	if (p->argv && p->argv[0])
+		text_argv(b, p->argv, 600, false, v->utf8);
+	if (!p->argv_owned && p->parent && !p->is_root)
+		sb_printf(b, " (fork of %u, no exec)", p->parent->pid);
+	sb_printf(b, "\nstate: %s", tr_row_state(r));
+	if (r->kstate)
+		sb_printf(b, " (kernel %c)", r->kstate);
+	if (p->start_ts != PT_NONE && v->now > p->start_ts)
+		sb_printf(b, ", started %s ago", tr_dur(d, sizeof(d), v->now - p->start_ts));
+	if (p->exited) {
+		sb_puts(b, ", ");
+		text_fate(b, p);
+	}
+	if (p->threads > 1)
+		sb_printf(b, ", %u threads", p->threads);
+	if (tr_inwait(p) && !tr_inwait(p)->child) {
+		sb_puts(b, "\nwaits on ");
+		tr_wait_text(b, pt, p, v->now, false);
+	}
+	if (p->lock_wait.count)
+		sb_printf(b, "\nlock waits: %u, total %.1f ms, longest %.1f ms", p->lock_wait.count,
+			  p->lock_wait.total_ns / 1e6, p->lock_wait.max_ns / 1e6);
+	if (p->join_wait.count)
+		sb_printf(b, "\njoin waits: %u, total %.1f ms", p->join_wait.count,
+			  p->join_wait.total_ns / 1e6);
+	if (f)
+		sb_printf(b, "\nflags:%s%s%s%s%s", f & TR_F_ZOMBIE ? " zombie" : "",
+			  f & TR_F_ORPHAN ? " orphan" : "", f & TR_F_LEAK ? " leaked" : "",
+			  f & TR_F_LOCK ? " waited-on-a-lock" : "", f & TR_F_DEADLOCK ? " DEADLOCK" : "");
 }
 
 void tr_rate_add(struct tr_rates *r, enum tr_rate k, uint64_t ts)

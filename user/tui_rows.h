@@ -53,6 +53,7 @@ struct tr_row {
 	bool context;		/* shown only because a descendant matches */
 	uint32_t folded;	/* descendants hidden by collapse */
 	bool has_children;	/* something to fold */
+	char kstate;		/* the kernel's task state (R S D T Z), 0 unknown */
 };
 
 struct tr_totals {
@@ -116,6 +117,16 @@ void tr_rows_free(struct tr_rows *r);
 /* Index of the row of process id, or -1. */
 long tr_find(const struct tr_rows *r, int id);
 
+/* The STATE text of a row: a wait in progress, else the model's state,
+ * with a running process's kernel task state (sleeping, disk wait ...). */
+const char *tr_row_state(const struct tr_row *r);
+/* "futex /dev/shm/sem.x held by python3[12] for 1.2s" for a lock wait in
+ * progress, else nothing; brief: the path's last name, no time. */
+void tr_wait_text(struct sbuf *b, const struct ptree *pt, const struct pt_proc *p, uint64_t now,
+		  bool brief);
+/* The detail panel of a process (Enter): lines separated by '\n'. */
+void tr_format_detail(struct sbuf *b, const struct ptree *pt, const struct tr_row *r,
+		      const struct tr_view *v);
 /* The titles line, `width` columns. */
 void tr_format_titles(struct sbuf *b, int width);
 /* One row, `width` columns (padded with spaces, cut at a character). */

@@ -5,6 +5,8 @@
   visual.py svg FILE                      well-formed SVG with rows and a <title>
   visual.py perfetto FILE [NEED_CAT...]   Chrome trace-event JSON, structurally sound
   visual.py jsonl FILE                    every line a JSON object with a type
+  visual.py colour PNG RRGGBB MIN [PNG2]  at least MIN pixels of that colour (and, with
+                                          PNG2, of them where PNG2 has not that colour)
 
 Only the standard library: the test machines have no Pillow.
 """
@@ -142,6 +144,27 @@ def check_perfetto(path, need):
     print(f"{path}: {len(ev)} events, {len(names)} processes, {len(flows)} flows")
 
 
+def near(px, rgb):
+    return all(abs(px[i] - rgb[i]) <= 24 for i in range(3))
+
+
+def colour_pixels(path, rgb):
+    w, h, bpp, rows = png_pixels(path)
+    return {(x // bpp, y) for y, row in enumerate(rows) for x in range(0, len(row), bpp)
+            if near(row[x:x + 3], rgb)}
+
+
+def check_colour(path, hexrgb, need, other=None):
+    rgb = bytes.fromhex(hexrgb)
+    got = colour_pixels(path, rgb)
+    if other:
+        got -= colour_pixels(other, rgb)
+    if len(got) < int(need):
+        fail(f"{path}: {len(got)} pixels of #{hexrgb}{' not in ' + other if other else ''}, "
+             f"want at least {need}")
+    print(f"{path}: {len(got)} pixels of #{hexrgb}{' not in ' + other if other else ''}")
+
+
 def check_jsonl(path):
     n = 0
     for i, line in enumerate(open(path), 1):
@@ -164,5 +187,7 @@ if __name__ == "__main__":
         check_perfetto(path, sys.argv[3:])
     elif what == "jsonl":
         check_jsonl(path)
+    elif what == "colour":
+        check_colour(path, sys.argv[3], sys.argv[4], sys.argv[5] if len(sys.argv) > 5 else None)
     else:
         fail(f"unknown check {what}")

@@ -126,9 +126,17 @@ static struct ptree *wrapped(void)
 		RUN(pt, 2 + 2 * i, 200 + i, "/usr/bin/readlink", "readlink\0-f\0x\0");
 		done(pt, 3 + 2 * i, 200 + i, ROOT, 0);
 	}
+	/* a subshell of the wrapper: a fork without exec, over before the exec */
+	spawn(pt, 24, ROOT, 250);
+	done(pt, 25, 250, ROOT, 0);
 	RUN(pt, 30, ROOT, "/usr/bin/python3", "python3\0examples/python/pool.py\0");
 	for (uint32_t i = 0; i < 4; i++)
 		spawn(pt, 40 + i, ROOT, 300 + i);
+	/* 2 short workers of the program: forks without exec, its own */
+	spawn(pt, 50, ROOT, 310);
+	spawn(pt, 50, ROOT, 311);
+	done(pt, 55, 310, ROOT, 0);
+	done(pt, 55, 311, ROOT, 0);
 	for (uint32_t i = 0; i < 4; i++)
 		done(pt, 900 + i, 300 + i, ROOT, 0);
 	done(pt, 1000, ROOT, SELF, 0);
@@ -141,12 +149,12 @@ static void test_wrapper_chain(void)
 	struct ptree *pt = wrapped();
 	struct text_style st = { .utf8 = true };
 	char *s = report(pt, &st);
-	const char *fold = strstr(s, "… 10 short-lived helpers: readlink ×10");
+	const char *fold = strstr(s, "… 11 short-lived helpers: readlink ×10, sh ×1");
 
 
-	ok(fold, "the 10 helpers are one line");
+	ok(fold, "the 10 helpers and the wrapper's subshell are one line");
 	ok(strstr(s, "python3[100] python3 examples/python/pool.py "), "the root shows the script");
-	is_int(count(s, "(fork of 100)"), 4, "the workers say whose fork they are");
+	is_int(count(s, "(fork of 100)"), 6, "the workers, short ones too, say whose fork they are");
 	ok(fold && strstr(s, "[303]") && strstr(s, "[303]") < fold,
 	   "the program's processes come before the folded helpers");
 	is_int(count(s, "readlink["), 0, "no helper has a line of its own");
@@ -162,8 +170,8 @@ static void test_wrapper_chain(void)
 	s = report(pt, &st);
 	ok(!strstr(s, "readlink") && !strstr(s, "short-lived"),
 	   "--from-exec: the wrappers' helpers are out of the view");
-	is_int(count(s, "(fork of 100)"), 4, "--from-exec: the program's children stay");
-	ok(strstr(s, "15 processes"), "--from-exec: the summary still counts the wrappers");
+	is_int(count(s, "(fork of 100)"), 6, "--from-exec: the program's children stay");
+	ok(strstr(s, "18 processes"), "--from-exec: the summary still counts the wrappers");
 	free(s);
 	st.from_exec = NULL;
 	st.comm = "readlink";
@@ -174,7 +182,7 @@ static void test_wrapper_chain(void)
 	free(s);
 	st = (struct text_style){ .no_lead = true, .findings_only = true };
 	s = report(pt, &st);
-	ok(!strncmp(s, "15 processes", 12), "--findings-only -q: the summary is the first line");
+	ok(!strncmp(s, "18 processes", 12), "--findings-only -q: the summary is the first line");
 	ok(!strstr(s, "python3["), "--findings-only: no tree");
 	free(s);
 	ptree_free(pt);

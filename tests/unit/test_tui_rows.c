@@ -299,6 +299,51 @@ static void test_states_and_columns(void)
 	teardown(&f);
 }
 
+static void test_kernel_state_lock_holder_fork(void)
+{
+	struct fixture f;
+	const uint32_t one[] = { ROOT, 101, 103 };
+	const char *s;
+	struct mpt_lock_begin e = { 0 };
+
+	setup(&f);
+	tr_build(&f.rows, f.pt, f.ann, &f.v);
+	f.rows.v[1].kstate = 'S';
+	ok(strstr(row_text(&f, 1, 120), "    101 sleeping ") != NULL, "kernel S: sleeping");
+	f.rows.v[1].kstate = 'D';
+	ok(strstr(row_text(&f, 1, 120), " disk wait ") != NULL, "kernel D: disk wait");
+	f.rows.v[1].kstate = 'T';
+	ok(strstr(row_text(&f, 1, 120), " stopped ") != NULL, "kernel T: stopped");
+	f.rows.v[1].kstate = 'R';
+	ok(strstr(row_text(&f, 1, 120), " running ") != NULL, "kernel R: running");
+	f.rows.v[3].kstate = 'S';
+	ok(strstr(row_text(&f, 3, 120), " zombie ") != NULL, "the model's zombie wins");
+	/* 103 waits on the flock that 101 holds */
+	hdr(&e.h, MPT_EV_LOCK_BEGIN, sizeof(e), 55, 103);
+	e.kind = MPT_LOCK_FLOCK;
+	e.dev = 7;
+	e.ino = 42;
+	e.holder = 101;
+	e.hkind = MPT_HOLDER_BLOCKER;
+	feed(f.pt, &e);
+	f.rows.v[2].kstate = 'S';
+	s = row_text(&f, 2, 160);
+	ok(strstr(s, " lock wait ") && strstr(s, "[waits flock tickets held by worker[101]] sleep 5"),
+	   "a lock wait: its lock and holder in the row, before the command");
+	f.b.len = 0;
+	tr_format_detail(&f.b, f.pt, &f.rows.v[2], &f.v);
+	ok(strstr(f.b.s, "\nwaits on flock ") && strstr(f.b.s, " held by worker[101] for 5ms"),
+	   "and in the details");
+	ok(strstr(f.b.s, "lock waits: 1, total 30.0 ms"), "the details count finished waits");
+	/* a fork without exec says whose fork it is */
+	s = row_text(&f, 3, 160);
+	ok(strstr(s, "└─ x (fork of 100)") != NULL, "a fork that did not exec: (fork of PID)");
+	f.v.filter = "103";
+	tr_build(&f.rows, f.pt, f.ann, &f.v);
+	ok(pids_are(&f.rows, one, 3), "the filter takes a pid");
+	teardown(&f);
+}
+
 static void test_linger(void)
 {
 	struct fixture f;
@@ -489,6 +534,7 @@ int main(void)
 	test_durations();
 	test_tree_shape();
 	test_states_and_columns();
+	test_kernel_state_lock_holder_fork();
 	test_linger();
 	test_filters();
 	test_collapse();
