@@ -52,7 +52,7 @@ static void usage(void)
 	printf("usage: ticket_demo [-n N] [--tickets T] [--delay MS] [--lock=KIND] [--file PATH]\n"
 	       "  N buyers (default 5) race for T tickets (default 2) kept in a file.\n"
 	       "  Each buyer holds the lock while it reads, waits MS (default 100), writes.\n"
-	       "  --lock=flock|fcntl|sem|mutex|pimutex|none   (default sem, like multiprocessing.Lock;\n"
+	       "  --lock=flock|fcntl|sem|mutex|pimutex|sysv|none  (default sem, like multiprocessing.Lock;\n"
 	       "        pimutex: a priority-inheritance mutex, whose futex word names its owner;\n"
 	       "        sysv: a System V semaphore, semop)\n"
 	       "  --file PATH   ticket file to use (default: a temp file in /tmp, removed after)\n");

@@ -40,6 +40,66 @@ setup() {
 	[[ "$stderr" == *"needs a value"* ]]
 }
 
+# usage_is STATUS MESSAGE: one line on stderr, exactly, nothing on stdout
+usage_is() {
+	[ "$status" -eq "$1" ]
+	[ "$stderr" = "$2" ]
+	[ -z "$output" ]
+}
+
+@test "a missing value is a usage error naming the option, not a file named '--'" {
+	cd "$BATS_TEST_TMPDIR"
+	run_mptrace -q --json -- true
+	usage_is 2 "mptrace: option '--json' needs a value, not '--'; write --json=VALUE for a value that starts with '-' (try 'mptrace --help')"
+	run_mptrace -o -- true
+	usage_is 2 "mptrace: option '-o' needs a value, not '--'; write -oVALUE for a value that starts with '-' (try 'mptrace --help')"
+	run_mptrace --events-jsonl -q -- true
+	usage_is 2 "mptrace: option '--events-jsonl' needs a value, not '-q'; write --events-jsonl=VALUE for a value that starts with '-' (try 'mptrace --help')"
+	run_mptrace -q --json
+	usage_is 2 "mptrace: option '--json' needs a value (try 'mptrace --help')"
+	run_mptrace -qo
+	usage_is 2 "mptrace: option '-o' needs a value (try 'mptrace --help')"
+	[ ! -e "$BATS_TEST_TMPDIR/--" ]
+	[ ! -e "$BATS_TEST_TMPDIR/-q" ]
+}
+
+@test "long options are not abbreviated: --jso is refused with the option it begins" {
+	cd "$BATS_TEST_TMPDIR"
+	run_mptrace -q --jso -- true
+	usage_is 2 "mptrace: unknown option '--jso': long options are not abbreviated; did you mean --json? (try 'mptrace --help')"
+	run_mptrace --chec=zombies -- true
+	usage_is 2 "mptrace: unknown option '--chec' (try 'mptrace --help')"
+	[ ! -e "$BATS_TEST_TMPDIR/--" ]
+}
+
+@test "a value given to a flag: the option takes no value" {
+	run_mptrace --version=1
+	usage_is 2 "mptrace: option '--version' takes no value (try 'mptrace --help')"
+	run_mptrace --live=yes -- true
+	usage_is 2 "mptrace: option '--live' takes no value (try 'mptrace --help')"
+	run_mptrace --no-locks=1 -- true
+	usage_is 2 "mptrace: option '--no-locks' takes no value (try 'mptrace --help')"
+}
+
+@test "an optional value written as the next word before --: did you mean --opt=value?" {
+	run_mptrace --check zombies -- true
+	usage_is 2 "mptrace: option '--check' takes its value only after '=': did you mean --check=zombies?"
+	run_mptrace --check zombies,locks -- true
+	usage_is 2 "mptrace: option '--check' takes its value only after '=': did you mean --check=zombies,locks?"
+	run_mptrace --kill-leaks 1 -- true
+	usage_is 2 "mptrace: option '--kill-leaks' takes its value only after '=': did you mean --kill-leaks=1?"
+	run_mptrace --colour never -- true
+	usage_is 2 "mptrace: option '--colour' takes its value only after '=': did you mean --colour=never?"
+}
+
+@test "-p refuses a malformed pid list: trailing, leading or doubled commas" {
+	for list in 1, ,1 1,,2 1,x; do
+		# accepted, it would trace pid 1 until killed
+		run --separate-stderr timeout 30 "$MPTRACE" -p "$list"
+		usage_is 2 "mptrace: invalid value '$list' for -p: expected a comma-separated list of process ids (try 'mptrace --help')"
+	done
+}
+
 @test "bad durations and lists are rejected with what was expected" {
 	run_mptrace --zombie-threshold abc -- true
 	[ "$status" -eq 2 ]
@@ -102,9 +162,48 @@ setup() {
 
 @test "report needs a file" {
 	run_mptrace report
-	[ "$status" -eq 2 ]
+	usage_is 2 "mptrace: report needs a recording: mptrace report FILE.mpt (try 'mptrace --help')"
 	run_mptrace top extra
-	[ "$status" -eq 2 ]
+	usage_is 2 "mptrace: mptrace top takes no command (try 'mptrace --help')"
+	run_mptrace report a.mpt b.mpt
+	usage_is 2 "mptrace: unexpected argument 'b.mpt' after the recording (try 'mptrace --help')"
+}
+
+@test "report takes options after the file, as any getopt_long program" {
+	cd "$BATS_TEST_TMPDIR"
+	f="$TOP/tests/fuzz/corpus/orphan_demo.mpt"
+	run_mptrace report "$f" --json out.json -q
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"events lost"* ]]
+	validate_report out.json
+	run_mptrace report -q "$f" --json
+	usage_is 2 "mptrace: option '--json' needs a value (try 'mptrace --help')"
+	run_mptrace report --check zombies "$f"
+	usage_is 2 "mptrace: option '--check' takes its value only after '=': did you mean --check=zombies?"
+}
+
+@test "report --help and top --help describe their subcommand" {
+	run_mptrace report --help
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "usage: mptrace report [OPTIONS] FILE.mpt" ]
+	[[ "$output" != *"-u USER"* ]]
+	run_mptrace top -h
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "usage: mptrace top [OPTIONS]" ]
+	[[ "$output" == *"--interval"* ]]
+}
+
+@test "every long option in the option table is in --help and in the man page" {
+	opts=$(sed -n '/^static const struct option longopts/,/^};/p' "$TOP/user/opts.c" |
+		grep -o '{ "[a-z-]*"' | tr -d '{ "')
+	[ "$(wc -w <<<"$opts")" -ge 20 ]
+	run_mptrace --help
+	help="$output"
+	man=$(sed 's/\\-/-/g' "$TOP/docs/mptrace.1")
+	for o in $opts; do
+		grep -qE -- "--$o([^a-z-]|$)" <<<"$help" || { echo "--$o is not in --help" >&2; return 1; }
+		grep -qE -- "--$o([^a-z-]|$)" <<<"$man" || { echo "--$o is not in the man page" >&2; return 1; }
+	done
 }
 
 @test "without privileges: exit 1 and a hint to use sudo" {

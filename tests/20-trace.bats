@@ -86,6 +86,9 @@ teardown() {
 	[ "$status" -eq 0 ]
 	[[ "$stderr" != *" exec "* ]]
 	[[ "$stderr" == *"0 events lost"* ]]
+	# the tree is the first line: no empty line before it (stderr a pipe, as in a CI log)
+	first=$("$MPTRACE" -q -- sh -c '/bin/true' 2>&1 >/dev/null | head -n 1)
+	[[ "$first" == sh\[* ]]
 }
 
 @test "-o FILE takes the stream and the report; stderr stays empty" {
@@ -100,6 +103,25 @@ teardown() {
 	run_mptrace -q --json - -- /bin/true
 	[ "$status" -eq 0 ]
 	echo "$output" | jq -e '.mode == "command"'
+}
+
+@test "a report on stdout stays parseable: the command's stdout goes to stderr" {
+	# zombie_demo prints a line per child on stdout
+	timeout 120 "$MPTRACE" -q --json - -- "$EX/zombie_demo" -n 2 --sleep 0.2 \
+		2>"$BATS_TEST_TMPDIR/err" | "$PY" -m json.tool >"$BATS_TEST_TMPDIR/out.json"
+	[ "$(jqr "$BATS_TEST_TMPDIR/out.json" '.exit.code')" -eq 0 ]
+	grep -q "forked child" "$BATS_TEST_TMPDIR/err"
+	# every line of --events-jsonl - parses; the command's words are on stderr
+	# (the argv in the events says 6*7, the command prints 42)
+	run --separate-stderr timeout 120 "$MPTRACE" -q --events-jsonl - -- sh -c 'echo from-the-command-$((6*7)); sleep 0.05 & wait'
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -ge 4 ]
+	"$PY" -c 'import json, sys; [json.loads(l) for l in sys.stdin]' <<<"$output"
+	[[ "$output" != *from-the-command-42* ]]
+	[[ "$stderr" == *from-the-command-42* ]]
+	# without an output on stdout, the command's stdout is untouched
+	run --separate-stderr timeout 120 "$MPTRACE" -q --json "$J" -- echo from-the-command
+	[ "$output" = from-the-command ]
 }
 
 @test "any bytes in argv keep the JSON valid; long argv is truncated and says so" {
@@ -148,7 +170,8 @@ ts = [threading.Thread(target=lambda: None) for _ in range(3)]
 }
 
 @test "-p attaches to a running process and its children" {
-	sh -c 'sleep 0.4 & sleep 0.6; wait' &
+	# the sleeps outlast mptrace's start on a loaded machine (seconds)
+	sh -c 'sleep 3 & sleep 4; wait' &
 	BG=$!
 	sleep 0.1
 	run_mptrace -q --json "$J" -p "$BG"

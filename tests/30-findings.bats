@@ -123,6 +123,11 @@ lock_case() {	# lock_case KIND TYPE
 	[ "$total" -ge 200 ] && [ "$total" -le 450 ]
 	[ "$(count '.kind == "lock"')" -eq 1 ]
 	[ "$(jqr "$J" '.summary.lock_waits')" -eq "$(jqr "$J" '.locks[0].waits')" ]
+	# the text names the lock once: "TYPE NAME", or the id (which starts with its type)
+	label=$(jqr "$J" '.locks[0] | if .name then "\(.type) \(.name)" else .id end')
+	[[ "$stderr" == *"LOCK     $label: "* ]]
+	[[ "$stderr" == *" on $label, "* ]]
+	[[ "$stderr" != *"$2 $2:"* ]]
 }
 
 @test "ticket_demo --lock=sem: waits on one futex in the semaphore's file" {
@@ -177,10 +182,15 @@ lock_case() {	# lock_case KIND TYPE
 	[ "$(xmllint --xpath 'count(//testcase[@name="leaks"]/failure)' "$BATS_TEST_TMPDIR/j.xml")" -eq 0 ]
 }
 
-@test "GITHUB_ACTIONS=true prints findings as ::error annotations on stdout" {
+@test "GITHUB_ACTIONS=true prints findings as ::error annotations on stdout (stderr if a report is there)" {
 	GITHUB_ACTIONS=true run_mptrace -q --check -- "$EX/zombie_demo" -n 2 --sleep 0.2 --exit
 	[ "$status" -eq 3 ]
 	[ "$(grep -c '^::error title=mptrace zombie::' <<<"$output")" -eq 2 ]
+	# with the JSON report on stdout, they go to stderr and the JSON parses
+	GITHUB_ACTIONS=true run_mptrace -q --check --json - -- "$EX/zombie_demo" -n 2 --sleep 0.2 --exit
+	[ "$status" -eq 3 ]
+	[ "$(jq -r '.findings | map(select(.kind == "zombie")) | length' <<<"$output")" -eq 2 ]
+	[ "$(grep -c '^::error title=mptrace zombie::' <<<"$stderr")" -eq 2 ]
 }
 
 @test "SIGCHLD ignored: children are auto-reaped, not zombies" {

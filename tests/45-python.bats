@@ -71,3 +71,22 @@ count() {
 	[ "$(jqr "$J" '[.locks[] | select(.max_ms >= 1000)] | length')" -eq 2 ]
 	[ "$(count '.kind == "deadlock"')" -eq 0 ]
 }
+
+@test "python join.py: joined late the children overlap, joined early they run one after another" {
+	# children in fork order, each reaped by main, which waited in join() 3 times
+	kids='[.processes[] | select(.parent == 1)] | sort_by(.start_ms)'
+	run_mptrace -q --json "$J" -- "$PY" "$P/join.py" --serial --unit 100
+	[ "$status" -eq 0 ]
+	validate_report "$J"
+	[ "$(jqr "$J" "$kids | length")" -eq 3 ]
+	[ "$(jqr "$J" "$kids | map(.reaped_by == $(jqr "$J" '.processes[0].pid')) | all")" = true ]
+	[ "$(jqr "$J" '.processes[0].join_wait.count')" -eq 3 ]
+	# serial: each child starts after the one before has exited
+	[ "$(jqr "$J" "$kids | [.[1].start_ms >= .[0].exit_ms, .[2].start_ms >= .[1].exit_ms] | all")" = true ]
+	# parallel: the third starts while the first (1 unit = 400 ms) still runs
+	run_mptrace -q --json "$J" -- "$PY" "$P/join.py" --unit 400
+	[ "$status" -eq 0 ]
+	[ "$(jqr "$J" "$kids | length")" -eq 3 ]
+	[ "$(jqr "$J" '.processes[0].join_wait.count')" -eq 3 ]
+	[ "$(jqr "$J" "$kids | .[2].start_ms < .[0].exit_ms")" = true ]
+}

@@ -225,11 +225,18 @@ static void lock_name(struct sbuf *b, const struct pt_lock *l)
 		sb_puts(b, "its children");
 		return;
 	}
-	sb_printf(b, "%s ", pt_lock_type_name(l->type));
-	if (l->name)
-		sb_put_printable(b, l->name, strlen(l->name));
-	else
-		sb_puts(b, l->id);
+	pt_lock_label(b, l);
+}
+
+static char *lock_text(const struct pt_lock *l)
+{
+	struct sbuf b = { 0 };
+
+	pt_lock_label(&b, l);
+	sb_printf(&b, ": %u wait%s by %zu process%s, total %.1f ms, max %.1f ms", l->waits,
+		  l->waits == 1 ? "" : "s", l->waiters.n, l->waiters.n == 1 ? "" : "es",
+		  ms(l->total_ns), ms(l->max_ns));
+	return b.s;
 }
 
 char *an_deadlock_text(const struct ptree *pt, const struct pt_deadlock *d, uint64_t now)
@@ -309,10 +316,7 @@ void analyze(struct ptree *pt, const struct an_opts *o, uint64_t now, struct an_
 			continue;
 		f = add(r, AN_LOCK, NULL);
 		f->lock = l;
-		f->message = fmt("%s %s: %u wait%s by %zu process%s, total %.1f ms, max %.1f ms",
-				 pt_lock_type_name(l->type), l->name ? l->name : l->id,
-				 l->waits, l->waits == 1 ? "" : "s", l->waiters.n,
-				 l->waiters.n == 1 ? "" : "es", ms(l->total_ns), ms(l->max_ns));
+		f->message = lock_text(l);
 	}
 	for (size_t i = 0; i < pt->ndeadlocks; i++) {
 		const struct pt_deadlock *d = &pt->deadlocks[i];

@@ -348,11 +348,8 @@ void text_event(struct sbuf *b, const struct text_style *st, const struct ptree 
 		col(b, st, C_YELLOW);
 		sb_printf(b, "lock wait %.1f ms", (ev->ts - e->start_ts) / 1e6);
 		col(b, st, C_RESET);
-		sb_printf(b, " on %s ", pt_lock_type_name(l->type));
-		if (l->name)
-			sb_put_printable(b, l->name, strlen(l->name));
-		else
-			sb_puts(b, l->id);
+		sb_puts(b, " on ");
+		pt_lock_label(b, l);
 		if (pt->nwaitlog && pt->waitlog[pt->nwaitlog - 1].holder &&
 		    pt->waitlog[pt->nwaitlog - 1].proc == p) {
 			sb_puts(b, " held by ");
@@ -1078,12 +1075,9 @@ static void chain(struct sbuf *b, const struct ptree *pt, const struct pt_lockwa
 		}
 		if (!next)
 			return;
-		sb_printf(b, "%*s%s which was itself waiting %.1f ms on %s ", 14 + 2 * depth, "",
-			  st_arrow(), next->dur_ns / 1e6, pt_lock_type_name(next->lock->type));
-		if (next->lock->name)
-			sb_put_printable(b, next->lock->name, strlen(next->lock->name));
-		else
-			sb_puts(b, next->lock->id);
+		sb_printf(b, "%*s%s which was itself waiting %.1f ms on ", 14 + 2 * depth, "",
+			  st_arrow(), next->dur_ns / 1e6);
+		pt_lock_label(b, next->lock);
 		if (next->holder) {
 			sb_puts(b, " held by ");
 			by_name(b, pt, next->holder);
@@ -1171,12 +1165,8 @@ void text_report(struct sbuf *b, const struct text_style *st, struct ptree *pt,
 
 			sb_printf(b, "  %8.1f ms  ", w->dur_ns / 1e6);
 			name(b, w->proc);
-			sb_printf(b, " at %.1f ms on %s ", pt_ms(pt, w->start_ts),
-				  pt_lock_type_name(w->lock->type));
-			if (w->lock->name)
-				sb_put_printable(b, w->lock->name, strlen(w->lock->name));
-			else
-				sb_puts(b, w->lock->id);
+			sb_printf(b, " at %.1f ms on ", pt_ms(pt, w->start_ts));
+			pt_lock_label(b, w->lock);
 			if (w->holder) {
 				sb_puts(b, ", held by ");
 				by_name(b, pt, w->holder);

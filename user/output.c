@@ -39,6 +39,17 @@ struct text_style text_style_for(FILE *f, const struct opts *o)
 	return st;
 }
 
+static bool is_stdout(const char *path)
+{
+	return path && !strcmp(path, "-");
+}
+
+bool stdout_wanted(const struct opts *o)
+{
+	return is_stdout(o->json_file) || is_stdout(o->jsonl_file) || is_stdout(o->junit_file) ||
+	       is_stdout(o->svg_file) || is_stdout(o->perfetto_file);
+}
+
 int open_streams(const struct opts *o, FILE *deflt, FILE **out, FILE **jsonl)
 {
 	const char *late[][2] = {
@@ -119,10 +130,14 @@ int write_outputs(struct ptree *pt, const struct an_result *r, const struct an_o
 		b.len = 0;
 	}
 	if (getenv("GITHUB_ACTIONS") && !strcmp(getenv("GITHUB_ACTIONS"), "true")) {
+		/* the runner reads workflow commands from both streams: keep
+		 * them out of a JSON (or other) output on stdout */
+		FILE *ann = stdout_wanted(o) ? stderr : stdout;
+
 		github_annotations(&b, pt, r, an->check);
 		if (b.len) {
-			fwrite(b.s, 1, b.len, stdout);
-			fflush(stdout);
+			fwrite(b.s, 1, b.len, ann);
+			fflush(ann);
 		}
 		b.len = 0;
 	}

@@ -11,6 +11,8 @@
 
 /* The terminal's (colour, UTF-8) and the command line's view options. */
 struct text_style text_style_for(FILE *f, const struct opts *o);
+/* True if any output was asked for on stdout ("-"): JSON, JSON lines, JUnit, SVG, Perfetto. */
+bool stdout_wanted(const struct opts *o);
 /* Opens -o (else *out = deflt) and --events-jsonl, and checks that the
  * reports written at the end can be: a bad path is found before the run.
  * Returns 0 or an exit status after one error line. */

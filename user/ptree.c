@@ -1165,6 +1165,16 @@ const char *pt_lock_type_name(enum pt_lock_type t)
 	return t <= PT_LK_SYSV ? n[t] : "?";
 }
 
+void pt_lock_label(struct sbuf *b, const struct pt_lock *l)
+{
+	if (!l->name) {
+		sb_puts(b, l->id);
+		return;
+	}
+	sb_printf(b, "%s ", pt_lock_type_name(l->type));
+	sb_put_printable(b, l->name, strlen(l->name));
+}
+
 const char *pt_reap_name(enum pt_reap r)
 {
 	static const char *const n[] = { NULL, "parent", "adopter", "auto" };

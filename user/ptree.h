@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "events.h"
+#include "util.h"
 
 struct fg_state;
 
@@ -268,6 +269,9 @@ int pt_exit_code(const struct pt_proc *p);
 int pt_term_sig(const struct pt_proc *p);
 bool pt_core(const struct pt_proc *p);
 const char *pt_lock_type_name(enum pt_lock_type t);
+/* The lock for people: its type and name ("futex /dev/shm/sem.x"), or its
+ * id alone, which starts with its type ("futex:1:447491+0"). */
+void pt_lock_label(struct sbuf *b, const struct pt_lock *l);
 const char *pt_reap_name(enum pt_reap r);
 /* when the reaper of process `pid`, which exited at exit_ts, reaped it */
 uint64_t pt_reap_time(const struct mpt_free *e, uint32_t pid, uint64_t exit_ts);

@@ -104,19 +104,12 @@ static int on_rec(void *ctx, const void *data, size_t len)
 	return 0;
 }
 
-static bool is_stdout(const char *path)
-{
-	return path && !strcmp(path, "-");
-}
-
 static int open_outputs(struct replay *rp)
 {
 	const struct opts *o = rp->o;
 	/* The report is this command's product: stdout, unless another
 	 * output was asked for there. */
-	int err = open_streams(o, is_stdout(o->json_file) || is_stdout(o->jsonl_file) ||
-				  is_stdout(o->junit_file) || is_stdout(o->svg_file) ||
-				  is_stdout(o->perfetto_file) ? stderr : stdout, &rp->out, &rp->jsonl);
+	int err = open_streams(o, stdout_wanted(o) ? stderr : stdout, &rp->out, &rp->jsonl);
 
 	if (err)
 		return err;

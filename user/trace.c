@@ -778,6 +778,16 @@ int trace_run(const struct opts *o)
 		if (o->live && tui_usable() && !pipe2(out, O_CLOEXEC)) {
 			fcntl(out[0], F_SETFL, O_NONBLOCK);
 			t.cmd_out = out[0];
+		} else if (stdout_wanted(o)) {
+			/* A report on stdout stays parseable: the command's
+			 * stdout goes where its stderr goes (docs/json.md). */
+			out[1] = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+			if (out[1] < 0) {
+				p_err("cannot redirect the command's stdout: %s", strerror(errno));
+				close(t.markfd);
+				close(marks[1]);
+				return EXIT_ENV;
+			}
 		}
 		err = spawn_prepare(&sp, o->cmd, o->user, out[1]);
 		if (out[1] >= 0)
