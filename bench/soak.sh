@@ -119,7 +119,9 @@ while [ $done -lt "$3" ] && [ $((SECONDS - t0)) -lt "$4" ]; do
 	echo $done >"$7/forked"
 	if [ $done -eq "$5" ]; then
 		sleep 2
-		awk '/^VmRSS:/ { print $2 }' "/proc/$2/status" >"$7/r10k"
+		# -p starts mptrace after this shell: its pid is in a file
+		mp=$2; [ "$mp" != 0 ] || mp=$(cat "$7/mp.pid")
+		awk '/^VmRSS:/ { print $2 }' "/proc/$mp/status" >"$7/r10k"
 	fi
 done
 echo $((SECONDS - t0)) >"$7/secs"
@@ -143,7 +145,7 @@ declare -A R10K RSSN RSS0 FORKED SECS_USED IDLE0 IDLEZ IDLES
 
 run_mode() {
 	local mode=$1 pid spid driver
-	rm -f "$tmp/go" "$tmp/forked" "$tmp/r10k" "$tmp/secs" "$tmp/ev.jsonl"
+	rm -f "$tmp/go" "$tmp/forked" "$tmp/r10k" "$tmp/secs" "$tmp/ev.jsonl" "$tmp/mp.pid"
 	mkfifo "$tmp/go"
 	echo 0 >"$tmp/forked"
 	case $mode in
@@ -164,6 +166,7 @@ run_mode() {
 		driver=$!
 		"$MPTRACE" -p "$driver" -q --events-jsonl "$tmp/ev.jsonl" -o /dev/null 2>"$tmp/err" &
 		pid=$!
+		echo "$pid" >"$tmp/mp.pid"
 	fi
 	MP=$pid
 	wait_armed "$tmp/ev.jsonl" "$pid"
@@ -228,15 +231,17 @@ if ((CHAIN)); then
 		-o "$tmp/chain.txt" -- "$BIN/forkchain" "$CHAIN" || die "the fork chain failed"
 	/usr/bin/time -f '%e %M' -o "$tmp/t.rep" "$MPTRACE" report -q "$tmp/chain.mpt" >"$tmp/rep.txt" ||
 		die "mptrace report of the chain failed"
-	read -r lsec lkb <"$tmp/t.live"
-	read -r rsec rkb <"$tmp/t.rep"
+	# GNU time puts "Command exited with non-zero status N" first, if so
+	read -r lsec lkb < <(tail -n 1 "$tmp/t.live")
+	read -r rsec rkb < <(tail -n 1 "$tmp/t.rep")
 	say "fork chain $CHAIN deep (command mode): live run ${lsec} s, peak RSS $(mb "$lkb") MB, text report $(stat -c %s "$tmp/chain.txt") bytes; recording $(stat -c %s "$tmp/chain.mpt") bytes; \`mptrace report\` ${rsec} s, peak RSS $(mb "$rkb") MB, text report $(stat -c %s "$tmp/rep.txt") bytes"
 	rm -f "$tmp/chain.mpt" "$tmp/chain.txt" "$tmp/rep.txt"
 fi
 if ((CMD_N)); then
 	/usr/bin/time -f '%e %M' -o "$tmp/t.cmd" "$MPTRACE" -q -o "$tmp/cmd.txt" -- "$BIN/forkstorm" "$CMD_N" ||
-		die "the command-mode storm failed"
-	read -r csec ckb <"$tmp/t.cmd"
+		say "(the command-mode run exited $?: $(head -n 1 "$tmp/t.cmd"))"
+	read -r csec ckb < <(tail -n 1 "$tmp/t.cmd")
+	[[ -e $tmp/cmd.txt ]] || : >"$tmp/cmd.txt"
 	say "command mode, forkstorm $CMD_N: ${csec} s, peak RSS $(mb "$ckb") MB, text report $(stat -c %s "$tmp/cmd.txt") bytes ($(grep -o '^[0-9]* processes' "$tmp/cmd.txt" || echo '? processes'))"
 	rm -f "$tmp/cmd.txt"
 fi

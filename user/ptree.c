@@ -817,7 +817,8 @@ static void count_lock_wait(struct ptree *pt, struct pt_proc *p, struct pt_lock 
 	pt->lock_waits++;
 	pt->lock_wait_ns += w->dur_ns;
 	note_top_wait(pt, w);
-	if (pt->nwaitlog == PT_MAX_WAITLOG) {
+	/* each entry pins its process: a forgetting model keeps fewer */
+	if (pt->nwaitlog == (pt->forgets ? PT_MAX_WAITLOG_FORGET : PT_MAX_WAITLOG)) {
 		pt->waitlog_dropped++;
 		return;
 	}

@@ -158,6 +158,7 @@ struct pt_lockwait {		/* one of the longest lock waits */
 
 #define PT_TOP_WAITS 10
 #define PT_MAX_WAITLOG 200000	/* lock waits kept for chains and pictures */
+#define PT_MAX_WAITLOG_FORGET 8192	/* the same in -p, -a, top (entries pin processes) */
 #define PT_RECENT 64
 
 struct pt_dl_member {
