@@ -2,6 +2,8 @@
 #   make            build build/mptrace and build/examples/*
 #   make demo       install missing deps (Debian/Ubuntu, root), build, run the ticket demo
 #   make check      install missing deps, build, run every test (unit + bats, sanitized binary)
+#   make kernel-test [KERNELS="6.1 6.12"]   the tests in QEMU guests on Debian's kernels
+#                    (or KERNEL_IMAGE=vmlinuz KERNEL_MODULES=.../lib/modules/VER): docs/kernels.md
 #   make unit | bats | bench | fuzz | install PREFIX=... | clean | vmlinux
 
 CC       ?= gcc
@@ -27,7 +29,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all demo check unit bats bench fuzz install clean deps deps-test vmlinux san
+.PHONY: all demo check unit bats bench fuzz install clean deps deps-test vmlinux san kernel-test
 
 USER_SRCS  := $(wildcard user/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
@@ -130,6 +132,12 @@ check: deps-test
 	$(Q)$(MAKE) --no-print-directory all san $(UNIT_BINS)
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory bats
+
+KERNELS ?= 6.1 6.12
+kernel-test: all
+	$(Q)sh scripts/install-deps.sh kernel
+	$(Q)KERNEL_IMAGE="$(KERNEL_IMAGE)" KERNEL_MODULES="$(KERNEL_MODULES)" \
+		bash scripts/kernel-test/run.sh $(KERNELS)
 
 bench: all
 	$(Q)bash bench/run.sh

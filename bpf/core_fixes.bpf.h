@@ -25,9 +25,15 @@
  * do_exit), which every kernel with BTF has.
  *
  * struct file_lock_core (Linux 6.9, "filelock: add some new helpers")
- * holds flc_blocker and flc_pid; the filelock programs are not loaded on a
- * kernel whose BTF lacks it (see user/loader.c).
+ * holds flc_blocker and flc_pid; before it, struct file_lock had them as
+ * fl_blocker and fl_pid. The BPF side picks one with
+ * bpf_core_type_exists(struct file_lock_core); user/loader.c leaves the
+ * filelock programs out on a kernel that has neither.
  */
+struct file_lock___pre69 {
+	struct file_lock___pre69 *fl_blocker;
+	unsigned int fl_pid;
+} __attribute__((preserve_access_index));
 
 /*
  * Syscall numbers, and where the saved user registers keep the number of

@@ -914,21 +914,28 @@ __noinline int lock_begin(__u32 kind, __u64 arg, __u32 op, __u64 val, int is_fut
 	return 0;
 }
 
-/* A blocked file-lock request hangs under the lock it conflicts with, which
- * may itself be a blocked request: the holder is the granted lock at the top.
- * This fires just before the task blocks: kept for lock_begin(). */
-static __always_inline void file_lock_blocked(struct file_lock *req, int ret)
+/* The same walk before Linux 6.9, where struct file_lock held the blocker
+ * and the pid itself (see core_fixes.bpf.h): the holder's pid, or 0. */
+static __always_inline __u32 file_lock_holder_pre69(struct file_lock___pre69 *req)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id, holder;
+	struct file_lock___pre69 *b, *next;
+
+	b = BPF_CORE_READ(req, fl_blocker);
+	for (int i = 0; i < 16 && b; i++) {
+		next = BPF_CORE_READ(b, fl_blocker);
+		if (!next)
+			break;
+		b = next;
+	}
+	return b ? BPF_CORE_READ(b, fl_pid) : 0;
+}
+
+static __always_inline __u32 file_lock_holder(struct file_lock *req)
+{
 	struct file_lock_core *b, *next;
 
-	if (ret != 1 /* FILE_LOCK_DEFERRED */ || !trace_locks || !is_tracked(id >> 32))
-		return;
-	/* the verifier wants the typed pointer null-checked in a register it sees */
-	barrier_var(req);
-	if (!req)
-		return;
+	if (!bpf_core_type_exists(struct file_lock_core))
+		return file_lock_holder_pre69((struct file_lock___pre69 *)req);
 	b = BPF_CORE_READ(req, c.flc_blocker);
 	for (int i = 0; i < 16 && b; i++) {
 		next = BPF_CORE_READ(b, flc_blocker);
@@ -936,10 +943,26 @@ static __always_inline void file_lock_blocked(struct file_lock *req, int ret)
 			break;
 		b = next;
 	}
-	if (b) {
-		holder = BPF_CORE_READ(b, flc_pid);
+	return b ? BPF_CORE_READ(b, flc_pid) : 0;
+}
+
+/* A blocked file-lock request hangs under the lock it conflicts with, which
+ * may itself be a blocked request: the holder is the granted lock at the top.
+ * This fires just before the task blocks: kept for lock_begin(). */
+static __always_inline void file_lock_blocked(struct file_lock *req, int ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, holder;
+
+	if (ret != 1 /* FILE_LOCK_DEFERRED */ || !trace_locks || !is_tracked(id >> 32))
+		return;
+	/* the verifier wants the typed pointer null-checked in a register it sees */
+	barrier_var(req);
+	if (!req)
+		return;
+	holder = file_lock_holder(req);
+	if (holder)
 		bpf_map_update_elem(&flholder, &tid, &holder, BPF_ANY);
-	}
 }
 
 SEC("tp_btf/posix_lock_inode")

@@ -1,15 +1,19 @@
 #!/bin/sh
-# Installs what mptrace needs to build (`install-deps.sh build`) or to build
-# and run its tests (`install-deps.sh test`), when missing, on Debian or
-# Ubuntu (apt-get). Elsewhere it lists what to install and goes on.
+# Installs what mptrace needs to build (`install-deps.sh build`), to build
+# and run its tests (`install-deps.sh test`) or to run them in QEMU guests
+# on other kernels (`install-deps.sh kernel`, `make kernel-test`), when
+# missing, on Debian or Ubuntu (apt-get). Elsewhere it lists what to install
+# and goes on.
 set -eu
 
 BUILD_PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libncurses-dev pkg-config"
+KERNEL_PKGS="qemu-system-x86 busybox-static"
 TEST_PKGS="bats jq libxml2-utils tmux python3 python3-jsonschema python3-pytest python3-pytest-xdist libpython3.11-testsuite make gcc strace util-linux procps libclang-rt-14-dev chromium"
 
 missing=""
 want="$BUILD_PKGS"
 [ "${1:-build}" = test ] && want="$want $TEST_PKGS"
+[ "${1:-build}" = kernel ] && want="$want $TEST_PKGS $KERNEL_PKGS"
 for p in $want; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
 		missing="$missing $p"

@@ -39,14 +39,16 @@ assert len(misses) <= int(sys.argv[3]), ("holders wrong", misses, held)
 PYEOF
 }
 
-@test "holders: flock waits name the buyer holding the lock" {
+@test "holders: flock waits name the buyer holding the lock (kernel feature file_lock_holders)" {
+	needs_kernel_feature file_lock_holders
 	run_mptrace -q --json "$J" -- "$EX/ticket_demo" -n 4 --delay 40 --lock=flock
 	[ "$status" -eq 0 ]
 	echo "$output" > "$BATS_TEST_TMPDIR/demo.out"
 	holders_match
 }
 
-@test "holders: fcntl (POSIX) waits name the buyer holding the lock" {
+@test "holders: fcntl (POSIX) waits name the buyer holding the lock (kernel feature file_lock_holders)" {
+	needs_kernel_feature file_lock_holders
 	run_mptrace -q --json "$J" -- "$EX/ticket_demo" -n 4 --delay 40 --lock=fcntl
 	[ "$status" -eq 0 ]
 	echo "$output" > "$BATS_TEST_TMPDIR/demo.out"
@@ -107,11 +109,13 @@ deadlock_case() {	# deadlock_case KIND LOCKTYPE
 	[[ "$stderr" == *"check FAILED: 1 deadlock"* ]]
 }
 
-@test "deadlock: two flocks taken in opposite orders" {
+@test "deadlock: two flocks taken in opposite orders (kernel feature file_lock_holders)" {
+	needs_kernel_feature file_lock_holders
 	deadlock_case flock flock
 }
 
-@test "deadlock: two OFD locks taken in opposite orders" {
+@test "deadlock: two OFD locks taken in opposite orders (kernel feature file_lock_holders)" {
+	needs_kernel_feature file_lock_holders
 	deadlock_case fcntl ofd
 }
 

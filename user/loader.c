@@ -18,11 +18,13 @@
 #include "mptrace.skel.h"
 #include "loader.h"
 #include "log.h"
+#include "ptree.h"
 
 struct loader {
 	struct mptrace_bpf *skel;
 	struct ring_buffer *rb;
 	int verbose;
+	uint16_t features;	/* PT_FEAT_* */
 };
 
 static int verbose_level;
@@ -55,13 +57,70 @@ static bool has_caps(void)
 	return true;
 }
 
+static bool btf_has(const struct btf *vm, const char *name, int kind)
+{
+	return btf__find_by_name_kind(vm, name, kind) >= 0;
+}
+
+static bool btf_has_member(const struct btf *vm, const char *type, const char *member)
+{
+	int id = btf__find_by_name_kind(vm, type, BTF_KIND_STRUCT);
+	const struct btf_type *t = id < 0 ? NULL : btf__type_by_id(vm, id);
+	const struct btf_member *m = t ? btf_members(t) : NULL;
+
+	for (int i = 0; t && i < btf_vlen(t); i++)
+		if (!strcmp(btf__name_by_offset(vm, m[i].name_off), member))
+			return true;
+	return false;
+}
+
+/* The holder of a blocked flock/fcntl: the filelock tracepoints, and the
+ * blocker in struct file_lock_core (6.9) or in struct file_lock before. */
+static bool has_file_lock_holders(const struct btf *vm)
+{
+	return btf_has(vm, "btf_trace_posix_lock_inode", BTF_KIND_TYPEDEF) &&
+	       btf_has(vm, "btf_trace_flock_lock_inode", BTF_KIND_TYPEDEF) &&
+	       (btf_has(vm, "file_lock_core", BTF_KIND_STRUCT) ||
+		btf_has_member(vm, "file_lock", "fl_blocker"));
+}
+
+/*
+ * Optional features, found in the kernel's BTF rather than from its version
+ * (distribution kernels backport): a missing one switches its programs off
+ * and is said once, with what it costs the report (docs/kernels.md).
+ */
+static uint16_t probe_features(struct mptrace_bpf *s, const struct btf *vm, bool locks)
+{
+	uint16_t f = PT_FEAT_KNOWN;
+
+	if (locks)
+		f |= PT_FEAT_LOCK_WAITS;
+	if (locks && has_file_lock_holders(vm))
+		f |= PT_FEAT_FILE_LOCK_HOLDERS;
+	else if (locks)
+		p_warn("this kernel cannot tell who holds a file lock (no filelock tracepoints or "
+		       "lock layout): flock and fcntl lock waits are reported without their holder, "
+		       "and deadlocks on them are not found (docs/kernels.md)");
+	if (!(f & PT_FEAT_FILE_LOCK_HOLDERS)) {
+		bpf_program__set_autoload(s->progs.on_posix_lock, false);
+		bpf_program__set_autoload(s->progs.on_flock_lock, false);
+	}
+	/* futex_wait/futex_wake (6.7): on a kernel without them no program can
+	 * wait that way, so nothing is lost; the report says it all the same */
+	if (btf_has(vm, "__x64_sys_futex_wait", BTF_KIND_FUNC) ||
+	    btf_has(vm, "__arm64_sys_futex_wait", BTF_KIND_FUNC))
+		f |= PT_FEAT_FUTEX2;
+	else
+		p_debug("this kernel has no futex_wait/futex_wake system calls (Linux 6.7)");
+	return f;
+}
+
 /*
  * Every hook is a BTF tracepoint (tp_btf): its prototype comes from the
  * kernel's BTF, so the check for a hook is a lookup of btf_trace_<name>.
- * The required ones stop mptrace with a message; the filelock hooks (lock
- * holders of file locks) are optional.
+ * The required ones stop mptrace with a message; the rest are features.
  */
-static int probe_hooks(struct mptrace_bpf *s, bool locks)
+static int probe_hooks(struct loader *l, bool locks)
 {
 	static const char *const required[] = {
 		"sched_process_fork", "sched_process_exec", "sched_process_exit",
@@ -78,20 +137,13 @@ static int probe_hooks(struct mptrace_bpf *s, bool locks)
 	}
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		snprintf(name, sizeof(name), "btf_trace_%s", required[i]);
-		if (btf__find_by_name_kind(vm, name, BTF_KIND_TYPEDEF) < 0) {
+		if (!btf_has(vm, name, BTF_KIND_TYPEDEF)) {
 			p_err("this kernel lacks the tracepoint %s that mptrace needs", required[i]);
 			err = EXIT_ENV;
 			goto out;
 		}
 	}
-	if (!locks || btf__find_by_name_kind(vm, "file_lock_core", BTF_KIND_STRUCT) < 0 ||
-	    btf__find_by_name_kind(vm, "btf_trace_posix_lock_inode", BTF_KIND_TYPEDEF) < 0 ||
-	    btf__find_by_name_kind(vm, "btf_trace_flock_lock_inode", BTF_KIND_TYPEDEF) < 0) {
-		if (locks)
-			p_debug("no filelock tracepoints (or kernel < 6.9): file lock holders unknown");
-		bpf_program__set_autoload(s->progs.on_posix_lock, false);
-		bpf_program__set_autoload(s->progs.on_flock_lock, false);
-	}
+	l->features = probe_features(l->skel, vm, locks);
 out:
 	btf__free(vm);
 	return err;
@@ -130,7 +182,7 @@ int loader_open(struct loader **out, const struct loader_opts *o, loader_cb cb, 
 	l->skel->rodata->lock_min_ns = o->lock_min_ns;
 	l->skel->rodata->mutex_owner_off = o->mutex_owner_off;
 	bpf_map__set_max_entries(l->skel->maps.rb, o->ring_mb * 1024u * 1024u);
-	err = probe_hooks(l->skel, o->locks);
+	err = probe_hooks(l, o->locks);
 	if (err)
 		goto out_destroy_quiet;
 
@@ -254,6 +306,11 @@ int loader_scan_waits(struct loader *l, uint64_t before, struct mpt_lock_begin *
 		b->flags = ws.flags;
 	}
 	return 0;
+}
+
+uint16_t loader_features(const struct loader *l)
+{
+	return l->features;
 }
 
 void loader_close(struct loader *l)

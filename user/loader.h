@@ -34,6 +34,8 @@ void loader_lost(struct loader *l, __u64 lost[MPT_EV_MAX], __u64 *lost_track);
  * (monotonic ns) as records; the caller frees *locks and *waits. */
 int loader_scan_waits(struct loader *l, uint64_t before, struct mpt_lock_begin **locks,
 		      size_t *nlocks, struct mpt_wait_begin **waits, size_t *nwaits);
+/* The optional features this run has: PT_FEAT_* of ptree.h. */
+uint16_t loader_features(const struct loader *l);
 void loader_close(struct loader *l);
 /* Kernel start_time (CLOCK_MONOTONIC ns) of a process is not in /proc:
  * this returns 0, the model's "unknown", which matches any start. */

@@ -354,6 +354,20 @@ static void rfc3339(struct sbuf *b, int64_t ns)
 	sb_printf(b, "\"%s.%06ld+00:00\"", buf, (long)((ns % 1000000000) / 1000));
 }
 
+/* The optional kernel features the trace had (docs/kernels.md); null for a
+ * recording made before they were recorded. */
+static void jfeatures(struct sbuf *b, uint16_t f)
+{
+	if (!(f & PT_FEAT_KNOWN)) {
+		sb_puts(b, ",\"features\":null");
+		return;
+	}
+	sb_printf(b, ",\"features\":{\"lock_waits\":%s,\"file_lock_holders\":%s,\"futex2\":%s}",
+		  f & PT_FEAT_LOCK_WAITS ? "true" : "false",
+		  f & PT_FEAT_FILE_LOCK_HOLDERS ? "true" : "false",
+		  f & PT_FEAT_FUTEX2 ? "true" : "false");
+}
+
 void json_report(struct sbuf *b, struct ptree *pt, const struct an_result *r,
 		 const struct an_opts *o)
 {
@@ -390,6 +404,7 @@ void json_report(struct sbuf *b, struct ptree *pt, const struct an_result *r,
 		jstr(b, r->incomplete_why);
 	else
 		sb_puts(b, "null");
+	jfeatures(b, pt->meta.features);
 	sb_puts(b, ",\n\"processes\":[");
 	for (size_t i = 0; i < pt->nprocs; i++) {
 		sb_puts(b, i ? ",\n" : "\n");

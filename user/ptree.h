@@ -198,7 +198,16 @@ struct pt_meta {
 	int64_t wall_t0_ns;	/* CLOCK_REALTIME at t0 (ns since the epoch) */
 	uint32_t self_pid;	/* mptrace, the root's parent */
 	uint32_t root_pid;	/* the command (PT_MODE_COMMAND) */
+	uint16_t features;	/* PT_FEAT_* */
 };
+
+/* Optional features the trace had (docs/kernels.md, the report's
+ * "features"). PT_FEAT_KNOWN is clear in a recording made before mptrace
+ * recorded them. */
+#define PT_FEAT_LOCK_WAITS	 0x0001	/* lock waits traced (not --no-locks) */
+#define PT_FEAT_FILE_LOCK_HOLDERS 0x0002	/* flock/fcntl waits name the holder */
+#define PT_FEAT_FUTEX2		 0x0004	/* the kernel has futex_wait/futex_wake (6.7) */
+#define PT_FEAT_KNOWN		 0x8000
 
 /* A damaged recording, as its reader found it (mptrace report): what was
  * replayed is intact, what follows the damage is missing. */

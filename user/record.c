@@ -66,6 +66,11 @@ static void put64(uint8_t *p, uint64_t v)
 		p[i] = v >> (8 * i);
 }
 
+static uint16_t get16(const uint8_t *p)
+{
+	return p[0] | (uint16_t)p[1] << 8;
+}
+
 static uint32_t get32(const uint8_t *p)
 {
 	return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -154,7 +159,7 @@ static void build_header(struct bytes *b, const struct pt_meta *m, const struct 
 	put32(f + 16, MPT_ABI_VERSION);
 	f[20] = host_byte_order();
 	f[21] = m->mode;
-	put16(f + 22, 0);
+	put16(f + 22, m->features);
 	put32(f + 24, rp ? rp->flags : 0);
 	put32(f + 28, argc);
 	put64(f + 32, m->t0);
@@ -436,6 +441,7 @@ static int read_header(struct reader *r)
 		goto out;
 	}
 	m.mode = fixed[21];
+	m.features = get16(fixed + 22);
 	info->flags = get32(fixed + 24);
 	m.t0 = get64(fixed + 32);
 	m.wall_t0_ns = (int64_t)get64(fixed + 40);

@@ -894,6 +894,7 @@ int trace_run(const struct opts *o)
 	meta.argv = o->mode == RUN_COMMAND ? o->cmd : NULL;
 	meta.self_pid = getpid();
 	meta.root_pid = o->mode == RUN_COMMAND ? (uint32_t)sp.pid : 0;
+	meta.features = loader_features(t.ld);
 	meta.t0 = mono();
 	meta.wall_t0_ns = now_ns(CLOCK_REALTIME);
 	t.pt = ptree_new(&meta);

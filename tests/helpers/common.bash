@@ -53,6 +53,19 @@ jsonschema.Draft202012Validator(schema).validate(report)
 PYEOF
 }
 
+# needs_kernel_feature NAME: the test needs the optional kernel feature NAME
+# (the report's "features", docs/kernels.md). On a kernel without it the
+# test fails saying so, not on an assertion that hides why.
+needs_kernel_feature() {
+	local f="$BATS_FILE_TMPDIR/features.json"
+
+	[ -s "$f" ] || "$MPTRACE" -q --json "$f" -- true >/dev/null 2>&1
+	if [ "$(jq -r ".features.$1" "$f" 2>/dev/null)" != true ]; then
+		echo "this test needs the kernel feature $1 (docs/kernels.md), which $(uname -r) lacks" >&2
+		return 1
+	fi
+}
+
 # no_sanitizer_report: fail when ASan/UBSan printed anything
 no_sanitizer_report() {
 	if grep -qE 'ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer' <<<"${stderr:-}$output"; then

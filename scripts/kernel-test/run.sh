@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Runs mptrace's kernel tests in QEMU guests: `make kernel-test`.
+#
+#   scripts/kernel-test/run.sh [KERNEL...]
+#
+# KERNEL is a Debian kernel series ("6.1", "6.12": the newest
+# linux-image-<series>...-amd64 package) or an exact package name. Each
+# package is fetched with `apt-get download` and unpacked with `dpkg-deb -x`
+# into build/kernels/ (the host's /boot is never touched). With
+# KERNEL_IMAGE=vmlinuz and KERNEL_MODULES=.../lib/modules/<version> set, that
+# kernel is run instead, from any source.
+#
+# The guest boots from a small initramfs (initramfs.sh), mounts the host's
+# root read-only over virtio-9p and runs guest.sh as root against this
+# repository's build. Results are TAP lines naming the kernel, then
+# "N passed, N failed"; the exit status is 1 when anything failed.
+#
+# KT_ACCEL=tcg (default; KVM guests hang on the CI machines), KT_TIMEOUT
+# seconds per kernel (default 1800), KT_MEM MiB (2048), KT_SMP (2).
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+here=$repo/scripts/kernel-test
+kdir=$repo/build/kernels
+accel=${KT_ACCEL:-tcg}
+timeout_s=${KT_TIMEOUT:-1800}
+total_pass=0
+# the bats files run in each guest (KT_BATS, comma-separated; empty for none)
+default_bats=10-cli.bats
+total_fail=0
+
+say() { echo "kernel-test: $*" >&2; }
+
+# newest installable package of a series; a full package name as is
+package_for() {
+	local want=$1 re names
+	case $want in
+	linux-image-*) echo "$want"; return 0 ;;
+	esac
+	re="^linux-image-${want//./\\.}[.-][0-9][0-9a-z.+~-]*-amd64\$"
+	names=$(apt-cache pkgnames linux-image- 2>/dev/null | grep -E "$re" | grep -vE -- '-(rt|cloud|dbg|unsigned)-' )
+	if [ -z "$names" ]; then
+		apt-get -o DPkg::Lock::Timeout=600 update -qq >&2 || true
+		names=$(apt-cache pkgnames linux-image- 2>/dev/null | grep -E "$re" | grep -vE -- '-(rt|cloud|dbg|unsigned)-')
+	fi
+	[ -n "$names" ] || return 1
+	echo "$names" | sort -V | tail -n 1
+}
+
+# fetch and unpack PACKAGE; prints "IMAGE MODULES_DIR"
+unpack() {
+	local pkg=$1 dir=$kdir/$1 img mods
+	if [ ! -d "$dir/lib/modules" ]; then
+		mkdir -p "$kdir/deb" || return 1
+		(cd "$kdir/deb" && apt-get download "$pkg" >&2 2>/dev/null) ||
+			(cd "$kdir/deb" && apt-get download "$pkg" >&2) || return 1
+		rm -rf "$dir.tmp" && mkdir -p "$dir.tmp" &&
+			dpkg-deb -x "$kdir"/deb/"${pkg}"_*.deb "$dir.tmp" && mv "$dir.tmp" "$dir" || return 1
+		rm -f "$kdir"/deb/"${pkg}"_*.deb
+	fi
+	img=$(ls "$dir"/boot/vmlinuz-* 2>/dev/null | head -n 1)
+	mods=$(ls -d "$dir"/lib/modules/* 2>/dev/null | head -n 1)
+	[ -n "$img" ] && [ -n "$mods" ] || return 1
+	echo "$img $mods"
+}
+
+# boot IMAGE MODULES_DIR: run the guest tests, print their TAP lines
+boot() {
+	local img=$1 mods=$2 ver run start first=0 line rc
+	ver=$(basename "$mods")
+	run=$kdir/run-$ver
+	rm -rf "$run" && mkdir -p "$run/results" || return 1
+	if ! sh "$here/initramfs.sh" "$mods" "$run/initramfs.gz"; then
+		echo "not ok 1 - $ver: build the guest's initramfs"
+		return 1
+	fi
+	say "booting $ver ($accel)"
+	start=$(date +%s.%N)
+	timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
+		-machine "accel=$accel" -cpu max -m "${KT_MEM:-2048}" -smp "${KT_SMP:-2}" \
+		-kernel "$img" -initrd "$run/initramfs.gz" \
+		-append "console=ttyS0 quiet panic=-1 mpt.repo=$repo mpt.bats=${KT_BATS-$default_bats}" \
+		-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
+		-virtfs "local,path=$repo,mount_tag=repo,security_model=none,readonly=on" \
+		-virtfs "local,path=$run/results,mount_tag=results,security_model=none" \
+		-display none -serial stdio -monitor none -no-reboot </dev/null 2>&1 |
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		printf '%s\n' "$line" >> "$run/console.log"
+		case $line in
+		"ok "* | "not ok "*)
+			if [ "$first" = 0 ]; then
+				first=1
+				say "$ver: boot to first test $(since "$start") s"
+			fi
+			printf '%s\n' "$line" ;;
+		"# "*) printf '%s\n' "$line" ;;
+		esac
+	done
+	rc=${PIPESTATUS[0]}
+	say "$ver: guest ended after $(since "$start") s (qemu status $rc)"
+	if ! grep -q '^# guest done' "$run/results/tap" 2>/dev/null; then
+		echo "not ok 999 - $ver: the guest ran to the end (qemu status $rc; see $run/console.log)"
+	fi
+	return 0
+}
+
+since() {
+	awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
+}
+
+count() {
+	local f=$1 p n
+	p=$(grep -cE '^ok [0-9]+' "$f")
+	n=$(grep -cE '^not ok [0-9]+' "$f")
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + n))
+	echo "# $2: $p passed, $n failed"
+}
+
+if ! command -v qemu-system-x86_64 >/dev/null; then
+	say "qemu-system-x86_64 is missing: install qemu-system-x86 (scripts/install-deps.sh kernel)"
+	exit 1
+fi
+if [ ! -x "$repo/build/mptrace" ]; then
+	say "build/mptrace is missing: run make first"
+	exit 1
+fi
+
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+if [ -n "${KERNEL_IMAGE:-}" ] || [ -n "${KERNEL_MODULES:-}" ]; then
+	if [ ! -r "${KERNEL_IMAGE:-}" ] || [ ! -d "${KERNEL_MODULES:-}/kernel" ]; then
+		say "KERNEL_IMAGE must be a kernel image and KERNEL_MODULES its lib/modules/<version> folder"
+		exit 2
+	fi
+	boot "$KERNEL_IMAGE" "$KERNEL_MODULES" | tee "$out"
+	count "$out" "$(basename "$KERNEL_MODULES")"
+else
+	[ $# -gt 0 ] || set -- 6.1 6.12
+	for k in "$@"; do
+		if ! pkg=$(package_for "$k"); then
+			echo "not ok 1 - $k: find a Debian kernel package for it" | tee "$out"
+		elif ! r=$(unpack "$pkg"); then
+			echo "not ok 1 - $k: download and unpack $pkg" | tee "$out"
+		else
+			boot ${r% *} ${r#* } | tee "$out"
+		fi
+		count "$out" "$k"
+	done
+fi
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
