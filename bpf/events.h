@@ -250,10 +250,13 @@ struct mpt_proc {
 	__u32 ppid;
 	__u32 nthreads;
 	__u32 args_len;
-	__u32 _pad;
+	__u16 flags;		/* MPT_PROC_*; 0 in recordings older than the field */
+	__u16 status;		/* MPT_PROC_ZOMBIE: its wait status (stat's exit_code) */
 	char comm[MPT_COMM_LEN];
 	char args[MPT_ARGS_MAX];	/* NUL-separated argv, args_len bytes */
 };
+
+#define MPT_PROC_ZOMBIE 0x1	/* state Z: it exited before tracing and is not reaped */
 
 /* Not from BPF: mptrace itself sent `sig` to a leaked process. */
 #define MPT_KILL_LEAK 1	/* --kill-leaks */

@@ -317,7 +317,13 @@ no_sanitizer_in_err() {
 	start_view --live -- sh -c 'sleep 30 & wait'
 	wait_screen '└─ sleep 30$'
 	tmux -L "$SOCK" resize-window -t "$S" -x 70 -y 15
-	wait_screen '^q quit  space pause'
+	# the status line was there before the resize: wait for the redraw
+	# that puts it last, on the 15-line screen
+	local deadline=$((SECONDS + 10))
+	until screen | tail -n 1 | grep -q '^q quit  space pause' && screen | grep -q '└─ sleep 30$'; do
+		[ "$SECONDS" -lt "$deadline" ] || { screen >&2; return 1; }
+		sleep 0.1
+	done
 	# every line fits, and the status line is the last one
 	[ "$(screen | LC_ALL=C.UTF-8 wc -L)" -le 70 ]
 	[ "$(screen | wc -l)" -eq 15 ]
@@ -355,8 +361,32 @@ no_sanitizer_in_err() {
 	keys q
 	wait_exit
 	[ "$rc" -eq 0 ]
-	# a view: no whole-system report on quit unless --report
+	# a view: no whole-system report on quit unless --report, nor a burst
+	# of the stream
 	! grep -q 'processes, .* threads, .* in .* ms' "$ERR"
+	! grep -qE '^ *[0-9]+\.[0-9]{3} ' "$ERR"
+	no_sanitizer_in_err
+}
+
+@test "top: a zombie from before it started shows as a zombie" {
+	# sleep 0.2's parent execs a sleep that never reaps it: a zombie for 60 s
+	sh -c 'sleep 0.2 & exec sleep 60' &
+	BG=$!
+	local z="" deadline=$((SECONDS + 10))
+	until [ -n "$z" ] && [ "$(ps -o stat= -p "$z" 2>/dev/null | cut -c1)" = Z ]; do
+		z=$(pgrep -P "$BG" -x sleep | head -n1)
+		[ "$SECONDS" -lt "$deadline" ] || { echo "no zombie" >&2; return 1; }
+		sleep 0.1
+	done
+	start_view top
+	wait_screen '^mptrace top: the whole system'
+	wait_screen '^live [0-9]+  zombies [1-9]'
+	keys / $z Enter
+	# (a zombie's argv is gone from /proc: its name in brackets)
+	wait_screen "^ +$z zombie .* 0 .*\\[sleep\\]\$"
+	keys q
+	wait_exit
+	[ "$rc" -eq 0 ]
 	no_sanitizer_in_err
 }
 

@@ -558,7 +558,8 @@ static void tree_line(struct sbuf *b, const struct text_style *st, const struct 
 /*
  * Folding. Two rules, both off with --no-fold:
  * - helpers: a child that ran another program (exec), whose whole subtree
- *   is over, reaped, free of findings and short next to the trace (a build's
+ *   is over, reaped, free of findings and short (1/20 of the trace, or up
+ *   to 250 ms and 1/4 of it), no Python helper with a role (a build's
  *   sh -c, a test's 2,000 runs of /bin/false), or any child over before its
  *   parent's last exec (a wrapper's readlink and subshells), joins one line
  *   after its siblings;
@@ -567,7 +568,8 @@ static void tree_line(struct sbuf *b, const struct text_style *st, const struct 
  */
 #define FOLD_MIN 12
 #define FOLD_KEEP 3
-#define SHORT_PART 20	/* a helper lives at most 1/20 of the trace */
+#define SHORT_PART 20	/* a helper lives at most 1/20 of the trace ... */
+#define SHORT_NS 250000000ull	/* ... or 250 ms and 1/4 of it: a loaded machine stretches a /bin/false */
 #define WRAP_PART 4	/* ... or 1/4 when it ran before its parent's last exec */
 #define FOLD_NAMES 5
 
@@ -628,7 +630,8 @@ static bool helper(const struct view *v, const struct pt_proc *c)
 	span = s->last - s->first;
 	/* a fork that ran another program; one that did not is the program's
 	 * own (a pool's worker), however short */
-	if (c->nexecs && span * SHORT_PART <= v->dur)
+	if (c->nexecs && !text_role(c) &&
+	    (span * SHORT_PART <= v->dur || (span <= SHORT_NS && span * WRAP_PART <= v->dur)))
 		return true;
 	/* the wrapper's helpers: over before their parent became the program */
 	return p->nexecs && p->execs[p->nexecs - 1].ts > s->last && span * WRAP_PART <= v->dur;

@@ -1135,6 +1135,16 @@ static int on_proc(struct ptree *pt, const struct mpt_proc *e, struct pt_change 
 	parent = ptree_find(pt, e->ppid);
 	if (parent && parent != p && parent->state != PT_REAPED)
 		add_child(parent, p);
+	if (e->flags & MPT_PROC_ZOMBIE) {
+		/* exited before tracing began: a zombie since at least now */
+		p->exited = true;
+		p->status = e->status;
+		p->exit_ts = e->h.ts;
+		p->state = PT_ZOMBIE;
+		if (pt->live)
+			pt->live--;
+		pt->zombies_now++;
+	}
 	chg->proc = p;
 	return 0;
 }

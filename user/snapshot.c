@@ -32,12 +32,27 @@ static ssize_t read_file(const char *path, char *buf, size_t n)
 	return total;
 }
 
+/* A zombie's wait status: the 50th field after comm (stat's exit_code,
+ * field 52 of proc(5)), 0 when the kernel does not say. */
+static uint16_t zombie_status(const char *after_comm)
+{
+	const char *s = after_comm;
+
+	for (int field = 3; field < 52 && s; field++) {
+		s = strchr(s, ' ');
+		if (s)
+			s++;
+	}
+	return s ? (uint16_t)strtoul(s, NULL, 10) : 0;
+}
+
 static int read_one(struct snap_proc *p, uint32_t pid, uint64_t ts)
 {
 	char path[64], buf[1024];
 	ssize_t n;
 	char *open_paren, *close_paren;
 	int ppid = 0, threads = 1;
+	char state = 0;
 	size_t clen;
 
 	memset(p, 0, sizeof(*p));
@@ -57,9 +72,14 @@ static int read_one(struct snap_proc *p, uint32_t pid, uint64_t ts)
 	memcpy(p->rec.comm, open_paren + 1, clen);
 	/* fields after comm: state ppid pgrp session tty tpgid flags minflt cminflt majflt
 	 * cmajflt utime stime cutime cstime priority nice num_threads */
-	if (sscanf(close_paren + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %d",
-		   &ppid, &threads) != 2)
+	if (sscanf(close_paren + 2, "%c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %d",
+		   &state, &ppid, &threads) != 3)
 		return -EINVAL;
+	if (state == 'Z') {
+		/* a zombie from before: the live view and the report show it as one */
+		p->rec.flags = MPT_PROC_ZOMBIE;
+		p->rec.status = zombie_status(close_paren + 2);
+	}
 	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
 	n = read_file(path, p->rec.args, MPT_ARGS_MAX);
 	if (n < 0)

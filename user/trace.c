@@ -222,12 +222,14 @@ static void quit_view(struct trace *t)
 	epoll_ctl(t->epfd, EPOLL_CTL_DEL, tui_fd(t->tui), NULL);
 	tui_close(t->tui);
 	t->tui = NULL;
-	t->stream = !t->o->quiet;
 	if (t->o->mode == RUN_COMMAND && !t->child_done && !t->ended) {
+		t->stream = !t->o->quiet;
 		fprintf(t->out, "mptrace: the live view is closed; tracing goes on with the event "
 			"stream (^C interrupts the command)\n");
 		fflush(t->out);
 	} else {
+		/* tracing ends: the last records are not streamed (mptrace top
+		 * would dump a burst of the whole system's events) */
 		t->stop = true;
 	}
 }

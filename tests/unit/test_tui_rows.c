@@ -471,6 +471,24 @@ static void test_snapshot_rows(void)
 	tr_format_row(&b, pt, &rows.v[3], &v, 80);
 	ok(strstr(b.s, "[kthreadd]") != NULL, "no argv: the name in brackets");
 	ok(!strncmp(b.s, "      2 running         ", 24), "a snapshot process has no known age");
+	{
+		/* a zombie already when tracing began (state Z in /proc) */
+		struct mpt_proc z = { 0 };
+
+		hdr(&z.h, MPT_EV_PROC, sizeof(z), 0, 70);
+		z.h.start = 0;
+		z.ppid = 50;
+		z.nthreads = 1;
+		z.flags = MPT_PROC_ZOMBIE;
+		z.status = 3 << 8;
+		strcpy(z.comm, "defunct");
+		feed(pt, &z);
+	}
+	tr_build(&rows, pt, ann, &v);
+	is_int(rows.tot.zombies, 1, "a zombie from the snapshot counts as a zombie");
+	b.len = 0;
+	tr_format_row(&b, pt, &rows.v[tr_find(&rows, ptree_find(pt, 70)->id)], &v, 80);
+	ok(!strncmp(b.s, "     70 zombie ", 15) && strstr(b.s, " 3 "), "and shows as one, with its exit code");
 	tr_rows_free(&rows);
 	sb_free(&b);
 	ptree_free(pt);
