@@ -121,7 +121,9 @@ struct mpt_wp {
  * never reaps another's child). wps[] are the reaper's latest wait points,
  * newest first: entries into wait4/waitid and wake-ups inside them, WNOWAIT
  * peeks excluded. The reap is the earliest of them, at or after the exit,
- * that waited for this process or for any child.
+ * that waited for this process or for any child. mptrace writes one itself
+ * for the command, which it reaps (reaper: its own pid), rather than wait
+ * for the kernel's.
  */
 struct mpt_free {
 	struct mpt_hdr h;	/* the released process */

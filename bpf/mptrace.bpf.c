@@ -78,6 +78,16 @@ struct {
 	__type(value, struct wait_points);
 } wps SEC(".maps");
 
+/* Global tgid of a child -> the latest wait point that named it: a wait for
+ * that pid, or the wake-up its own exit caused. Exact where the ring of a
+ * busy reaper may have moved on by the time the release comes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} childwp SEC(".maps");
+
 /* tid -> the wait4/waitid a tracked thread entered last */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -478,6 +488,13 @@ static __always_inline void add_wp(__u32 tgid, __u64 ts, __u32 target)
 	w->next++;
 }
 
+/* A wait point that names one child: its wait4(pid), or its exit's wake-up. */
+static __always_inline void add_child_wp(__u32 child, __u64 ts)
+{
+	if (child)
+		bpf_map_update_elem(&childwp, &child, &ts, BPF_ANY);
+}
+
 /*
  * Every wait4/waitid of every process enters do_wait(), and only those pay
  * for this program: no syscall hook. A WNOWAIT peek reaps nothing and is
@@ -507,8 +524,12 @@ int BPF_PROG(on_wait_entry, struct pid *pid)
 		    (nr == NR_waitid && (a0 == 1 || a0 == 3))))
 		we.gtarget = BPF_CORE_READ(pid, numbers[0].nr);
 add:
-	if (!we.nowait)
-		add_wp(tgid, bpf_ktime_get_ns(), we.gtarget);
+	if (!we.nowait) {
+		__u64 now = bpf_ktime_get_ns();
+
+		add_wp(tgid, now, we.gtarget);
+		add_child_wp(we.gtarget, now);
+	}
 	if (tgid == self_pid || is_tracked(tgid))
 		bpf_map_update_elem(&wentry, &tid, &we, BPF_ANY);
 	return 0;
@@ -524,10 +545,10 @@ add:
 SEC("tp_btf/sched_process_free")
 int BPF_PROG(on_free, struct task_struct *p)
 {
-	__u32 tgid = BPF_CORE_READ(p, tgid), reaper, n;
+	__u32 tgid = BPF_CORE_READ(p, tgid), reaper, n, k;
 	struct wait_points *w;
 	struct mpt_free *e;
-	__u64 start, *want;
+	__u64 start, *want, *cw;
 
 	if (BPF_CORE_READ(p, pid) != tgid)
 		return 0;	/* only the leader's release ends the process */
@@ -554,15 +575,23 @@ int BPF_PROG(on_free, struct task_struct *p)
 	reaper = BPF_CORE_READ(p, real_parent, tgid);
 	e->reaper = reaper;
 	e->nwps = 0;
+	__builtin_memset(e->wps, 0, sizeof(e->wps));
+	/* first the wait point that named it, then the reaper's ring, newest first */
+	cw = bpf_map_lookup_elem(&childwp, &tgid);
+	if (cw) {
+		e->wps[0].ts = *cw;
+		e->wps[0].target = tgid;
+		e->nwps = 1;
+		bpf_map_delete_elem(&childwp, &tgid);
+	}
 	w = bpf_map_lookup_elem(&wps, &reaper);
 	n = w ? w->next : 0;
-	for (int i = 0; i < MPT_FREE_WPS; i++) {
-		/* newest first */
-		e->wps[i].ts = e->wps[i].target = e->wps[i]._pad = 0;
-		if (i < n && w) {
-			e->wps[i] = w->p[(n - 1 - i) & (MPT_FREE_WPS - 1)];
-			e->nwps = i + 1;
-		}
+	for (int i = 0; i < MPT_FREE_WPS - 1 && w; i++) {
+		k = e->nwps;
+		if (i >= n || k >= MPT_FREE_WPS)
+			break;
+		e->wps[k & (MPT_FREE_WPS - 1)] = w->p[(n - 1 - i) & (MPT_FREE_WPS - 1)];
+		e->nwps = k + 1;
 	}
 	bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
 	return 0;
@@ -605,8 +634,11 @@ __noinline int wait_resume(__u32 tid)
 	if (!w)
 		return 0;
 	now = bpf_ktime_get_ns();
-	if (!(w->flags & MPT_WAIT_NOWAIT))
+	if (!(w->flags & MPT_WAIT_NOWAIT)) {
 		add_wp(w->tgid, now, w->gtarget);
+		/* the exit that woke it is the child it reaps now */
+		add_child_wp(w->waker, now);
+	}
 	if (w->tgid == self_pid)
 		goto out;
 	e = reserve(sizeof(*e), MPT_EV_WAIT);
@@ -1115,6 +1147,33 @@ static __always_inline int wait_begins(struct task_struct *prev)
 }
 
 /*
+ * bpf_find_vma() fails with EBUSY while the deferred unlock of an earlier
+ * call on this CPU is pending: in sched_switch interrupts are off, so a
+ * second tracer on the same tracepoint (another mptrace, -a) can take the
+ * slot first. The wait then began with the (tgid, address) key; when the
+ * waiter is woken and when it runs again the key is tried once more, and
+ * cached for its next waits.
+ */
+static __always_inline void retry_futex_key(struct task_struct *t, struct lock_start *ls)
+{
+	struct lock_start l = *ls;
+	struct fkey_id id = { .tgid = ls->tgid, .uaddr = ls->arg };
+	struct mpt_fkey k;
+
+	l.flags = MPT_LOCK_PRIVATE;
+	if (bpf_find_vma(t, l.arg, vma_key_cb, &l, 0))
+		return;
+	ls->flags &= ~MPT_LOCK_KEY_FAIL;
+	if (l.flags & MPT_LOCK_PRIVATE)
+		return;		/* an anonymous private mapping: (tgid, address) it is */
+	ls->dev = k.dev = l.dev;
+	ls->ino = k.ino = l.ino;
+	ls->off = k.off = l.off;
+	ls->flags &= ~MPT_LOCK_PRIVATE;
+	bpf_map_update_elem(&fkeys, &id, &k, BPF_ANY);
+}
+
+/*
  * Lock and join waits from the scheduler, as offcputime does: nothing on
  * the syscall path, so untraced processes pay only this program's load and
  * compare per context switch. prev is `current` here: its memory and mm are
@@ -1124,10 +1183,14 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
+	struct lock_start *ls;
 	__u32 tgid, tid;
 
 	if (blocked > 0) {
 		tid = BPF_CORE_READ(next, pid);
+		ls = bpf_map_lookup_elem(&locks, &tid);
+		if (ls && ls->kind == MPT_LOCK_FUTEX && (ls->flags & MPT_LOCK_KEY_FAIL))
+			retry_futex_key(next, ls);
 		wait_resume(tid);
 		lock_end(tid);
 	}
@@ -1158,7 +1221,12 @@ int BPF_PROG(on_waking, struct task_struct *p)
 	if (ws)
 		ws->waker = tgid;
 	ls = bpf_map_lookup_elem(&locks, &tid);
-	if (ls && is_tracked(tgid))
+	if (!ls)
+		return 0;
+	if (is_tracked(tgid))
 		ls->waker = tgid;
+	/* one more chance for a key that failed when the wait began */
+	if (ls->kind == MPT_LOCK_FUTEX && (ls->flags & MPT_LOCK_KEY_FAIL))
+		retry_futex_key(p, ls);
 	return 0;
 }

@@ -104,7 +104,7 @@ void ptree_free(struct ptree *pt)
 	free(pt->deadlocks);
 	free(pt->marks);
 	free(pt->mark_end);
-	for (size_t i = 0; i < pt->nlocks; i++) {
+	for (size_t i = 0; i < pt->nlocks || i < pt->nlocks_all; i++) {
 		struct pt_lock *l = pt->locks[i];
 
 		free(l->name);
@@ -637,19 +637,24 @@ static int on_wait(struct ptree *pt, const struct mpt_wait *e, struct pt_change 
 
 /* When the reaper reaped `pid`, which exited at exit_ts: at its earliest
  * wait point since the exit (an entry into a wait, or a wake-up inside one)
- * that waited for that child or for any; the release itself is seen a grace
- * period later. */
+ * that named this child (a wait for its pid, the wake-up its exit caused),
+ * else at the earliest that waited for any child; the release itself is seen
+ * a grace period later. */
 uint64_t pt_reap_time(const struct mpt_free *e, uint32_t pid, uint64_t exit_ts)
 {
-	uint64_t best = e->h.ts;
+	uint64_t named = UINT64_MAX, any = e->h.ts;
 
 	for (uint32_t i = 0; i < e->nwps && i < MPT_FREE_WPS; i++) {
 		const struct mpt_wp *w = &e->wps[i];
 
-		if (w->ts >= exit_ts && w->ts < best && (!w->target || w->target == pid))
-			best = w->ts;
+		if (w->ts < exit_ts)
+			continue;
+		if (w->target == pid && w->ts < named)
+			named = w->ts;
+		else if (!w->target && w->ts < any)
+			any = w->ts;
 	}
-	return best;
+	return named != UINT64_MAX && named <= e->h.ts ? named : any;
 }
 
 static int on_free(struct ptree *pt, const struct mpt_free *e, struct pt_change *chg)
@@ -1149,6 +1154,27 @@ static int on_proc(struct ptree *pt, const struct mpt_proc *e, struct pt_change 
 	return 0;
 }
 
+/* A lock known only from a wait in progress that then ended under another
+ * key (a shared futex's key found late, see design.md) was never waited on:
+ * it leaves the list, and stays allocated until ptree_free(). */
+static void drop_unwaited_locks(struct ptree *pt)
+{
+	struct pt_lock **v = xcalloc(pt->nlocks ? pt->nlocks : 1, sizeof(*v));
+	size_t n = 0, all = pt->nlocks;
+
+	for (size_t i = 0; i < all; i++)
+		if (pt->locks[i]->waits)
+			v[n++] = pt->locks[i];
+	pt->nlocks = n;
+	for (size_t i = 0; i < all; i++)
+		if (!pt->locks[i]->waits)
+			v[n++] = pt->locks[i];
+	if (all)
+		memcpy(pt->locks, v, all * sizeof(*v));
+	free(v);
+	pt->nlocks_all = all;
+}
+
 static void on_end(struct ptree *pt, const struct mpt_end *e)
 {
 	pt->ended = true;
@@ -1175,6 +1201,7 @@ static void on_end(struct ptree *pt, const struct mpt_end *e)
 			count_lock_wait(pt, p, w->lock, &lw);
 		}
 	}
+	drop_unwaited_locks(pt);
 	/* An auto-reaped zombie is released by the exiting task itself; its
 	 * RCU-delayed free record may come after we stopped listening. */
 	for (struct pt_proc *p = pt->zombies, *next; p; p = next) {

@@ -229,6 +229,7 @@ struct ptree {
 	struct pt_lock **lhash;
 	struct pt_lock **locks;	/* in order of first wait */
 	size_t nlocks, lcap;
+	size_t nlocks_all;	/* with those dropped at the end (never waited on) */
 	struct pt_lockwait top[PT_TOP_WAITS];
 	size_t ntop;
 	struct pt_proc *root;

@@ -56,6 +56,7 @@ struct trace {
 	pid_t child;
 	bool child_done;
 	int child_status;
+	uint64_t child_reaped_ts;	/* when mptrace's waitpid reaped the command */
 	bool stop;
 	bool interrupted;	/* a signal asked the command to stop: no end banner */
 	bool ended;		/* the end record is in: the trace is over */
@@ -209,6 +210,7 @@ static void handle_signals(struct trace *t)
 		if (r == t->child) {
 			t->child_done = true;
 			t->child_status = st;
+			t->child_reaped_ts = mono();
 		}
 	}
 }
@@ -505,12 +507,33 @@ static void leak_grace(struct trace *t)
 		pump(t, 5);
 }
 
-/* A zombie that mptrace reaped (the command) whose release is not in yet. */
+/* The command, which mptrace reaped, is not yet released in the model. */
 static bool root_unreleased(struct trace *t)
 {
 	struct pt_proc *r = t->pt->root;
 
-	return r && t->child_done && r->state == PT_ZOMBIE;
+	return r && t->child_done && r->state != PT_REAPED;
+}
+
+/*
+ * mptrace reaped the command itself: it knows who and when without waiting
+ * a grace period for the kernel's release record. Once the command's exit
+ * is in, the release is written as a record of mptrace's own (recorded and
+ * replayed like any other); the kernel's, coming later, changes nothing.
+ */
+static void release_root(struct trace *t)
+{
+	struct pt_proc *r = t->pt->root;
+	struct mpt_free f = { 0 };
+
+	if (!root_unreleased(t) || r->state != PT_ZOMBIE)
+		return;
+	f.h = (struct mpt_hdr){ .type = MPT_EV_FREE, .size = sizeof(f), .ts = t->child_reaped_ts,
+				.pid = r->pid, .tid = r->pid, .start = r->kstart };
+	f.reaper = t->pt->meta.self_pid;
+	f.nwps = 1;
+	f.wps[0].ts = t->child_reaped_ts;
+	feed_synthetic(t, &f, sizeof(f));
 }
 
 /*
@@ -521,25 +544,25 @@ static bool root_unreleased(struct trace *t)
  */
 static void settle(struct trace *t)
 {
-	uint64_t deadline = mono() + 2500000000ull;
-
-	uint64_t quiet;
+	uint64_t deadline = mono() + 2500000000ull, quiet;
 	size_t z;
 
+	pump(t, 2);
+	release_root(t);
 	if (t->pt->zombies_now)
 		syscall(SYS_membarrier, 1 /* MEMBARRIER_CMD_GLOBAL */, 0, 0);
 	pump(t, 2);
-	pump(t, 2);
-	/* a burst of releases comes in batches: until they stop for 20 ms */
+	/* a burst of releases comes in batches: until they stop for 50 ms */
 	z = t->pt->zombies_now;
-	quiet = mono() + 20000000ull;
-	while (t->pt->zombies_now && mono() < deadline) {
+	quiet = mono() + 50000000ull;
+	while ((t->pt->zombies_now || root_unreleased(t)) && mono() < deadline) {
 		if (mono() >= quiet && !unsettled(t) && !root_unreleased(t))
 			break;
 		pump(t, 2);
+		release_root(t);
 		if (t->pt->zombies_now != z) {
 			z = t->pt->zombies_now;
-			quiet = mono() + 20000000ull;
+			quiet = mono() + 50000000ull;
 		}
 	}
 }

@@ -510,6 +510,14 @@ static void test_reap_after_peek(void)
 	is_int(pt_zombie_ns(c, 0), 2002 * MS, "peek: a zombie all along");
 	is_int(pt_reap_time(&(struct mpt_free){ .h.ts = T0 + 2030 * MS }, 101, T0 + 10 * MS),
 	       T0 + 2030 * MS, "no wait point: the release's own time");
+	{
+		/* a wait for any child came first, but the one that named it reaped it */
+		struct mpt_free f = { .h.ts = T0 + 2030 * MS, .nwps = 2,
+				      .wps = { wp(2012, 101), wp(20, 0) } };
+
+		is_int(pt_reap_time(&f, 101, T0 + 10 * MS), T0 + 2012 * MS,
+		       "a wait point naming the child beats an earlier one for any child");
+	}
 	ptree_free(pt);
 }
 
