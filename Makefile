@@ -36,7 +36,7 @@ USER_SRCS  := $(wildcard user/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 SAN_OBJS   := $(patsubst user/%.c,$(BUILD)/san/obj/%.o,$(USER_SRCS))
 # The pure modules: what unit tests link (no libbpf, no curses).
-PURE       := ptree analyze event out_json out_text util record tui_rows
+PURE       := ptree analyze forget event out_json out_text util record tui_rows
 PURE_SAN   := $(patsubst %,$(BUILD)/san/obj/%.o,$(filter $(PURE),$(basename $(notdir $(USER_SRCS)))))
 EX_SRCS    := $(wildcard examples/*.c)
 EX_BINS    := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EX_SRCS))
@@ -142,6 +142,7 @@ kernel-test: all
 
 bench: all
 	$(Q)bash bench/run.sh
+	$(Q)if [ "$${BENCH_SOAK:-1}" != 0 ]; then bash bench/soak.sh; fi
 
 # Not in .ci/run: one rebuild and test run per mutation (tests/mutations/README.md).
 mutate: all san $(UNIT_BINS)

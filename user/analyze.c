@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "analyze.h"
+#include "forget.h"
 #include "util.h"
 
 static const char *const kind_names[AN_NKINDS] = { "zombie", "orphan", "leak", "lock", "deadlock" };
@@ -355,43 +356,49 @@ static void incompleteness(const struct ptree *pt, struct an_result *r)
 	r->incomplete_why = b.s;
 }
 
-void analyze(struct ptree *pt, const struct an_opts *o, uint64_t now, struct an_result *r)
+void an_process(struct ptree *pt, struct pt_proc *p, const struct an_opts *o, uint64_t now,
+		struct an_result *r)
 {
 	char name[64], par[64];
 
-	memset(r, 0, sizeof(*r));
-	for (size_t i = 0; i < pt->nprocs; i++) {
-		struct pt_proc *p = pt->procs[i];
+	p->findings = 0;
+	r->threads += p->threads;
+	zombie(pt, p, o, now, r);
+	if (p->orphaned_ts != PT_NONE && !orphaned_by_mptrace(p)) {
+		struct an_finding *f = add(r, AN_ORPHAN, p);
 
-		p->findings = 0;
-		r->threads += p->threads;
-		zombie(pt, p, o, now, r);
-		if (p->orphaned_ts != PT_NONE && !orphaned_by_mptrace(p)) {
-			struct an_finding *f = add(r, AN_ORPHAN, p);
-
-			an_proc_name(p, name, sizeof(name));
-			if (p->parent)
-				an_proc_name(p->parent, par, sizeof(par));
-			else
-				snprintf(par, sizeof(par), "[%u]", p->ppid);
-			f->message = fmt("%s was orphaned at %.1f ms when its parent %s exited; adopted by [%u]",
-					 name, pt_ms(pt, p->orphaned_ts), par, p->adopted_by);
-		}
-		if (an_is_leak(pt, p, o, now)) {
-			struct an_finding *f = add(r, AN_LEAK, p);
-
-			an_proc_name(p, name, sizeof(name));
-			if (p->killed_by_us && p->exited)
-				f->message = fmt("%s was still running when the command exited; killed by "
-						 "mptrace (%s)", name,
-						 pt_signaled(p) ? (pt_term_sig(p) == 9 ? "SIGKILL" : "SIGTERM") : "exited");
-			else if (p->exited)
-				f->message = fmt("%s was still running when the command exited (it exited "
-						 "%.1f ms later)", name, ms(p->exit_ts - pt->root_exit_ts));
-			else
-				f->message = fmt("%s was still running when the command exited", name);
-		}
+		an_proc_name(p, name, sizeof(name));
+		if (p->parent)
+			an_proc_name(p->parent, par, sizeof(par));
+		else
+			snprintf(par, sizeof(par), "[%u]", p->ppid);
+		f->message = fmt("%s was orphaned at %.1f ms when its parent %s exited; adopted by [%u]",
+				 name, pt_ms(pt, p->orphaned_ts), par, p->adopted_by);
 	}
+	if (an_is_leak(pt, p, o, now)) {
+		struct an_finding *f = add(r, AN_LEAK, p);
+
+		an_proc_name(p, name, sizeof(name));
+		if (p->killed_by_us && p->exited)
+			f->message = fmt("%s was still running when the command exited; killed by "
+					 "mptrace (%s)", name,
+					 pt_signaled(p) ? (pt_term_sig(p) == 9 ? "SIGKILL" : "SIGTERM") : "exited");
+		else if (p->exited)
+			f->message = fmt("%s was still running when the command exited (it exited "
+					 "%.1f ms later)", name, ms(p->exit_ts - pt->root_exit_ts));
+		else
+			f->message = fmt("%s was still running when the command exited", name);
+	}
+}
+
+void analyze(struct ptree *pt, const struct an_opts *o, uint64_t now, struct an_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	/* what forgotten processes left: their findings first, as older */
+	if (pt->fg)
+		fg_results(pt->fg, r);
+	for (size_t i = 0; i < pt->nprocs; i++)
+		an_process(pt, pt->procs[i], o, now, r);
 	for (size_t i = 0; i < pt->nlocks; i++) {
 		struct pt_lock *l = pt->locks[i];
 		struct an_finding *f;

@@ -38,6 +38,8 @@ struct an_result {
 	unsigned count[AN_NKINDS];
 	uint64_t max_zombie_ns;
 	uint64_t threads;
+	size_t forgotten;	/* v[0..forgotten) are of forgotten processes (forget.h) */
+	uint64_t older[AN_NKINDS];	/* findings of forgotten processes no longer kept */
 	bool passed;		/* the check (if any) passed */
 	bool incomplete;	/* events were lost */
 	uint64_t lost;		/* events lost, all causes (kernel drops, malformed, a cut recording) */
@@ -46,6 +48,10 @@ struct an_result {
 
 /* `now` is the end of the trace (or the current time for a live view). */
 void analyze(struct ptree *pt, const struct an_opts *o, uint64_t now, struct an_result *r);
+/* The findings of one process (zombie, orphan, leak) into r: analyze()'s
+ * own per-process step, also run on a process about to be forgotten. */
+void an_process(struct ptree *pt, struct pt_proc *p, const struct an_opts *o, uint64_t now,
+		struct an_result *r);
 void an_result_free(struct an_result *r);
 const char *an_kind_name(enum an_kind k);	/* "zombie" */
 const char *an_check_name(enum an_kind k);	/* "zombies" */

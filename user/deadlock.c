@@ -94,6 +94,9 @@ bool dl_detect(const struct ptree *pt, uint64_t now, uint64_t after, struct mpt_
 {
 	struct search s = { .pt = pt, .now = now, .after = after };
 
+	/* nothing waits: no walk over every process each scan */
+	if (!pt->ninwaits)
+		return false;
 	for (size_t i = 0; i < pt->nprocs; i++) {
 		const struct pt_proc *p = pt->procs[i];
 

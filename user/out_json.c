@@ -4,9 +4,11 @@
  * the trace's meta data, so a replayed recording prints the same bytes.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "event.h"
+#include "forget.h"
 #include "out_json.h"
 
 void json_str(struct sbuf *b, const char *s, size_t n)
@@ -204,7 +206,33 @@ static void jprocess(struct sbuf *b, const struct ptree *pt, const struct pt_pro
 		sb_puts(b, ",\"test\":");
 		jstr(b, pt_test_of(pt, p));
 	}
+	if (p->lineage) {
+		sb_puts(b, ",\"lineage\":");
+		jstr(b, p->lineage);
+	}
 	sb_putc(b, '}');
+}
+
+/* -a, top, -p: what the processes folded away left (forget.h). */
+static void jforgotten(struct sbuf *b, const struct ptree *pt, const struct an_result *r)
+{
+	size_t n;
+	struct fg_comm *c = fg_comms(pt->fg, &n);
+	uint64_t older = 0;
+
+	for (int k = 0; k < AN_NKINDS; k++)
+		older += r->older[k];
+	sb_printf(b, ",\n\"forgotten\":{\"processes\":%" PRIu64 ",\"findings_kept\":%zu"
+		  ",\"findings_not_kept\":%" PRIu64 ",\"by_comm\":[", pt->nforgotten, r->forgotten,
+		  older);
+	for (size_t i = 0; i < n; i++) {
+		sb_puts(b, i ? ",{\"comm\":" : "{\"comm\":");
+		jstr(b, c[i].comm);
+		sb_printf(b, ",\"processes\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"signaled\":%" PRIu64 "}",
+			  c[i].processes, c[i].failed, c[i].signaled);
+	}
+	sb_puts(b, "]}");
+	free(c);
 }
 
 static void jfinding(struct sbuf *b, const struct ptree *pt, const struct an_finding *f)
@@ -418,6 +446,8 @@ void json_report(struct sbuf *b, struct ptree *pt, const struct an_result *r,
 	sb_puts(b, ",\"max_zombie_ms\":");
 	jdur(b, r->max_zombie_ns);
 	sb_printf(b, ",\"deadlocks\":%u}", r->count[AN_DEADLOCK]);
+	if (pt->fg)
+		jforgotten(b, pt, r);
 	if (o->check) {
 		bool first = true;
 

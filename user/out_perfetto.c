@@ -33,7 +33,7 @@ struct pf {
 	struct sbuf *b;
 	const struct ptree *pt;
 	uint64_t end;
-	uint32_t *key;		/* process id - 1 -> Perfetto pid */
+	uint32_t *key;		/* process slot -> Perfetto pid */
 	uint32_t next_tid;
 	bool first;
 	struct tl_waits locks;
@@ -160,7 +160,7 @@ static void holder_flow(struct pf *f, uint32_t pid, uint32_t tid, const struct p
 	if (!h || h == lw->proc || h->start_ts > lw->start_ts ||
 	    (h->exited && h->exit_ts < lw->start_ts))
 		return;
-	hk = f->key[h->id - 1];
+	hk = f->key[h->slot];
 	ev(f, "s", pid, tid, lw->start_ts);
 	sb_printf(f->b, ",\"id\":%llu,\"name\":\"held by\",\"cat\":\"holder\"}", id);
 	ev(f, "f", hk, hk, lw->start_ts);
@@ -173,7 +173,7 @@ static void lanes(struct pf *f, const struct pt_proc *p, struct wv *v, size_t n,
 {
 	uint64_t lane_end[MAX_LANES];
 	uint32_t lane_tid[MAX_LANES];
-	uint32_t pid = f->key[p->id - 1];
+	uint32_t pid = f->key[p->slot];
 	size_t nlanes = 0;
 
 	qsort(v, n, sizeof(*v), by_start);
@@ -221,7 +221,7 @@ static void waits(struct pf *f, const struct pt_proc *p)
 static void lifetime(struct pf *f, const struct pt_proc *p)
 {
 	struct sbuf *b = f->b, fate = { 0 };
-	uint32_t pid = f->key[p->id - 1];
+	uint32_t pid = f->key[p->slot];
 	uint64_t start = p->start_ts == PT_NONE ? f->pt->meta.t0 : p->start_ts;
 
 	slice(f, pid, pid, p->comm, "process", start, p->exited ? p->exit_ts : f->end);
@@ -252,7 +252,7 @@ static void lifetime(struct pf *f, const struct pt_proc *p)
 static void instants(struct pf *f, const struct pt_proc *p)
 {
 	struct sbuf *b = f->b;
-	uint32_t pid = f->key[p->id - 1];
+	uint32_t pid = f->key[p->slot];
 
 	for (int i = 0; i < p->nexecs; i++) {
 		ev(f, "i", pid, pid, p->execs[i].ts);
@@ -279,7 +279,7 @@ static void instants(struct pf *f, const struct pt_proc *p)
 			sb_printf(b, "\"%s\"}}", sig_cause_name(sp->cause));
 	}
 	if (p->parent && p->start_ts != PT_NONE) {
-		uint32_t ppid = f->key[p->parent->id - 1];
+		uint32_t ppid = f->key[p->parent->slot];
 
 		ev(f, "i", ppid, ppid, p->start_ts);
 		sb_printf(b, ",\"s\":\"t\",\"name\":\"fork\",\"cat\":\"fork\",\"args\":{\"child\":%u}}",
@@ -296,7 +296,7 @@ static void labels(struct pf *f, const struct pt_proc *p)
 {
 	struct sbuf *b = f->b;
 	bool any = false;
-	uint32_t pid = f->key[p->id - 1];
+	uint32_t pid = f->key[p->slot];
 
 	for (int k = 0; k < AN_NKINDS; k++) {
 		if (!(p->findings & AN_CHECK(k)))
@@ -324,7 +324,7 @@ static void deadlocks(struct pf *f)
 
 		for (int k = 0; k < dl->n; k++) {
 			const struct pt_proc *p = dl->m[k].proc, *q = dl->m[(k + 1) % dl->n].proc;
-			uint32_t pk = f->key[p->id - 1], qk = f->key[q->id - 1];
+			uint32_t pk = f->key[p->slot], qk = f->key[q->slot];
 			uint64_t end = p->exited ? p->exit_ts : f->end;
 			unsigned long long id = FLOW_DEADLOCK + d * MPT_DL_MAX + k;
 

@@ -59,7 +59,7 @@ struct svg {
 	struct row *rows;
 	size_t n, cap;
 	size_t overflow;	/* the last row once SVG_MAX_ROWS is reached, or 0 */
-	int *row_of;		/* process id - 1 -> its row, or -1 */
+	int *row_of;		/* process slot -> its row, or -1 */
 	struct tl_waits locks;
 };
 
@@ -161,7 +161,7 @@ static void place(struct svg *s, const struct pt_proc *p, int depth)
 	r = add_row(s);
 	r->p = p;
 	r->depth = depth;
-	s->row_of[p->id - 1] = s->n - 1;
+	s->row_of[p->slot] = s->n - 1;
 }
 
 struct item {
@@ -397,7 +397,7 @@ static void links(struct svg *s)
 
 		if (!par || (!p && !s->rows[i].nfold))
 			continue;
-		pr = s->row_of[par->id - 1];
+		pr = s->row_of[par->slot];
 		if (pr < 0)
 			continue;
 		x = xof(s, p ? p->start_ts : s->rows[i].fold[0]->start_ts);
@@ -600,7 +600,7 @@ static void deadlock_arrows(struct svg *s)
 
 		for (int k = 0; k < dl->n; k++) {
 			const struct pt_proc *a = dl->m[k].proc, *z = dl->m[(k + 1) % dl->n].proc;
-			int ra = s->row_of[a->id - 1], rz = s->row_of[z->id - 1];
+			int ra = s->row_of[a->slot], rz = s->row_of[z->slot];
 			char t[96];
 
 			if (ra < 0 || rz < 0 || ra == rz)
@@ -635,7 +635,7 @@ static void holder_arrows(struct svg *s)
 	qsort(v, n, sizeof(*v), by_dur);
 	for (size_t i = 0; i < n && i < MAX_ARROWS; i++) {
 		const struct pt_proc *h = ptree_find(pt, v[i]->holder);
-		int rw = s->row_of[v[i]->proc->id - 1], rh = h ? s->row_of[h->id - 1] : -1;
+		int rw = s->row_of[v[i]->proc->slot], rh = h ? s->row_of[h->slot] : -1;
 		char t[128];
 
 		if (rw < 0 || rh < 0 || rw == rh)

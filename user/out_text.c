@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 #include "event.h"
+#include "forget.h"
 #include "out_text.h"
 
 static const char *st_arrow(void)
@@ -583,7 +584,7 @@ struct view {
 	const struct text_style *st;
 	const struct ptree *pt;
 	uint64_t end, dur;
-	struct sub *sub;	/* by id - 1 */
+	struct sub *sub;	/* by slot */
 };
 
 static void subtrees(struct view *v)
@@ -609,7 +610,7 @@ static void subtrees(struct view *v)
 
 		if (!p->parent)
 			continue;
-		ps = &v->sub[p->parent->id - 1];
+		ps = &v->sub[p->parent->slot];
 		ps->over = ps->over && s->over;
 		ps->n += s->n;
 		if (s->first < ps->first)
@@ -621,7 +622,7 @@ static void subtrees(struct view *v)
 
 static bool helper(const struct view *v, const struct pt_proc *c)
 {
-	const struct sub *s = &v->sub[c->id - 1];
+	const struct sub *s = &v->sub[c->slot];
 	const struct pt_proc *p = c->parent;
 	uint64_t span;
 
@@ -728,6 +729,7 @@ struct tree_it {
 	const struct pt_proc **kids;	/* then the fold lines */
 	char *fold[2];
 	size_t n, nfold, i, plen;
+	const struct pt_proc *resume;	/* a chain's fold line: the link shown below it */
 };
 
 static void kids_of(const struct view *v, const struct pt_proc *p, uint64_t since,
@@ -770,10 +772,113 @@ static void kids_of(const struct view *v, const struct pt_proc *p, uint64_t sinc
 	}
 }
 
+/*
+ * A fork chain (each link the only child of the one before, all alike: a
+ * respawn-by-fork daemon) longer than CHAIN_FOLD_MIN shows its first link,
+ * one line for the middle and its last CHAIN_KEEP links.
+ */
+#define CHAIN_FOLD_MIN 12
+#define CHAIN_KEEP 3
+
+static bool same_link(const struct pt_proc *a, const struct pt_proc *b)
+{
+	return !strcmp(a->comm, b->comm) && a->exited == b->exited && a->status == b->status &&
+	       a->threads == b->threads && !a->lock_wait.count && !b->lock_wait.count;
+}
+
+static bool chain_link(const struct pt_proc *p)
+{
+	return p->child && p->child == p->last_child && same_link(p, p->child);
+}
+
+/* The fold line of a chain's middle: how many links, and their findings
+ * (listed one by one under "findings:"). */
+static char *chain_line(const struct pt_proc *first, size_t links, bool utf8)
+{
+	unsigned count[AN_NKINDS] = { 0 };
+	const struct pt_proc *p = first;
+	struct sbuf b = { 0 };
+	bool any = false;
+
+	for (size_t i = 0; i < links; i++, p = p->child)
+		for (int k = 0; k < AN_NKINDS; k++)
+			count[k] += !!(p->findings & AN_CHECK(k));
+	sb_printf(&b, "%s %zu more links of this fork chain, each the only child of the one before: ",
+		  utf8 ? "…" : "...", links);
+	sb_put_printable(&b, first->comm, strlen(first->comm));
+	sb_puts(&b, ", ");
+	text_fate(&b, first);
+	for (int k = 0; k < AN_NKINDS; k++) {
+		if (!count[k])
+			continue;
+		sb_printf(&b, "%s%u %s%s", any ? ", " : "; ", count[k], an_kind_name(k),
+			  count[k] == 1 ? "" : "s");
+		any = true;
+	}
+	return b.s;
+}
+
+/* A chain starting below p folds: its fold line stands for the middle
+ * links, and the last CHAIN_KEEP links follow under it. */
+static bool chain_fold(const struct view *v, const struct pt_proc *p, struct tree_it *it)
+{
+	const struct pt_proc *q = p, *resume = p;
+	size_t len = 0;
+
+	if (v->st->no_fold || (p->parent && chain_link(p->parent) && p->parent->child == p))
+		return false;	/* not the first link: its chain was handled */
+	while (chain_link(q)) {
+		q = q->child;
+		len++;
+	}
+	if (len < CHAIN_FOLD_MIN)
+		return false;
+	for (size_t i = 0; i < len - CHAIN_KEEP + 1; i++)
+		resume = resume->child;
+	memset(it, 0, sizeof(*it));
+	it->fold[it->nfold++] = chain_line(p->child, len - CHAIN_KEEP, v->st->utf8);
+	it->resume = resume;
+	return true;
+}
+
+/* Past this many levels the tree stops indenting: a line says how many
+ * levels deeper it is, and the chain goes on flat. A fork chain 100,000
+ * deep would otherwise take 3 bytes per level on every line. */
+#define TREE_MAX_INDENT 32
+#define SPILL_BYTES 65536
+
+static void spill(struct sbuf *b, const struct text_style *st)
+{
+	if (st->spill && b->len >= SPILL_BYTES) {
+		st->spill(b, st->spill_ctx);
+		b->len = 0;
+	}
+}
+
+static struct tree_it *push_it(struct tree_it **stack, size_t *n, size_t *cap)
+{
+	if (*n == *cap) {
+		*cap *= 2;
+		*stack = xrealloc(*stack, *cap * sizeof(**stack));
+	}
+	memset(&(*stack)[*n], 0, sizeof(**stack));
+	return &(*stack)[(*n)++];
+}
+
+/* One level down: p's children, or a chain's fold line for its middle. */
+static void open_level(const struct view *v, struct tree_it *it, const struct pt_proc *p,
+		       uint64_t since, size_t plen)
+{
+	if (!chain_fold(v, p, it))
+		kids_of(v, p, since, it);
+	it->plen = plen;
+}
+
 /* Depth-first, with an explicit stack: fork chains can be very deep. */
 static void tree(struct sbuf *b, const struct view *v, const struct pt_proc *root, uint64_t since)
 {
 	const struct text_style *st = v->st;
+	const char *more = st->utf8 ? "…" : "...";
 	const char *tee = st->utf8 ? "├─ " : "|- ", *elbow = st->utf8 ? "└─ " : "`- ";
 	const char *bar = st->utf8 ? "│  " : "|  ";
 	struct tree_it *stack;
@@ -781,9 +886,16 @@ static void tree(struct sbuf *b, const struct view *v, const struct pt_proc *roo
 	struct sbuf pre = { 0 };
 
 	sb_puts(&pre, "");
+	if (root->lineage) {
+		/* its ancestors were forgotten: their names remain */
+		col(b, st, C_DIM);
+		sb_puts(b, root->lineage);
+		sb_puts(b, " > ");
+		col(b, st, C_RESET);
+	}
 	tree_line(b, st, v->pt, root, v->end);
 	stack = xcalloc(cap, sizeof(*stack));
-	kids_of(v, root, since, &stack[n++]);
+	open_level(v, push_it(&stack, &n, &cap), root, since, 0);
 	while (n) {
 		struct tree_it *top = &stack[n - 1];
 		const struct pt_proc *c = NULL;
@@ -798,25 +910,40 @@ static void tree(struct sbuf *b, const struct view *v, const struct pt_proc *roo
 		pre.len = top->plen;
 		pre.s[pre.len] = '\0';
 		sb_puts(b, pre.s);
+		if (n > TREE_MAX_INDENT + 1) {
+			size_t deeper = n - 1 - TREE_MAX_INDENT;
+
+			col(b, st, C_DIM);
+			sb_printf(b, "%s(+%zu level%s) ", more, deeper, deeper == 1 ? "" : "s");
+			col(b, st, C_RESET);
+		}
 		sb_puts(b, last ? elbow : tee);
 		if (i >= top->n) {
+			const struct pt_proc *resume = top->resume;
+			struct tree_it *it;
+
 			col(b, st, C_DIM);
 			sb_puts(b, top->fold[i - top->n]);
 			col(b, st, C_RESET);
 			sb_putc(b, '\n');
 			free(top->fold[i - top->n]);
+			if (!resume)
+				continue;
+			/* a chain's last links, under its fold line */
+			if (n <= TREE_MAX_INDENT)
+				sb_puts(&pre, "   ");
+			it = push_it(&stack, &n, &cap);
+			it->kids = xcalloc(1, sizeof(*it->kids));
+			it->kids[it->n++] = resume;
+			it->plen = pre.len;
 			continue;
 		}
 		c = top->kids[i];
 		tree_line(b, st, v->pt, c, v->end);
-		sb_puts(&pre, last ? "   " : bar);
-		if (n == cap) {
-			cap *= 2;
-			stack = xrealloc(stack, cap * sizeof(*stack));
-		}
-		kids_of(v, c, 0, &stack[n]);
-		stack[n].plen = pre.len;
-		n++;
+		spill(b, st);
+		if (n <= TREE_MAX_INDENT)
+			sb_puts(&pre, last ? "   " : bar);
+		open_level(v, push_it(&stack, &n, &cap), c, 0, pre.len);
 	}
 	free(stack);
 	sb_free(&pre);
@@ -919,11 +1046,38 @@ static void trees(struct sbuf *b, const struct view *v)
 	}
 }
 
+/* -a, top, -p: the reaped processes folded away, by comm (forget.h). */
+#define FORGOTTEN_COMMS 8
+
+static void forgotten(struct sbuf *b, const struct ptree *pt)
+{
+	size_t n;
+	struct fg_comm *c;
+
+	if (!pt->nforgotten)
+		return;
+	c = fg_comms(pt->fg, &n);
+	sb_printf(b, "%llu reaped process%s forgotten (only counted), most: ",
+		  (unsigned long long)pt->nforgotten, pt->nforgotten == 1 ? "" : "es");
+	for (size_t i = 0; i < n && i < FORGOTTEN_COMMS; i++) {
+		sb_puts(b, i ? ", " : "");
+		sb_put_printable(b, c[i].comm, strlen(c[i].comm));
+		sb_printf(b, " %llu", (unsigned long long)c[i].processes);
+		if (c[i].failed || c[i].signaled)
+			sb_printf(b, " (%llu failed, %llu killed)", (unsigned long long)c[i].failed,
+				  (unsigned long long)c[i].signaled);
+	}
+	if (n > FORGOTTEN_COMMS)
+		sb_printf(b, ", %zu more comms", n - FORGOTTEN_COMMS);
+	sb_putc(b, '\n');
+	free(c);
+}
+
 static void summary(struct sbuf *b, const struct text_style *st, struct ptree *pt,
 		    const struct an_result *r, uint64_t end)
 {
-	sb_printf(b, "%zu process%s, %llu thread%s, %llu exec%s in %.1f ms", pt->nprocs,
-		  pt->nprocs == 1 ? "" : "es", (unsigned long long)r->threads,
+	sb_printf(b, "%d process%s, %llu thread%s, %llu exec%s in %.1f ms", pt->nids,
+		  pt->nids == 1 ? "" : "es", (unsigned long long)r->threads,
 		  r->threads == 1 ? "" : "s", (unsigned long long)pt->execs,
 		  pt->execs == 1 ? "" : "s", end >= pt->meta.t0 ? (end - pt->meta.t0) / 1e6 : 0.0);
 	if (pt->root && pt->root->exited) {
@@ -949,6 +1103,8 @@ static void summary(struct sbuf *b, const struct text_style *st, struct ptree *p
 		sb_printf(b, "; %llu test markers ignored (over %d kept)",
 			  (unsigned long long)pt->marks_dropped, PT_MAX_MARKS);
 	sb_putc(b, '\n');
+	if (pt->fg)
+		forgotten(b, pt);
 }
 
 /* The waits behind a wait: its holder was itself waiting for ... */
@@ -983,11 +1139,62 @@ static void chain(struct sbuf *b, const struct ptree *pt, const struct pt_lockwa
 	}
 }
 
-void text_report(struct sbuf *b, const struct text_style *st, struct ptree *pt,
-		 const struct an_result *r, const struct an_opts *o)
+/* Findings of one kind past this many are counted, not listed: a fork
+ * chain 100,000 deep is 100,000 orphans (--json lists every one). */
+#define FINDINGS_LISTED 1000
+
+static void findings_list(struct sbuf *b, const struct text_style *st, const struct ptree *pt,
+			  const struct an_result *r)
 {
 	static const char *const tags[AN_NKINDS] = { "ZOMBIE", "ORPHAN", "LEAK", "LOCK", "DEADLOCK" };
 	static const char *const colors[AN_NKINDS] = { C_YELLOW, C_MAGENTA, C_RED, C_CYAN, C_RED };
+	size_t listed[AN_NKINDS] = { 0 };
+
+	uint64_t older = 0;
+
+	for (int k = 0; k < AN_NKINDS; k++)
+		older += r->older[k];
+	if (!r->n && !older)
+		return;
+	sb_puts(b, "\nfindings:\n");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct an_finding *f = &r->v[i];
+		const char *test;
+
+		spill(b, st);
+		if (listed[f->kind]++ >= FINDINGS_LISTED)
+			continue;
+		sb_puts(b, "  ");
+		col(b, st, colors[f->kind]);
+		col(b, st, C_BOLD);
+		sb_printf(b, "%-8s", tags[f->kind]);
+		col(b, st, C_RESET);
+		sb_putc(b, ' ');
+		sb_puts(b, f->message);
+		test = f->proc ? pt_test_of(pt, f->proc) : NULL;
+		if (test) {
+			sb_puts(b, " (test: ");
+			sb_put_printable(b, test, strlen(test));
+			sb_putc(b, ')');
+		}
+		sb_putc(b, '\n');
+	}
+	for (int k = 0; k < AN_NKINDS; k++) {
+		if (r->older[k])
+			sb_printf(b, "  %s %llu older %s%s of forgotten processes, only counted\n",
+				  st->utf8 ? "…" : "...", (unsigned long long)r->older[k],
+				  an_kind_name(k), r->older[k] == 1 ? "" : "s");
+		if (listed[k] <= FINDINGS_LISTED)
+			continue;
+		sb_printf(b, "  %s %zu more %s%s (the JSON report lists every finding)\n",
+			  st->utf8 ? "…" : "...", listed[k] - FINDINGS_LISTED, an_kind_name(k),
+			  listed[k] - FINDINGS_LISTED == 1 ? "" : "s");
+	}
+}
+
+void text_report(struct sbuf *b, const struct text_style *st, struct ptree *pt,
+		 const struct an_result *r, const struct an_opts *o)
+{
 	uint64_t end = pt->ended ? pt->end_ts : pt->last_ts;
 	struct view v = { .st = st, .pt = pt, .end = end,
 			  .dur = end > pt->meta.t0 ? end - pt->meta.t0 : 0 };
@@ -1001,28 +1208,7 @@ void text_report(struct sbuf *b, const struct text_style *st, struct ptree *pt,
 		sb_putc(b, '\n');
 	}
 	summary(b, st, pt, r, end);
-	if (r->n) {
-		sb_puts(b, "\nfindings:\n");
-		for (size_t i = 0; i < r->n; i++) {
-			const struct an_finding *f = &r->v[i];
-
-			sb_puts(b, "  ");
-			col(b, st, colors[f->kind]);
-			col(b, st, C_BOLD);
-			sb_printf(b, "%-8s", tags[f->kind]);
-			col(b, st, C_RESET);
-			sb_putc(b, ' ');
-			sb_puts(b, f->message);
-			if (f->proc && pt_test_of(pt, f->proc)) {
-				const char *test = pt_test_of(pt, f->proc);
-
-				sb_puts(b, " (test: ");
-				sb_put_printable(b, test, strlen(test));
-				sb_putc(b, ')');
-			}
-			sb_putc(b, '\n');
-		}
-	}
+	findings_list(b, st, pt, r);
 	if (pt->ntop && !st->findings_only) {
 		sb_puts(b, "\nlongest lock waits:\n");
 		for (size_t i = 0; i < pt->ntop; i++) {

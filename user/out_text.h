@@ -14,6 +14,11 @@ enum text_clock { TC_REL, TC_WALL, TC_WALL_US, TC_DELTA };
 struct text_style {
 	bool color;
 	bool utf8;
+	/* When set, text_report() hands its text over in pieces as it is
+	 * made (spill writes b out and empties it), so that a report of a
+	 * huge tree is never whole in memory. */
+	void (*spill)(struct sbuf *b, void *ctx);
+	void *spill_ctx;
 	bool no_fold;		/* --no-fold: every process a line */
 	bool findings_only;	/* --findings-only: summary, findings, verdict */
 	bool no_lead;		/* -q: no empty line before the report */

@@ -159,15 +159,24 @@ static int write_file(const char *what, const char *path, const struct sbuf *b)
 	return 0;
 }
 
+static void spill_to(struct sbuf *b, void *f)
+{
+	fwrite(b->s, 1, b->len, f);
+}
+
 int write_outputs(struct ptree *pt, const struct an_result *r, const struct an_opts *an,
 		  const struct opts *o, FILE *out, const struct text_style *st)
 {
+	struct text_style ts = *st;
 	struct sbuf b = { 0 };
 	int err = 0;
 
 	/* mptrace top is a view: a whole-system report only when asked */
 	if (o->mode != RUN_TOP || o->top_report) {
-		text_report(&b, st, pt, r, an);
+		/* the text report goes out as it is made */
+		ts.spill = spill_to;
+		ts.spill_ctx = out;
+		text_report(&b, &ts, pt, r, an);
 		fwrite(b.s, 1, b.len, out);
 		fflush(out);
 		b.len = 0;

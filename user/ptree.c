@@ -27,6 +27,7 @@ struct ptree *ptree_new(const struct pt_meta *meta)
 	int n = 0;
 
 	pt->meta = *meta;
+	pt->forgets = meta->mode != PT_MODE_COMMAND;
 	if (meta->argv)
 		while (meta->argv[n])
 			n++;
@@ -57,35 +58,39 @@ static void idset_free(struct pt_idset *s)
 	free(s->v);
 }
 
+static void free_proc(struct pt_proc *p)
+{
+	for (int j = 0; j < p->nexecs; j++) {
+		free(p->execs[j].filename);
+		free_argv(p->execs[j].argv);
+	}
+	free(p->execs);
+	free(p->spans);
+	free_argv(p->snap_argv);
+	free_argv(p->argv_copy);
+	free(p->lineage);
+	while (p->sigs) {
+		struct pt_sig *s = p->sigs;
+
+		p->sigs = s->next;
+		free(s);
+	}
+	free(p->test);
+	while (p->inwaits) {
+		struct pt_inwait *w = p->inwaits;
+
+		p->inwaits = w->next;
+		free(w);
+	}
+	free(p);
+}
+
 void ptree_free(struct ptree *pt)
 {
 	if (!pt)
 		return;
-	for (size_t i = 0; i < pt->nprocs; i++) {
-		struct pt_proc *p = pt->procs[i];
-
-		for (int j = 0; j < p->nexecs; j++) {
-			free(p->execs[j].filename);
-			free_argv(p->execs[j].argv);
-		}
-		free(p->execs);
-		free(p->spans);
-		free_argv(p->snap_argv);
-		while (p->sigs) {
-			struct pt_sig *s = p->sigs;
-
-			p->sigs = s->next;
-			free(s);
-		}
-		free(p->test);
-		while (p->inwaits) {
-			struct pt_inwait *w = p->inwaits;
-
-			p->inwaits = w->next;
-			free(w);
-		}
-		free(p);
-	}
+	for (size_t i = 0; i < pt->nprocs; i++)
+		free_proc(pt->procs[i]);
 	for (size_t i = 0; i < 1024; i++) {
 		while (pt->tids[i]) {
 			struct pt_tid *t = pt->tids[i];
@@ -186,8 +191,9 @@ static struct pt_proc *new_proc(struct ptree *pt, uint32_t pid, uint64_t kstart,
 	}
 	if (pt->nprocs >= pt->hsize)
 		rehash(pt);
+	p->slot = pt->nprocs;
 	pt->procs[pt->nprocs++] = p;
-	p->id = pt->nprocs;
+	p->id = ++pt->nids;
 	p->pid = pid;
 	p->kstart = kstart;
 	p->start_ts = ts;
@@ -202,11 +208,24 @@ static struct pt_proc *new_proc(struct ptree *pt, uint32_t pid, uint64_t kstart,
 	return p;
 }
 
-static void inherit_argv(struct pt_proc *c, const struct pt_proc *parent)
+static char **dup_argv(char **argv, int argc)
+{
+	char **v = xcalloc(argc + 1, sizeof(*v));
+
+	for (int i = 0; i < argc && argv[i]; i++)
+		v[i] = xstrdup(argv[i]);
+	return v;
+}
+
+/* A forgetting model frees parents before their children: the argv a child
+ * inherits is then a copy of its own. */
+static void inherit_argv(struct ptree *pt, struct pt_proc *c, const struct pt_proc *parent)
 {
 	c->argv = parent->argv;
 	c->argc = parent->argc;
 	c->argv_owned = false;
+	if (pt->forgets && c->argv)
+		c->argv = c->argv_copy = dup_argv(parent->argv, parent->argc);
 }
 
 /*
@@ -278,6 +297,8 @@ static int on_fork(struct ptree *pt, const struct mpt_fork *e, struct pt_change 
 		t->proc = c;
 		t->next = pt->tids[e->h.tid & 1023];
 		pt->tids[e->h.tid & 1023] = t;
+		t->pnext = c->threads_l;
+		c->threads_l = t;
 		chg->proc = c;
 		return 0;
 	}
@@ -291,7 +312,7 @@ static int on_fork(struct ptree *pt, const struct mpt_fork *e, struct pt_change 
 	} else {
 		c = new_proc(pt, e->h.pid, e->h.start, e->h.ts);
 		set_comm(c, e->comm);
-		inherit_argv(c, parent);
+		inherit_argv(pt, c, parent);
 	}
 	c->start_ts = e->h.ts;
 	c->ppid = c->cur_ppid = e->ppid;
@@ -358,25 +379,27 @@ bool pt_wait_known(const struct ptree *pt, uint32_t pid, uint32_t tid, uint64_t 
 }
 
 /* Removes the in-progress wait of `tid` (a lock wait, or a child wait). */
-static struct pt_inwait *take_inwait(struct pt_proc *p, uint32_t tid, bool child)
+static struct pt_inwait *take_inwait(struct ptree *pt, struct pt_proc *p, uint32_t tid, bool child)
 {
 	for (struct pt_inwait **pp = &p->inwaits; *pp; pp = &(*pp)->next) {
 		struct pt_inwait *w = *pp;
 
 		if (w->tid == tid && w->child == child) {
 			*pp = w->next;
+			pt->ninwaits--;
 			return w;
 		}
 	}
 	return NULL;
 }
 
-static void drop_inwaits(struct pt_proc *p)
+static void drop_inwaits(struct ptree *pt, struct pt_proc *p)
 {
 	while (p->inwaits) {
 		struct pt_inwait *w = p->inwaits;
 
 		p->inwaits = w->next;
+		pt->ninwaits--;
 		free(w);
 	}
 }
@@ -406,6 +429,77 @@ static bool reparent_children(struct ptree *pt, struct pt_proc *dead, uint32_t r
 	return orphans;
 }
 
+/*
+ * The set of current zombies, in order of exit: per-tick work (the stream's
+ * zombie lines, settling) walks what is a zombie now, not every process
+ * ever seen.
+ */
+static void zombie_enter(struct ptree *pt, struct pt_proc *p)
+{
+	p->state = PT_ZOMBIE;
+	pt->zombies_now++;
+	p->znext = NULL;
+	p->zprev = pt->zombies_tail;
+	if (pt->zombies_tail)
+		pt->zombies_tail->znext = p;
+	else
+		pt->zombies = p;
+	pt->zombies_tail = p;
+}
+
+static void zombie_leave(struct ptree *pt, struct pt_proc *p)
+{
+	if (pt->zombies_now)
+		pt->zombies_now--;
+	if (p->zprev)
+		p->zprev->znext = p->znext;
+	else if (pt->zombies == p)
+		pt->zombies = p->znext;
+	if (p->znext)
+		p->znext->zprev = p->zprev;
+	else if (pt->zombies_tail == p)
+		pt->zombies_tail = p->zprev;
+	p->znext = p->zprev = NULL;
+}
+
+/* The reaped processes a forgetting model may free, oldest reap first. */
+static void reaped_enter(struct ptree *pt, struct pt_proc *p)
+{
+	if (!pt->forgets || p->pinned || p->is_root)
+		return;
+	p->rnext = NULL;
+	p->rprev = pt->reaped_tail;
+	if (pt->reaped_tail)
+		pt->reaped_tail->rnext = p;
+	else
+		pt->reaped = p;
+	pt->reaped_tail = p;
+	pt->nreaped++;
+}
+
+static void reaped_leave(struct ptree *pt, struct pt_proc *p)
+{
+	if (!p->rprev && pt->reaped != p)
+		return;		/* not on the list */
+	pt->nreaped--;
+	if (p->rprev)
+		p->rprev->rnext = p->rnext;
+	else
+		pt->reaped = p->rnext;
+	if (p->rnext)
+		p->rnext->rprev = p->rprev;
+	else
+		pt->reaped_tail = p->rprev;
+	p->rnext = p->rprev = NULL;
+}
+
+/* Something keeps a pointer to p (a lock wait, a deadlock): never freed. */
+static void pin(struct ptree *pt, struct pt_proc *p)
+{
+	p->pinned = true;
+	reaped_leave(pt, p);
+}
+
 static void mark_leak_candidates(struct ptree *pt)
 {
 	for (size_t i = 0; i < pt->nprocs; i++) {
@@ -427,11 +521,11 @@ static int on_exit_ev(struct ptree *pt, const struct mpt_exit *e, struct pt_chan
 	if (p->exited)
 		return -EINVAL;
 	set_comm(p, e->comm);
-	drop_inwaits(p);
+	drop_inwaits(pt, p);
 	p->exited = true;
 	p->exit_ts = e->h.ts;
 	p->status = e->status;
-	p->state = PT_ZOMBIE;
+	zombie_enter(pt, p);
 	p->autoreap = e->flags & MPT_EXIT_AUTOREAP;
 	if (e->ppid && e->ppid != p->cur_ppid && !p->adopted_by && p->cur_ppid) {
 		/* Re-parented without us seeing its parent die (attach mode):
@@ -456,7 +550,6 @@ static int on_exit_ev(struct ptree *pt, const struct mpt_exit *e, struct pt_chan
 	}
 	if (pt->live)
 		pt->live--;
-	pt->zombies_now++;
 	chg->proc = p;
 	chg->orphaned_some = reparent_children(pt, p, e->reaper, e->h.ts);
 	if (p == pt->root) {
@@ -474,10 +567,10 @@ static int on_exit_ev(struct ptree *pt, const struct mpt_exit *e, struct pt_chan
  * itself. Anyone but the forking parent that reaps was its adopter. */
 static void reap(struct ptree *pt, struct pt_proc *c, uint64_t ts, uint32_t by)
 {
+	zombie_leave(pt, c);
 	c->state = PT_REAPED;
 	c->reaped_ts = ts;
-	if (pt->zombies_now)
-		pt->zombies_now--;
+	reaped_enter(pt, c);
 	if (c->autoreap && !by) {
 		c->reap = PT_REAP_AUTO;
 		c->reaped_by = 0;
@@ -530,7 +623,7 @@ static int on_wait(struct ptree *pt, const struct mpt_wait *e, struct pt_change 
 		return 0;
 	w = get_proc(pt, e->h.pid, e->h.start, e->h.ts);
 	/* the child wait the scan saw in progress is over */
-	free(take_inwait(w, e->h.tid, true));
+	free(take_inwait(pt, w, e->h.tid, true));
 	note_ended(pt, e->h.tid, e->start_ts);
 	if (!(e->flags & MPT_WAIT_NOHANG) && e->h.ts >= e->start_ts) {
 		struct pt_span sp = { .start_ts = e->start_ts, .end_ts = e->h.ts,
@@ -577,10 +670,9 @@ static int on_free(struct ptree *pt, const struct mpt_free *e, struct pt_change 
 		/* its exit record was lost: it is gone all the same */
 		p->exited = true;
 		p->exit_ts = e->h.ts;
-		p->state = PT_ZOMBIE;
+		zombie_enter(pt, p);
 		if (pt->live)
 			pt->live--;
-		pt->zombies_now++;
 	}
 	if (p->state == PT_ZOMBIE)
 		reap(pt, p, pt_reap_time(e, p->pid, p->exit_ts), p->autoreap ? 0 : e->reaper);
@@ -708,6 +800,7 @@ static void note_top_wait(struct ptree *pt, const struct pt_lockwait *w)
 	} else {
 		pt->ntop++;
 	}
+	pin(pt, w->proc);
 	/* keep sorted, longest first; ties keep arrival order */
 	while (i > 0 && pt->top[i - 1].dur_ns < w->dur_ns) {
 		pt->top[i] = pt->top[i - 1];
@@ -740,10 +833,12 @@ static void count_lock_wait(struct ptree *pt, struct pt_proc *p, struct pt_lock 
 	pt->lock_waits++;
 	pt->lock_wait_ns += w->dur_ns;
 	note_top_wait(pt, w);
-	if (pt->nwaitlog == PT_MAX_WAITLOG) {
+	/* each entry pins its process: a forgetting model keeps fewer */
+	if (pt->nwaitlog == (pt->forgets ? PT_MAX_WAITLOG_FORGET : PT_MAX_WAITLOG)) {
 		pt->waitlog_dropped++;
 		return;
 	}
+	pin(pt, p);
 	if (pt->nwaitlog == pt->waitlog_cap) {
 		pt->waitlog_cap = pt->waitlog_cap ? pt->waitlog_cap * 2 : 256;
 		pt->waitlog = xrealloc(pt->waitlog, pt->waitlog_cap * sizeof(*pt->waitlog));
@@ -762,7 +857,7 @@ static int on_lock(struct ptree *pt, const struct mpt_lock *e, struct pt_change 
 	if (e->kind < MPT_LOCK_FUTEX || e->kind > MPT_LOCK_SYSV)
 		return -EINVAL;
 	l = get_lock(pt, &k, e->comps);
-	in = take_inwait(p, e->h.tid, false);
+	in = take_inwait(pt, p, e->h.tid, false);
 	note_ended(pt, e->h.tid, e->start_ts);
 	w = (struct pt_lockwait){ .start_ts = e->start_ts, .proc = p, .tid = e->h.tid, .lock = l,
 				  .waker = e->waker,
@@ -793,6 +888,7 @@ static struct pt_inwait *add_inwait(struct ptree *pt, const struct mpt_hdr *h, s
 	w->start_ts = h->ts;
 	w->next = p->inwaits;
 	p->inwaits = w;
+	pt->ninwaits++;
 	chg->proc = p;
 	return w;
 }
@@ -844,6 +940,7 @@ static int on_deadlock(struct ptree *pt, const struct mpt_deadlock *e, struct pt
 		d.m[i].proc = find_any(pt, m->pid, m->start);
 		if (!d.m[i].proc)
 			return -EINVAL;
+		pin(pt, d.m[i].proc);
 		if (m->kind >= MPT_LOCK_FUTEX && m->kind <= MPT_LOCK_SYSV) {
 			d.m[i].waits_on = get_lock(pt, &k, NULL);
 		}
@@ -1109,10 +1206,9 @@ static void on_end(struct ptree *pt, const struct mpt_end *e)
 	drop_unwaited_locks(pt);
 	/* An auto-reaped zombie is released by the exiting task itself; its
 	 * RCU-delayed free record may come after we stopped listening. */
-	for (size_t i = 0; i < pt->nprocs; i++) {
-		struct pt_proc *p = pt->procs[i];
-
-		if (p->state == PT_ZOMBIE && p->autoreap)
+	for (struct pt_proc *p = pt->zombies, *next; p; p = next) {
+		next = p->znext;
+		if (p->autoreap)
 			reap(pt, p, p->exit_ts, 0);
 	}
 }
@@ -1281,4 +1377,164 @@ void pt_zombie_split(const struct ptree *pt, const struct pt_proc *p, uint64_t n
 bool pt_reaper_traced(const struct ptree *pt, const struct pt_proc *p)
 {
 	return traced_at(pt, p->cur_ppid, pt->last_ts);
+}
+
+/* ---- forgetting (-a, top, -p) ---- */
+
+#define LINEAGE_NAMES 16	/* names a lineage keeps, nearest last */
+
+/* Keeps the last LINEAGE_NAMES names of "a[1] > b[2] > ...". */
+static char *trim_lineage(char *s)
+{
+	size_t names = 1;
+	char *cut, *t;
+	struct sbuf b = { 0 };
+
+	for (const char *c = s; (c = strstr(c, " > ")); c += 3)
+		names++;
+	if (names <= LINEAGE_NAMES)
+		return s;
+	cut = s;
+	for (size_t k = 0; k < names - LINEAGE_NAMES; k++)
+		cut = strstr(cut, " > ") + 3;
+	sb_puts(&b, "… > ");
+	sb_puts(&b, cut);
+	t = b.s;
+	free(s);
+	return t;
+}
+
+/* The names of p and its ancestors, its root's own lineage first. */
+static char *lineage_of(const struct pt_proc *p)
+{
+	const struct pt_proc *chain[LINEAGE_NAMES], *q = p;
+	size_t n = 0;
+	bool more = false;
+	struct sbuf b = { 0 };
+
+	for (;;) {
+		if (n < LINEAGE_NAMES)
+			chain[n++] = q;
+		else
+			more = true;
+		if (!q->parent)
+			break;
+		q = q->parent;
+	}
+	if (more)
+		sb_puts(&b, "… > ");
+	else if (q->lineage)
+		sb_printf(&b, "%s > ", q->lineage);
+	for (size_t i = n; i-- > 0;) {
+		sb_put_printable(&b, chain[i]->comm, strlen(chain[i]->comm));
+		sb_printf(&b, "[%u]%s", chain[i]->pid, i ? " > " : "");
+	}
+	return trim_lineage(b.s);
+}
+
+/* p is going: its children that stay become roots that keep the names. */
+static void orphan_kept_children(struct pt_proc *p)
+{
+	struct pt_proc *c = p->child, *next;
+
+	for (; c; c = next) {
+		next = c->sibling;
+		if (c->doomed)
+			continue;
+		free(c->lineage);
+		c->lineage = lineage_of(p);
+		c->parent = NULL;
+		c->sibling = NULL;
+	}
+}
+
+/* The child list of a kept parent without its doomed children. */
+static void relink_children(struct pt_proc *parent)
+{
+	struct pt_proc *c = parent->child, *prev = NULL, *next;
+
+	parent->child = parent->last_child = NULL;
+	for (; c; c = next) {
+		next = c->sibling;
+		c->sibling = NULL;
+		if (c->doomed)
+			continue;
+		if (prev)
+			prev->sibling = c;
+		else
+			parent->child = c;
+		prev = c;
+	}
+	parent->last_child = prev;
+}
+
+static void unhash(struct ptree *pt, struct pt_proc *p)
+{
+	for (struct pt_proc **pp = &pt->hash[pid_slot(pt, p->pid)]; *pp; pp = &(*pp)->hnext) {
+		if (*pp == p) {
+			*pp = p->hnext;
+			break;
+		}
+	}
+	while (p->threads_l) {
+		struct pt_tid *t = p->threads_l;
+
+		p->threads_l = t->pnext;
+		for (struct pt_tid **tp = &pt->tids[t->tid & 1023]; *tp; tp = &(*tp)->next) {
+			if (*tp == t) {
+				*tp = t->next;
+				break;
+			}
+		}
+		free(t);
+	}
+}
+
+void ptree_forget(struct ptree *pt, struct pt_proc **v, size_t n,
+		  void (*moved)(void *ctx, uint32_t from, uint32_t to), void *ctx)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v[i]->doomed = true;
+	for (size_t i = 0; i < n; i++) {
+		struct pt_proc *p = v[i];
+
+		orphan_kept_children(p);
+		if (p->parent && !p->parent->doomed)
+			p->parent->relink = true;
+	}
+	/* each kept parent once */
+	for (size_t i = 0; i < n; i++) {
+		struct pt_proc *par = v[i]->parent;
+
+		if (par && par->relink) {
+			relink_children(par);
+			par->relink = false;
+		}
+	}
+	for (size_t i = 0; i < pt->nprocs; i++) {
+		struct pt_proc *q = pt->procs[i];
+
+		if (q->doomed)
+			continue;
+		if (i != j) {
+			pt->procs[j] = q;
+			q->slot = j;
+			if (moved)
+				moved(ctx, i, j);
+		}
+		j++;
+	}
+	pt->nprocs = j;
+	for (size_t i = 0; i < n; i++) {
+		struct pt_proc *p = v[i];
+
+		reaped_leave(pt, p);
+		unhash(pt, p);
+		drop_inwaits(pt, p);
+		pt->nspans -= p->nspans;
+		free_proc(p);
+	}
+	pt->nforgotten += n;
 }

@@ -14,6 +14,8 @@
 #include "events.h"
 #include "util.h"
 
+struct fg_state;
+
 enum pt_mode { PT_MODE_COMMAND, PT_MODE_PID, PT_MODE_SYSTEM };
 enum pt_state { PT_RUNNING, PT_ZOMBIE, PT_REAPED };
 enum pt_reap { PT_REAP_NONE, PT_REAP_PARENT, PT_REAP_ADOPTER, PT_REAP_AUTO };
@@ -71,6 +73,8 @@ struct pt_inwait {
 
 struct pt_proc {
 	int id;			/* 1.. in order of creation; unique per report */
+	uint32_t slot;		/* its index in ptree.procs: id - 1 unless processes
+				 * before it were forgotten (ptree_forget) */
 	uint32_t pid;
 	uint64_t kstart;	/* kernel start_time; 0 until known (snapshot) */
 	struct pt_proc *parent;	/* fork lineage; NULL for roots */
@@ -113,6 +117,15 @@ struct pt_proc {
 	char *test;		/* MPTRACE_TEST of its exec (or NULL): see pt_test_of() */
 	struct pt_inwait *inwaits;
 	uint64_t zombie_noted;	/* stream: threshold line already printed */
+	struct pt_proc *znext, *zprev;	/* ptree.zombies: the current zombies */
+	/* forgetting (ptree_forget; -a, top, -p) */
+	struct pt_proc *rnext, *rprev;	/* ptree.reaped: reaped, in order of reaping */
+	bool pinned;		/* kept by the lock-wait log, the longest waits or a deadlock */
+	bool doomed;		/* ptree_forget: being freed */
+	bool relink;		/* ptree_forget: a kept parent of doomed children */
+	char **argv_copy;	/* an inherited argv of its own (forgetting frees parents) */
+	char *lineage;		/* its forgotten ancestors' names, nearest last, or NULL */
+	struct pt_tid *threads_l;	/* its thread ids (pt_tid.pnext) */
 };
 
 enum pt_lock_type { PT_LK_FUTEX, PT_LK_FLOCK, PT_LK_POSIX, PT_LK_OFD, PT_LK_SYSV };
@@ -147,6 +160,7 @@ struct pt_lockwait {		/* one of the longest lock waits */
 
 #define PT_TOP_WAITS 10
 #define PT_MAX_WAITLOG 200000	/* lock waits kept for chains and pictures */
+#define PT_MAX_WAITLOG_FORGET 8192	/* the same in -p, -a, top (entries pin processes) */
 #define PT_RECENT 64
 
 struct pt_dl_member {
@@ -174,6 +188,7 @@ struct pt_tid {			/* thread id -> process, from thread forks */
 	uint32_t tid;
 	struct pt_proc *proc;
 	struct pt_tid *next;
+	struct pt_tid *pnext;		/* the next of the same process */
 };
 
 struct pt_meta {
@@ -207,7 +222,7 @@ struct pt_damage {
 struct ptree {
 	struct pt_meta meta;
 	struct pt_damage damage;	/* set by the replay before analysis */
-	struct pt_proc **procs;	/* by id - 1 */
+	struct pt_proc **procs;	/* by slot, in order of creation */
 	size_t nprocs, cap;
 	struct pt_proc **hash;	/* pid -> newest process with that pid */
 	size_t hsize;
@@ -229,6 +244,15 @@ struct ptree {
 	uint64_t execs, lock_waits, lock_wait_ns;
 	uint32_t live;		/* processes not exited */
 	uint32_t zombies_now;	/* exited, not yet reaped */
+	struct pt_proc *zombies;	/* those zombies, in order of exit (znext) */
+	struct pt_proc *zombies_tail;
+	size_t ninwaits;	/* waits in progress (pt_proc.inwaits) of all processes */
+	int nids;		/* ids given: every process seen */
+	bool forgets;		/* processes are forgotten (not command mode) */
+	struct pt_proc *reaped, *reaped_tail;	/* reaped and not pinned: forgettable */
+	size_t nreaped;
+	uint64_t nforgotten;	/* processes freed by ptree_forget */
+	struct fg_state *fg;	/* what forgotten processes left (forget.h), or NULL */
 	struct pt_lockwait *waitlog;	/* every lock wait, in order of ending */
 	size_t nwaitlog, waitlog_cap;
 	uint64_t waitlog_dropped;
@@ -261,6 +285,16 @@ void ptree_free(struct ptree *pt);
 /* Feeds one validated event; returns 0, or -EINVAL for an event it cannot use. */
 int ptree_feed(struct ptree *pt, const struct mpt_hdr *ev, struct pt_change *chg);
 struct pt_proc *ptree_find(const struct ptree *pt, uint32_t pid);
+
+/*
+ * Forgetting (-a, top, -p; never command mode): frees the n processes in v,
+ * all of them on the ptree.reaped list. A living (kept) child of a freed
+ * process becomes a root that keeps its ancestors' names in pt_proc.lineage.
+ * ptree.procs is compacted in creation order; moved(ctx, from, to), if set,
+ * is told of every slot that changed, for views indexed by slot.
+ */
+void ptree_forget(struct ptree *pt, struct pt_proc **v, size_t n,
+		  void (*moved)(void *ctx, uint32_t from, uint32_t to), void *ctx);
 
 /* ms since t0 (monotonic), for printing */
 double pt_ms(const struct ptree *pt, uint64_t ts);

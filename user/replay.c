@@ -16,6 +16,7 @@
 #include <string.h>
 #include "analyze.h"
 #include "event.h"
+#include "forget.h"
 #include "log.h"
 #include "out_json.h"
 #include "out_text.h"
@@ -46,6 +47,9 @@ static int on_meta(void *ctx, const struct pt_meta *meta, const struct rec_info 
 		info->version, info->abi, info->kernel, info->mptrace_version,
 		info->lock_threshold_ns / 1e6, info->flags & REC_F_NO_LOCKS ? ", no locks" : "");
 	rp->pt = ptree_new(meta);
+	/* as the live run did (without a live view's grace) */
+	if (rp->pt->forgets)
+		rp->pt->fg = fg_new(FG_KEEP, FG_RING, 0);
 	return 0;
 }
 
@@ -58,10 +62,8 @@ static void zombie_lines(struct replay *rp, uint64_t now)
 	if (!pt->zombies_now || now < rp->next_zcheck)
 		return;
 	rp->next_zcheck = now + 50000000ull;
-	for (size_t i = 0; i < pt->nprocs; i++) {
-		struct pt_proc *p = pt->procs[i];
-
-		if (p->state == PT_ZOMBIE && !p->zombie_noted && an_zombie_over(rp->pt, p, &rp->an, now)) {
+	for (struct pt_proc *p = pt->zombies; p; p = p->znext) {
+		if (!p->zombie_noted && an_zombie_over(rp->pt, p, &rp->an, now)) {
 			p->zombie_noted = now;
 			text_zombie_alert(&rp->line, &rp->st, pt, p, now);
 		}
@@ -99,6 +101,7 @@ static int on_rec(void *ctx, const void *data, size_t len)
 		fwrite(rp->line.s, 1, rp->line.len, rp->out);
 		rp->line.len = 0;
 	}
+	fg_step(rp->pt, &rp->an, rp->pt->last_ts, NULL, NULL);
 	return 0;
 }
 
@@ -213,6 +216,8 @@ int replay_run(const struct opts *o)
 	an_result_free(&res);
 out:
 	close_outputs(&rp);
+	if (rp.pt)
+		fg_free(rp.pt->fg);
 	ptree_free(rp.pt);
 	sb_free(&rp.line);
 	return status;

@@ -9,7 +9,7 @@
 #include "ptree.h"
 
 struct tl_waits {
-	size_t *first;			/* by process id - 1: its first wait in v */
+	size_t *first;			/* by process slot: its first wait in v */
 	const struct pt_lockwait **v;	/* grouped by process, each in log order */
 };
 

@@ -25,6 +25,7 @@
 #include "analyze.h"
 #include "deadlock.h"
 #include "event.h"
+#include "forget.h"
 #include "loader.h"
 #include "log.h"
 #include "out_json.h"
@@ -155,10 +156,8 @@ static void zombie_alerts(struct trace *t, uint64_t now)
 	if (!t->pt->zombies_now || now < t->next_zcheck)
 		return;
 	t->next_zcheck = now + 50000000ull;
-	for (size_t i = 0; i < pt->nprocs; i++) {
-		struct pt_proc *p = pt->procs[i];
-
-		if (p->state != PT_ZOMBIE || p->zombie_noted || !an_zombie_over(pt, p, &t->an, now) ||
+	for (struct pt_proc *p = pt->zombies; p; p = p->znext) {
+		if (p->zombie_noted || !an_zombie_over(pt, p, &t->an, now) ||
 		    p->killed_by_us || (p->parent && p->parent->killed_by_us))
 			continue;
 		p->zombie_noted = now;
@@ -429,6 +428,15 @@ static void read_markers(struct trace *t)
 	}
 }
 
+/* -a, top, -p: the oldest reaped processes are folded away (forget.h);
+ * the live view keeps its rows for LINGER first. Nothing to do is O(1). */
+static void forget(struct trace *t)
+{
+	if (fg_step(t->pt, &t->an, t->pt->last_ts, t->tui ? tui_slot_moved : NULL, t->tui) &&
+	    t->tui)
+		tui_forgotten(t->tui);
+}
+
 static void pump(struct trace *t, int timeout_ms)
 {
 	struct epoll_event ev[4];
@@ -436,7 +444,7 @@ static void pump(struct trace *t, int timeout_ms)
 	/* the stream and the event lines are read while the trace runs */
 	fflush(t->out);
 	if (t->jsonl)
-		fflush(t->jsonl);
+		fflush(t->jsonl);	/* a reader follows the lines as they come */
 	/* the last drain stopped at its budget: more is waiting */
 	epoll_wait(t->epfd, ev, 4, t->drained >= RING_BUDGET ? 0 : timeout_ms);
 	t->drained = 0;
@@ -452,6 +460,7 @@ static void pump(struct trace *t, int timeout_ms)
 		t->kill_tree_at = 0;
 		signal_tree(t, SIGKILL);
 	}
+	forget(t);
 	if (t->rec)
 		rec_tick(t->rec, mono());
 	if (t->tui) {
@@ -473,15 +482,9 @@ static bool unsettled(struct trace *t)
 {
 	struct ptree *pt = t->pt;
 
-	if (!pt->zombies_now)
-		return false;
-	for (size_t i = 0; i < pt->nprocs; i++) {
-		struct pt_proc *p = pt->procs[i];
-
-		if (p->state == PT_ZOMBIE &&
-		    (p->adopted_by || p->autoreap || !pt_reaper_traced(pt, p)))
+	for (const struct pt_proc *p = pt->zombies; p; p = p->znext)
+		if (p->adopted_by || p->autoreap || !pt_reaper_traced(pt, p))
 			return true;
-	}
 	return false;
 }
 
@@ -921,6 +924,8 @@ int trace_run(const struct opts *o)
 	meta.t0 = mono();
 	meta.wall_t0_ns = now_ns(CLOCK_REALTIME);
 	t.pt = ptree_new(&meta);
+	if (t.pt->forgets)
+		t.pt->fg = fg_new(FG_KEEP, FG_RING, o->live ? FG_LIVE_GRACE_NS : 0);
 	if (o->record_file) {
 		struct rec_params rp = { .lock_threshold_ns = o->lock_thr_ns,
 					 .flags = o->no_locks ? REC_F_NO_LOCKS : 0 };
@@ -1024,6 +1029,8 @@ out:
 		fclose(t.out);
 	else
 		fflush(stderr);
+	if (t.pt)
+		fg_free(t.pt->fg);
 	ptree_free(t.pt);
 	sb_free(&t.line);
 	if (t.sigfd >= 0)

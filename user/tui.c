@@ -45,7 +45,7 @@ struct tui {
 	bool own_in;		/* opened /dev/tty ourselves */
 	bool color, utf8;
 
-	struct tr_ann *ann;	/* by id - 1 */
+	struct tr_ann *ann;	/* by slot (pt_proc.slot) */
 	size_t nann;
 	struct tr_rows rows;
 	struct tr_rates rates;
@@ -79,10 +79,29 @@ static void grow_ann(struct tui *t)
 	t->nann = n;
 }
 
+void tui_slot_moved(void *ctx, uint32_t from, uint32_t to)
+{
+	struct tui *t = ctx;
+
+	if (from < t->nann && to < t->nann)
+		t->ann[to] = t->ann[from];
+}
+
+void tui_forgotten(struct tui *t)
+{
+	size_t n = t->pt->nprocs;
+
+	/* the slots past the kept processes go to new ones: fresh */
+	if (n < t->nann)
+		memset(t->ann + n, 0, (t->nann - n) * sizeof(*t->ann));
+	tr_build(&t->rows, t->pt, t->ann, &t->view);
+	t->dirty = true;
+}
+
 static struct tr_ann *ann_of(struct tui *t, const struct pt_proc *p)
 {
 	grow_ann(t);
-	return &t->ann[p->id - 1];
+	return &t->ann[p->slot];
 }
 
 static bool term_ok(const char *term)
@@ -597,7 +616,7 @@ static void draw(struct tui *t)
 	 * does not light up minutes later when scrolled to */
 	for (i = 0; i < (long)t->rows.n; i++) {
 		struct tr_row *r = &t->rows.v[i];
-		struct tr_ann *a = &t->ann[r->p->id - 1];
+		struct tr_ann *a = &t->ann[r->p->slot];
 		enum tr_hl hl = tr_note(a, tr_state_of(r->p), &t->view);
 
 		if (i < t->top || i >= t->top + h)
@@ -737,7 +756,7 @@ static int key(struct tui *t, int c)
 	case '-':
 		if (t->rows.n && (size_t)t->sel < t->rows.n) {
 			struct tr_row *r = &t->rows.v[t->sel];
-			struct tr_ann *a = &t->ann[r->p->id - 1];
+			struct tr_ann *a = &t->ann[r->p->slot];
 
 			if (r->has_children || a->collapsed)
 				a->collapsed = !a->collapsed;

@@ -46,6 +46,11 @@ void tui_resize(struct tui *t);
  * a banner says so, the clock stops there; the caller keeps calling tui_tick
  * until TUI_QUIT. */
 void tui_finish(struct tui *t, uint64_t end_ts);
+/* ptree_forget() moved a process from slot `from` to `to` (ctx: the view). */
+void tui_slot_moved(void *ctx, uint32_t from, uint32_t to);
+/* Processes were forgotten: the rows, which pointed at them, are laid out
+ * again at once. */
+void tui_forgotten(struct tui *t);
 /* Restores the terminal and frees the view. */
 void tui_close(struct tui *t);
 

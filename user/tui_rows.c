@@ -211,9 +211,9 @@ static void add_row(struct tr_rows *r, struct pt_proc *p, unsigned depth)
 	row->p = p;
 	row->depth = depth;
 	row->more = more;
-	row->last = !p->parent || r->lastkept[p->parent->id - 1] == (uint32_t)p->id;
-	row->context = r->keep[p->id - 1] == 1;
-	row->has_children = r->nkept[p->id - 1] > 0;
+	row->last = !p->parent || r->lastkept[p->parent->slot] == (uint32_t)p->id;
+	row->context = r->keep[p->slot] == 1;
+	row->has_children = r->nkept[p->slot] > 0;
 	/* what this row's children inherit: a bar where this row goes on */
 	if (depth && !row->last && depth - 1 < 64)
 		more |= 1ull << (depth - 1);
@@ -238,7 +238,7 @@ void tr_build(struct tr_rows *r, const struct ptree *pt, const struct tr_ann *an
 	 * parent's later children before its earlier ones. */
 	for (size_t i = n; i-- > 0;) {
 		struct pt_proc *p = r->order[i];
-		size_t k = p->id - 1;
+		size_t k = p->slot;
 
 		if (present(p, v) && matches(r, pt, p, v))
 			r->keep[k] |= 2;
@@ -248,10 +248,10 @@ void tr_build(struct tr_rows *r, const struct ptree *pt, const struct tr_ann *an
 			r->tot.findings++;
 		if (!r->keep[k] || !p->parent)
 			continue;
-		r->keep[p->parent->id - 1] |= 1;
-		r->nkept[p->parent->id - 1] += 1 + r->nkept[k];
-		if (!r->lastkept[p->parent->id - 1])
-			r->lastkept[p->parent->id - 1] = p->id;
+		r->keep[p->parent->slot] |= 1;
+		r->nkept[p->parent->slot] += 1 + r->nkept[k];
+		if (!r->lastkept[p->parent->slot])
+			r->lastkept[p->parent->slot] = p->id;
 	}
 	for (size_t i = 0; i < pt->nprocs; i++) {
 		struct pt_proc *root = pt->procs[i], *p;
@@ -261,18 +261,18 @@ void tr_build(struct tr_rows *r, const struct ptree *pt, const struct tr_ann *an
 		if (root->parent || !r->keep[i])
 			continue;
 		for (p = root; p && budget--;) {
-			bool kept = r->keep[p->id - 1], open = !ann[p->id - 1].collapsed;
+			bool kept = r->keep[p->slot], open = !ann[p->slot].collapsed;
 
 			if (kept) {
 				add_row(r, p, d);
 				if (!open)
-					r->v[r->n - 1].folded = r->nkept[p->id - 1];
+					r->v[r->n - 1].folded = r->nkept[p->slot];
 			}
 			p = next_in(p, root, kept && open, &d);
 		}
 	}
 	r->tot.shown = r->n;
-	r->tot.procs = pt->nprocs;
+	r->tot.procs = pt->nids;	/* seen, forgotten ones included */
 	r->tot.live = pt->live;
 	r->tot.zombies = pt->zombies_now;
 }

@@ -26,7 +26,7 @@ enum tr_hl { TR_HL_NONE, TR_HL_NEW, TR_HL_CHANGE };
 #define TR_F_LOCK 0x8		/* W: waited on a lock */
 #define TR_F_DEADLOCK 0x10	/* D: in a deadlock cycle that was detected */
 
-/* What the view knows of a process beyond the model; indexed by id - 1. */
+/* What the view knows of a process beyond the model; indexed by pt_proc.slot. */
 struct tr_ann {
 	enum tr_state shown;	/* the state the last frame showed */
 	bool seen;		/* it has been on a frame */
@@ -65,7 +65,7 @@ struct tr_rows {
 	struct tr_row *v;
 	size_t n, cap;
 	struct tr_totals tot;
-	/* scratch, by id - 1 */
+	/* scratch, by pt_proc.slot */
 	uint8_t *keep;		/* 2: shown for itself, 1: as a matching row's ancestor */
 	uint32_t *nkept;	/* shown descendants */
 	uint32_t *lastkept;	/* id of the last shown child */
