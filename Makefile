@@ -39,10 +39,13 @@ EX_SRCS    := $(wildcard examples/*.c)
 EX_BINS    := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EX_SRCS))
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
+# Small programs the bats tests run (a hostile command, ...).
+TH_SRCS    := $(wildcard tests/helpers/*.c)
+TH_BINS    := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(TH_SRCS))
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-all: $(BUILD)/mptrace $(EX_BINS) $(BENCH_BINS)
+all: $(BUILD)/mptrace $(EX_BINS) $(BENCH_BINS) $(TH_BINS)
 
 # vmlinux.h is dumped from the running kernel's BTF at build time: mptrace
 # needs BTF at run time anyway (CO-RE, tp_btf), and the CI machines run the
@@ -91,6 +94,11 @@ $(BUILD)/examples/%: examples/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -pthread -o $@ $< -lrt
+
+$(BUILD)/tests/%: tests/helpers/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -o $@ $<
 
 $(BUILD)/bench/%: bench/%.c
 	$(call msg,CC,$@)

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define MPT_ABI_VERSION 3
+#define MPT_ABI_VERSION 4
 
 #define MPT_COMM_LEN 16
 #define MPT_FNAME_MAX 256	/* exec filename bytes kept */
@@ -225,12 +225,22 @@ struct mpt_test {
 	char name[MPT_TEST_LEN];
 };
 
+/* How the kernel was handed a signal: signal_generate's info argument. */
+#define MPT_SIG_INFO 0		/* a siginfo: code is its si_code */
+#define MPT_SIG_NOINFO 1	/* SEND_SIG_NOINFO: the kernel, in the current task's name
+				 * (a pipe's SIGPIPE, SIGXFSZ, a parent-death signal) */
+#define MPT_SIG_PRIV 2		/* SEND_SIG_PRIV: the kernel itself (alarm and itimers, the tty,
+				 * the OOM killer, rlimits) */
+
 struct mpt_signal {
 	struct mpt_hdr h;	/* the target process */
 	__u32 sig;
-	__s32 code;		/* si_code */
-	__u32 sender_pid;	/* tgid of the sending task */
+	__s32 code;		/* si_code (MPT_SIG_INFO), else 0 */
+	__u32 sender_pid;	/* tgid of the task that was running: the sender only when
+				 * a process sent it (sig_cause() == SIG_BY_PROCESS) */
 	__s32 result;		/* TRACE_SIGNAL_* */
+	__u32 origin;		/* MPT_SIG_* */
+	__u32 _pad;
 	char sender_comm[MPT_COMM_LEN];
 };
 

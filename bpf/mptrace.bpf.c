@@ -648,7 +648,15 @@ int BPF_PROG(on_signal, int sig, struct kernel_siginfo *info, struct task_struct
 		return 0;
 	fill_hdr(&e->h, MPT_EV_SIGNAL, sizeof(*e), task);
 	e->sig = sig;
-	e->code = info ? BPF_CORE_READ(info, si_code) : 0;
+	/* SEND_SIG_NOINFO (0) and SEND_SIG_PRIV (1) are markers, not
+	 * pointers: the kernel sends, not the task that happens to run */
+	if ((unsigned long)info <= 1) {
+		e->origin = info ? MPT_SIG_PRIV : MPT_SIG_NOINFO;
+		e->code = 0;
+	} else {
+		e->origin = MPT_SIG_INFO;
+		e->code = BPF_CORE_READ(info, si_code);
+	}
 	e->result = result;
 	cur = (struct task_struct *)bpf_get_current_task_btf();
 	e->sender_pid = BPF_CORE_READ(cur, tgid);

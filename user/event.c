@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -112,4 +113,67 @@ const char *signal_name(int sig)
 		return n[sig];
 	snprintf(buf, sizeof(buf), "SIG%d", sig);
 	return buf;
+}
+
+/* si_code values of <asm-generic/siginfo.h> (glibc names them in an enum) */
+#define MPT_SI_USER 0
+#define MPT_SI_KERNEL 0x80
+#define MPT_SI_QUEUE (-1)
+#define MPT_SI_TIMER (-2)
+#define MPT_SI_MESGQ (-3)
+#define MPT_SI_ASYNCIO (-4)
+#define MPT_SI_SIGIO (-5)
+#define MPT_SI_TKILL (-6)
+
+static bool fault_sig(uint32_t sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP;
+}
+
+/* A signal the kernel sent itself: why, from the signal's number. */
+static enum sig_cause kernel_cause(uint32_t sig)
+{
+	switch (sig) {
+	case SIGALRM: case SIGVTALRM: case SIGPROF: return SIG_BY_TIMER;
+	case SIGPIPE: return SIG_BY_PIPE;
+	case SIGINT: case SIGQUIT: case SIGTSTP: case SIGHUP: case SIGWINCH:
+	case SIGTTIN: case SIGTTOU: return SIG_BY_TERMINAL;
+	case SIGXCPU: case SIGXFSZ: return SIG_BY_LIMIT;
+	case SIGIO: return SIG_BY_IO;
+	case SIGCHLD: return SIG_BY_CHILD;
+	default: return fault_sig(sig) ? SIG_BY_FAULT : SIG_BY_KERNEL;
+	}
+}
+
+enum sig_cause sig_cause(uint32_t sig, int32_t code, uint32_t origin)
+{
+	if (origin != MPT_SIG_INFO)
+		return kernel_cause(sig);
+	switch (code) {
+	case MPT_SI_USER: case MPT_SI_QUEUE: case MPT_SI_TKILL: return SIG_BY_PROCESS;
+	case MPT_SI_TIMER: return SIG_BY_TIMER;
+	case MPT_SI_MESGQ: case MPT_SI_ASYNCIO: case MPT_SI_SIGIO: return SIG_BY_IO;
+	case MPT_SI_KERNEL: return kernel_cause(sig);
+	default: break;
+	}
+	if (code < 0)
+		return SIG_BY_KERNEL;	/* SI_DETHREAD, SI_ASYNCNL ... */
+	/* a positive code is the kernel's own, per signal (SEGV_MAPERR, CLD_EXITED ...) */
+	if (fault_sig(sig))
+		return SIG_BY_FAULT;
+	if (sig == SIGSYS)
+		return SIG_BY_SECCOMP;
+	return kernel_cause(sig);
+}
+
+const char *sig_cause_name(enum sig_cause c)
+{
+	static const char *const n[SIG_BY_MAX] = {
+		[SIG_BY_PROCESS] = NULL, [SIG_BY_KERNEL] = "kernel", [SIG_BY_TIMER] = "timer",
+		[SIG_BY_FAULT] = "fault", [SIG_BY_PIPE] = "broken pipe",
+		[SIG_BY_TERMINAL] = "terminal", [SIG_BY_LIMIT] = "resource limit",
+		[SIG_BY_IO] = "I/O", [SIG_BY_CHILD] = "child", [SIG_BY_SECCOMP] = "seccomp",
+	};
+
+	return c < SIG_BY_MAX ? n[c] : "kernel";
 }

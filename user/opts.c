@@ -54,7 +54,7 @@ static const char usage_text[] =
 "  --deadlock-after T      a cycle of waits older than T is a deadlock (default 1s)\n"
 "  --on-deadlock=WHAT      report (default), kill the cycle, or stop it for a debugger\n"
 "Running:\n"
-"  -u USER                 run COMMAND as USER\n"
+"  -u USER                 run COMMAND as USER (own session; own pty on a terminal)\n"
 "  --ring-size MB          BPF ring buffer size (default 16)\n"
 "  -v                      verbose (libbpf messages)\n"
 "  --version, -h, --help\n"

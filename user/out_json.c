@@ -15,7 +15,8 @@ void json_str(struct sbuf *b, const char *s, size_t n)
 
 	sb_putc(b, '"');
 	for (size_t i = 0; i < n && u[i];) {
-		size_t l = utf8_len(u + i, n - i);
+		uint32_t cp;
+		size_t l = utf8_next(u + i, n - i, &cp);
 
 		if (l == 0) {
 			sb_puts(b, "\xef\xbf\xbd");	/* U+FFFD */
@@ -38,8 +39,11 @@ void json_str(struct sbuf *b, const char *s, size_t n)
 			i++;
 			continue;
 		}
-		for (size_t k = 0; k < l; k++)
-			sb_putc(b, u[i + k]);
+		if (utf8_unsafe(cp))
+			sb_printf(b, "\\u%04x", cp);	/* the same string, safe to cat */
+		else
+			for (size_t k = 0; k < l; k++)
+				sb_putc(b, u[i + k]);
 		i += l;
 	}
 	sb_putc(b, '"');
@@ -136,10 +140,14 @@ static void jprocess(struct sbuf *b, const struct ptree *pt, const struct pt_pro
 	else
 		sb_puts(b, "null");
 	sb_printf(b, ",\"core_dumped\":%s,\"killed_by\":", pt_core(p) ? "true" : "false");
-	if (pt_signaled(p) && p->killer_pid) {
-		sb_printf(b, "{\"pid\":%u,\"comm\":", p->killer_pid);
+	if (pt_signaled(p) && p->killer_known && p->killer_cause == SIG_BY_PROCESS) {
+		sb_printf(b, "{\"kind\":\"process\",\"pid\":%u,\"comm\":", p->killer_pid);
 		jstr(b, p->killer_comm);
-		sb_printf(b, ",\"signal\":%d}", pt_term_sig(p));
+		sb_printf(b, ",\"reason\":null,\"signal\":%d}", pt_term_sig(p));
+	} else if (pt_signaled(p) && p->killer_known) {
+		/* the task that ran when the kernel sent it is no sender */
+		sb_printf(b, "{\"kind\":\"kernel\",\"pid\":null,\"comm\":null,\"reason\":\"%s\","
+			  "\"signal\":%d}", sig_cause_name(p->killer_cause), pt_term_sig(p));
 	} else {
 		sb_puts(b, "null");
 	}
@@ -319,8 +327,9 @@ void json_report(struct sbuf *b, struct ptree *pt, const struct an_result *r,
 	} else {
 		sb_puts(b, "null");
 	}
-	sb_printf(b, ",\"complete\":%s,\"lost_events\":%" PRIu64 ",\"lost_processes\":%" PRIu64,
-		  r->incomplete ? "false" : "true", pt->lost, pt->lost_track);
+	sb_printf(b, ",\"complete\":%s,\"lost_events\":%" PRIu64 ",\"lost_processes\":%" PRIu64
+		  ",\"test_markers_dropped\":%" PRIu64,
+		  r->incomplete ? "false" : "true", pt->lost, pt->lost_track, pt->marks_dropped);
 	sb_puts(b, ",\n\"processes\":[");
 	for (size_t i = 0; i < pt->nprocs; i++) {
 		sb_puts(b, i ? ",\n" : "\n");
@@ -468,9 +477,16 @@ void json_event(struct sbuf *b, const struct ptree *pt, const struct mpt_hdr *ev
 	case MPT_EV_SIGNAL: {
 		const struct mpt_signal *e = (const void *)ev;
 
-		sb_printf(b, ",\"signal\":%u,\"name\":\"%s\",\"sender\":%u,\"sender_comm\":", e->sig,
-			  signal_name(e->sig), e->sender_pid);
-		json_str(b, e->sender_comm, MPT_COMM_LEN);
+		enum sig_cause c = sig_cause(e->sig, e->code, e->origin);
+
+		sb_printf(b, ",\"signal\":%u,\"name\":\"%s\",\"code\":%d,\"kind\":\"%s\",\"reason\":",
+			  e->sig, signal_name(e->sig), e->code, c == SIG_BY_PROCESS ? "process" : "kernel");
+		if (c == SIG_BY_PROCESS) {
+			sb_printf(b, "null,\"sender\":%u,\"sender_comm\":", e->sender_pid);
+			json_str(b, e->sender_comm, MPT_COMM_LEN);
+		} else {
+			sb_printf(b, "\"%s\",\"sender\":null,\"sender_comm\":null", sig_cause_name(c));
+		}
 		break;
 	}
 	case MPT_EV_PROC: {

@@ -232,6 +232,7 @@ static void lifetime(struct pf *f, const struct pt_proc *p)
 		jstr(b, p->argv[i]);
 	}
 	text_fate(&fate, p);
+	text_killer(&fate, NULL, p);
 	sb_puts(b, "],\"fate\":");
 	jstr(b, fate.s);
 	sb_printf(b, ",\"threads\":%u,\"seen_late\":%s}}", p->threads,
@@ -266,7 +267,16 @@ static void instants(struct pf *f, const struct pt_proc *p)
 			continue;
 		ev(f, "i", pid, pid, sp->start_ts);
 		sb_printf(b, ",\"s\":\"t\",\"name\":\"%s\",\"cat\":\"signal\",\"args\":{\"signal\":%u,"
-			  "\"sender\":%u}}", signal_name(sp->sig), sp->sig, sp->other);
+			  "\"sender\":", signal_name(sp->sig), sp->sig);
+		if (sp->cause == SIG_BY_PROCESS)
+			sb_printf(b, "%u", sp->other);
+		else
+			sb_puts(b, "null");
+		sb_printf(b, ",\"kind\":\"%s\",\"reason\":", sp->cause == SIG_BY_PROCESS ? "process" : "kernel");
+		if (sp->cause == SIG_BY_PROCESS)
+			sb_puts(b, "null}}");
+		else
+			sb_printf(b, "\"%s\"}}", sig_cause_name(sp->cause));
 	}
 	if (p->parent && p->start_ts != PT_NONE) {
 		uint32_t ppid = f->key[p->parent->id - 1];

@@ -267,12 +267,16 @@ static void header(struct svg *s, const struct an_result *r, size_t height)
 		xml_argv(b, pt->meta.argv);
 	}
 	sb_puts(b, "</text>\n");
-	if (pt->root && pt->root->exited)
+	if (pt->root && pt->root->exited) {
 		text_fate(&fate, pt->root);
-	sb_printf(b, "<text x=\"10\" y=\"40\" fill=\"#444\">%zu processes in %.1f ms%s%s; "
-		  "%u zombies, %u orphans, %u leaks, %llu lock waits (%.1f ms)",
-		  pt->nprocs, (s->end - s->t0) / 1e6, fate.len ? "; command " : "",
-		  fate.len ? fate.s : "", r->count[AN_ZOMBIE], r->count[AN_ORPHAN],
+		text_killer(&fate, pt, pt->root);
+	}
+	sb_printf(b, "<text x=\"10\" y=\"40\" fill=\"#444\">%zu processes in %.1f ms%s",
+		  pt->nprocs, (s->end - s->t0) / 1e6, fate.len ? "; command " : "");
+	if (fate.len)
+		xml_str(b, fate.s);
+	sb_printf(b, "; %u zombies, %u orphans, %u leaks, %llu lock waits (%.1f ms)",
+		  r->count[AN_ZOMBIE], r->count[AN_ORPHAN],
 		  r->count[AN_LEAK], (unsigned long long)pt->lock_waits, pt->lock_wait_ns / 1e6);
 	if (r->count[AN_DEADLOCK])
 		sb_printf(b, ", <tspan fill=\"%s\" font-weight=\"bold\">%u deadlock%s</tspan>",
@@ -456,6 +460,21 @@ static void waits(struct svg *s, const struct pt_proc *p, double y)
 	free(v);
 }
 
+/* A received signal: a marker saying which, and who sent it (a process,
+ * or the kernel and why). */
+static void signal_mark(struct svg *s, struct sbuf *b, const struct pt_span *sp, size_t row)
+{
+	struct sbuf t = { 0 };
+
+	sb_puts(&t, signal_name(sp->sig));
+	text_sig_from(&t, s->pt, sp->cause, sp->other, "");
+	sb_printf(b, "<path d=\"M%.1f %.1f l8 0 l-4 6 z\" fill=\"%s\"><title>",
+		  xof(s, sp->start_ts) - 4, yof(row) + 0.5, C_SIGNAL);
+	xml_str(b, t.s);
+	sb_puts(b, "</title></path>");
+	sb_free(&t);
+}
+
 static void row_title(struct svg *s, const struct pt_proc *p)
 {
 	const struct ptree *pt = s->pt;
@@ -475,8 +494,13 @@ static void row_title(struct svg *s, const struct pt_proc *p)
 	else
 		sb_puts(b, "\nrunning before tracing started");
 	text_fate(&t, p);
-	if (p->exited)
-		sb_printf(b, ", exited at %.3f ms (%s)", ms(s, p->exit_ts), t.s);
+	text_killer(&t, pt, p);
+	if (p->exited) {
+		/* the killer's comm is the traced code's: escaped for XML */
+		sb_printf(b, ", exited at %.3f ms (", ms(s, p->exit_ts));
+		xml_str(b, t.s);
+		sb_putc(b, ')');
+	}
 	else
 		sb_puts(b, ", still running at the end");
 	if (p->state == PT_REAPED && p->reap != PT_REAP_AUTO)
@@ -650,8 +674,7 @@ static void process_row(struct svg *s, size_t i)
 			  xof(s, p->execs[k].ts) - 1, yof(i) + 2, RH - 4, C_EXEC);
 	for (uint32_t k = 0; k < p->nspans; k++)
 		if (p->spans[k].kind == PT_SPAN_SIGNAL)
-			sb_printf(b, "<path d=\"M%.1f %.1f l8 0 l-4 6 z\" fill=\"%s\"/>",
-				  xof(s, p->spans[k].start_ts) - 4, yof(i) + 0.5, C_SIGNAL);
+			signal_mark(s, b, &p->spans[k], i);
 	if (p->orphaned_ts != PT_NONE)
 		sb_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\" stroke=\"#fff\"/>",
 			  xof(s, p->orphaned_ts), yof(i) + RH / 2.0, C_ORPHAN);

@@ -139,6 +139,34 @@ void text_fate(struct sbuf *b, const struct pt_proc *p)
 		sb_printf(b, "exit %d", pt_exit_code(p));
 }
 
+void text_sig_from(struct sbuf *b, const struct ptree *pt, uint32_t cause, uint32_t sender,
+		   const char *comm)
+{
+	const struct pt_proc *q = pt && sender ? ptree_find(pt, sender) : NULL;
+
+	if (cause != SIG_BY_PROCESS) {
+		sb_puts(b, " from the kernel");
+		if (cause != SIG_BY_KERNEL)
+			sb_printf(b, " (%s)", sig_cause_name(cause));
+		return;
+	}
+	sb_puts(b, " from ");
+	if (q) {
+		name(b, q);
+		return;
+	}
+	if (pt && sender == pt->meta.self_pid && sender)
+		comm = "mptrace";
+	sb_put_printable(b, comm, strnlen(comm, MPT_COMM_LEN));
+	sb_printf(b, "[%u]", sender);
+}
+
+void text_killer(struct sbuf *b, const struct ptree *pt, const struct pt_proc *p)
+{
+	if (pt_signaled(p) && p->killer_known)
+		text_sig_from(b, pt, p->killer_cause, p->killer_pid, p->killer_comm);
+}
+
 /* The line's time: ms since the start, the wall clock (-t, -tt), or the
  * time since the previous line (-r). */
 static void stamp(struct sbuf *b, const struct text_style *st, const struct ptree *pt, uint64_t ts)
@@ -289,10 +317,7 @@ void text_event(struct sbuf *b, const struct text_style *st, const struct ptree 
 		col(b, st, pt_signaled(p) || pt_exit_code(p) ? C_RED : C_BOLD);
 		text_fate(b, p);
 		col(b, st, C_RESET);
-		if (pt_signaled(p) && p->killer_pid) {
-			sb_puts(b, " from ");
-			by_name(b, pt, p->killer_pid);
-		}
+		text_killer(b, pt, p);
 		if (p->start_ts != PT_NONE)
 			sb_printf(b, " after %.1f ms", (ev->ts - p->start_ts) / 1e6);
 		if (chg->orphaned_some) {
@@ -367,9 +392,10 @@ void text_event(struct sbuf *b, const struct text_style *st, const struct ptree 
 		const struct mpt_signal *e = (const void *)ev;
 
 		prefix(b, st, pt, ev->ts, p);
-		sb_printf(b, "signal %s from ", signal_name(e->sig));
-		sb_put_printable(b, e->sender_comm, strnlen(e->sender_comm, MPT_COMM_LEN));
-		sb_printf(b, "[%u]\n", e->sender_pid);
+		sb_printf(b, "signal %s", signal_name(e->sig));
+		text_sig_from(b, NULL, sig_cause(e->sig, e->code, e->origin), e->sender_pid,
+			      e->sender_comm);
+		sb_putc(b, '\n');
 		return;
 	}
 	case MPT_EV_DEADLOCK: {
@@ -483,10 +509,7 @@ static void tree_line(struct sbuf *b, const struct text_style *st, const struct 
 	col(b, st, pt_signaled(p) || (p->exited && pt_exit_code(p)) ? C_RED : "");
 	text_fate(b, p);
 	col(b, st, pt_signaled(p) || (p->exited && pt_exit_code(p)) ? C_RESET : "");
-	if (pt_signaled(p) && p->killer_pid) {
-		sb_puts(b, " from ");
-		by_name(b, pt, p->killer_pid);
-	}
+	text_killer(b, pt, p);
 	if (p->state == PT_REAPED && !p->is_root) {
 		if (p->reap == PT_REAP_AUTO)
 			sb_puts(b, ", auto-reaped");
@@ -897,6 +920,9 @@ static void summary(struct sbuf *b, const struct text_style *st, struct ptree *p
 	} else {
 		sb_puts(b, "; 0 events lost");
 	}
+	if (pt->marks_dropped)
+		sb_printf(b, "; %llu test markers ignored (over %d kept)",
+			  (unsigned long long)pt->marks_dropped, PT_MAX_MARKS);
 	sb_putc(b, '\n');
 }
 

@@ -49,5 +49,11 @@ void text_argv(struct sbuf *b, char **argv, size_t width, bool base0, bool utf8)
 const char *text_role(const struct pt_proc *p);
 /* "exit 0", "killed by SIGKILL", "running" */
 void text_fate(struct sbuf *b, const struct pt_proc *p);
+/* " from the kernel (timer)", " from kill[42]": the sender of a signal, by
+ * enum sig_cause (sender and comm only for SIG_BY_PROCESS; pt may be NULL). */
+void text_sig_from(struct sbuf *b, const struct ptree *pt, uint32_t cause, uint32_t sender,
+		   const char *comm);
+/* The same for the signal that killed p, when a signal record said. */
+void text_killer(struct sbuf *b, const struct ptree *pt, const struct pt_proc *p);
 
 #endif

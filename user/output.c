@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
 #include <langinfo.h>
+#include <libgen.h>
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "log.h"
 #include "out_json.h"
 #include "out_junit.h"
@@ -39,6 +41,64 @@ struct text_style text_style_for(FILE *f, const struct opts *o)
 	return st;
 }
 
+int output_open_error(const char *path, const char *what, int err)
+{
+	if (err == ELOOP) {
+		p_err("refusing to write the %s to '%s': it is a symbolic link; "
+		      "remove it or give the real path", what, path);
+		return EXIT_ENV;
+	}
+	p_err("cannot open '%s' for the %s: %s", path, what, strerror(err));
+	return EXIT_USAGE;
+}
+
+/* An output as a stream: see open_output(). */
+static FILE *open_stream(const char *path, const char *what, int *status)
+{
+	int fd = open_output(path, 0644);
+	FILE *f;
+
+	if (fd < 0) {
+		*status = output_open_error(path, what, errno);
+		return NULL;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		*status = output_open_error(path, what, errno);
+		close(fd);
+	}
+	return f;
+}
+
+/*
+ * A report written at the end could not be: say so before the run, but
+ * create nothing (what is refused here must not be left behind, and an
+ * existing file keeps its contents until the report replaces it).
+ */
+static int check_late(const char *path, const char *what)
+{
+	struct stat st;
+	char *dir;
+	int err = 0;
+
+	if (!lstat(path, &st)) {
+		if (S_ISLNK(st.st_mode))
+			err = ELOOP;
+		else if (S_ISDIR(st.st_mode))
+			err = EISDIR;
+		else if (access(path, W_OK))
+			err = errno;
+		return err ? output_open_error(path, what, err) : 0;
+	}
+	if (errno != ENOENT)
+		return output_open_error(path, what, errno);
+	dir = xstrdup(path);
+	if (access(dirname(dir), W_OK | X_OK))
+		err = errno;
+	free(dir);
+	return err ? output_open_error(path, what, err) : 0;
+}
+
 static bool is_stdout(const char *path)
 {
 	return path && !strcmp(path, "-");
@@ -56,34 +116,27 @@ int open_streams(const struct opts *o, FILE *deflt, FILE **out, FILE **jsonl)
 		{ o->json_file, "JSON report" }, { o->junit_file, "JUnit report" },
 		{ o->svg_file, "SVG timeline" }, { o->perfetto_file, "Perfetto trace" },
 	};
+	int err = 0;
 
 	*out = deflt;
 	*jsonl = NULL;
-	if (o->out_file) {
-		*out = fopen(o->out_file, "w");
-		if (!*out) {
-			p_err("cannot open '%s' for the output: %s", o->out_file, strerror(errno));
-			return EXIT_USAGE;
-		}
-	}
-	if (o->jsonl_file) {
-		*jsonl = !strcmp(o->jsonl_file, "-") ? stdout : fopen(o->jsonl_file, "w");
-		if (!*jsonl) {
-			p_err("cannot open '%s' for the event lines: %s", o->jsonl_file, strerror(errno));
-			return EXIT_USAGE;
-		}
-	}
 	for (size_t i = 0; i < sizeof(late) / sizeof(late[0]); i++) {
-		FILE *f;
-
 		if (!late[i][0] || !strcmp(late[i][0], "-"))
 			continue;
-		f = fopen(late[i][0], "a");
-		if (!f) {
-			p_err("cannot open '%s' for the %s: %s", late[i][0], late[i][1], strerror(errno));
-			return EXIT_USAGE;
-		}
-		fclose(f);
+		err = check_late(late[i][0], late[i][1]);
+		if (err)
+			return err;
+	}
+	if (o->out_file) {
+		*out = open_stream(o->out_file, "output", &err);
+		if (!*out)
+			return err;
+	}
+	if (o->jsonl_file) {
+		*jsonl = !strcmp(o->jsonl_file, "-") ? stdout :
+			 open_stream(o->jsonl_file, "event lines", &err);
+		if (!*jsonl)
+			return err;
 	}
 	return 0;
 }
@@ -91,13 +144,12 @@ int open_streams(const struct opts *o, FILE *deflt, FILE **out, FILE **jsonl)
 /* Writes b to path ("-" is stdout). */
 static int write_file(const char *what, const char *path, const struct sbuf *b)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	int err = 0;
+	FILE *f = strcmp(path, "-") ? open_stream(path, what, &err) : stdout;
 	int ok;
 
-	if (!f) {
-		p_err("cannot open '%s' for the %s: %s", path, what, strerror(errno));
-		return EXIT_USAGE;
-	}
+	if (!f)
+		return err;
 	ok = fwrite(b->s ? b->s : "", 1, b->len, f) == b->len;
 	ok = (f == stdout ? fflush(f) == 0 : fclose(f) == 0) && ok;
 	if (!ok) {

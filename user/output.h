@@ -17,6 +17,9 @@ bool stdout_wanted(const struct opts *o);
  * reports written at the end can be: a bad path is found before the run.
  * Returns 0 or an exit status after one error line. */
 int open_streams(const struct opts *o, FILE *deflt, FILE **out, FILE **jsonl);
+/* One line for an output that cannot be opened; returns the exit status:
+ * 1 for a symbolic link (refused), 2 otherwise. */
+int output_open_error(const char *path, const char *what, int err);
 /* Text report to `out` (and GitHub annotations), JSON, JUnit, SVG, Perfetto.
  * Returns 0 or an exit status after one error line. */
 int write_outputs(struct ptree *pt, const struct an_result *r, const struct an_opts *an,

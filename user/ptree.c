@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "event.h"
 #include "ptree.h"
 #include "util.h"
 
@@ -97,6 +98,7 @@ void ptree_free(struct ptree *pt)
 	free(pt->waitlog);
 	free(pt->deadlocks);
 	free(pt->marks);
+	free(pt->mark_end);
 	for (size_t i = 0; i < pt->nlocks; i++) {
 		struct pt_lock *l = pt->locks[i];
 
@@ -431,8 +433,12 @@ static int on_exit_ev(struct ptree *pt, const struct mpt_exit *e, struct pt_chan
 	if (pt_signaled(p)) {
 		for (struct pt_sig *s = p->sigs; s; s = s->next) {
 			if (s->sig == (uint32_t)pt_term_sig(p)) {
-				p->killer_pid = s->sender;
-				memcpy(p->killer_comm, s->comm, sizeof(p->killer_comm));
+				p->killer_known = true;
+				p->killer_cause = s->cause;
+				if (s->cause == SIG_BY_PROCESS) {
+					p->killer_pid = s->sender;
+					memcpy(p->killer_comm, s->comm, sizeof(p->killer_comm));
+				}
 				break;
 			}
 		}
@@ -834,6 +840,71 @@ static int on_deadlock(struct ptree *pt, const struct mpt_deadlock *e, struct pt
 	return 0;
 }
 
+/*
+ * Marker intervals are kept in order of begin and looked up for every
+ * process of a report: mark_end is a segment tree holding, per node, the
+ * latest end among its marks (an open mark's end is PT_NONE, the latest of
+ * all), so the innermost mark around a time is found in O(log n) however
+ * markers nest or overlap (traced code writes them: they can lie).
+ */
+static void mark_tree_set(struct ptree *pt, size_t i)
+{
+	size_t k = pt->marks_cap + i;
+
+	pt->mark_end[k] = pt->marks[i].end_ts;
+	for (k /= 2; k; k /= 2) {
+		uint64_t l = pt->mark_end[2 * k], r = pt->mark_end[2 * k + 1];
+
+		pt->mark_end[k] = l > r ? l : r;
+	}
+}
+
+static void marks_grow(struct ptree *pt)
+{
+	size_t cap = pt->marks_cap ? pt->marks_cap * 2 : 64;
+
+	pt->marks = xrealloc(pt->marks, cap * sizeof(*pt->marks));
+	free(pt->mark_end);
+	pt->mark_end = xcalloc(2 * cap, sizeof(*pt->mark_end));
+	pt->marks_cap = cap;
+	for (size_t i = 0; i < pt->nmarks; i++)
+		mark_tree_set(pt, i);
+}
+
+static void mark_begin(struct ptree *pt, const char *name, uint64_t ts)
+{
+	size_t at = pt->nmarks;
+
+	if (pt->nmarks >= PT_MAX_MARKS) {
+		pt->marks_dropped++;
+		return;
+	}
+	if (pt->nmarks == pt->marks_cap)
+		marks_grow(pt);
+	/* markers come in order of sending; a clock step can still put one
+	 * before the last: keep the array sorted by begin */
+	while (at > 0 && pt->marks[at - 1].begin_ts > ts)
+		at--;
+	memmove(&pt->marks[at + 1], &pt->marks[at], (pt->nmarks - at) * sizeof(*pt->marks));
+	memcpy(pt->marks[at].name, name, sizeof(pt->marks[at].name));
+	pt->marks[at].begin_ts = ts;
+	pt->marks[at].end_ts = PT_NONE;
+	pt->nmarks++;
+	for (size_t i = at; i < pt->nmarks; i++)
+		mark_tree_set(pt, i);
+}
+
+static void mark_end(struct ptree *pt, const char *name, uint64_t ts)
+{
+	for (size_t i = pt->nmarks; i-- > 0;) {
+		if (pt->marks[i].end_ts == PT_NONE && !strcmp(pt->marks[i].name, name)) {
+			pt->marks[i].end_ts = ts;
+			mark_tree_set(pt, i);
+			return;
+		}
+	}
+}
+
 static int on_test(struct ptree *pt, const struct mpt_test *e, struct pt_change *chg)
 {
 	char name[MPT_TEST_LEN + 1];
@@ -849,40 +920,65 @@ static int on_test(struct ptree *pt, const struct mpt_test *e, struct pt_change 
 		return 0;
 	}
 	if (e->flags == MPT_TEST_BEGIN) {
-		struct pt_testmark *m;
-
-		pt->marks = xrealloc(pt->marks, (pt->nmarks + 1) * sizeof(*pt->marks));
-		m = &pt->marks[pt->nmarks++];
-		memcpy(m->name, name, sizeof(m->name));
-		m->begin_ts = e->h.ts;
-		m->end_ts = PT_NONE;
+		mark_begin(pt, name, e->h.ts);
 		return 0;
 	}
 	if (e->flags == MPT_TEST_END) {
-		for (size_t i = pt->nmarks; i-- > 0;) {
-			if (pt->marks[i].end_ts == PT_NONE && !strcmp(pt->marks[i].name, name)) {
-				pt->marks[i].end_ts = e->h.ts;
-				break;
-			}
-		}
+		mark_end(pt, name, e->h.ts);
 		return 0;
 	}
 	return -EINVAL;
 }
 
+/* The rightmost mark in [0, last] of node k (covering [lo, hi]) whose end
+ * is after ts, or -1. Descends only where the subtree's latest end is. */
+static long mark_find(const struct ptree *pt, size_t k, size_t lo, size_t hi, size_t last,
+		      uint64_t ts)
+{
+	size_t mid;
+	long r;
+
+	if (lo > last || pt->mark_end[k] <= ts)
+		return -1;
+	if (lo == hi)
+		return (long)lo;
+	mid = lo + (hi - lo) / 2;
+	r = mark_find(pt, 2 * k + 1, mid + 1, hi, last, ts);
+	return r >= 0 ? r : mark_find(pt, 2 * k, lo, mid, last, ts);
+}
+
+/* The latest-begun mark with begin <= ts < end. */
+static const struct pt_testmark *mark_at(const struct ptree *pt, uint64_t ts)
+{
+	size_t lo = 0, hi = pt->nmarks;
+	long i;
+
+	while (lo < hi) {		/* marks begun at or before ts: [0, lo) */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pt->marks[mid].begin_ts <= ts)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	i = mark_find(pt, 1, 0, pt->marks_cap - 1, lo - 1, ts);
+	return i >= 0 ? &pt->marks[i] : NULL;
+}
+
 const char *pt_test_of(const struct ptree *pt, const struct pt_proc *p)
 {
 	for (int depth = 0; p && depth < 4096; depth++, p = p->parent) {
+		const struct pt_testmark *m;
+
 		if (p->test)
 			return p->test;
 		if (p->start_ts == PT_NONE)
 			continue;
-		for (size_t i = pt->nmarks; i-- > 0;) {
-			const struct pt_testmark *m = &pt->marks[i];
-
-			if (p->start_ts >= m->begin_ts && p->start_ts < m->end_ts)
-				return m->name;
-		}
+		m = mark_at(pt, p->start_ts);
+		if (m)
+			return m->name;
 	}
 	return NULL;
 }
@@ -901,12 +997,15 @@ static int on_signal(struct ptree *pt, const struct mpt_signal *e, struct pt_cha
 		p->sigs = s;
 		s->sig = e->sig;
 	}
-	s->sender = e->sender_pid;
-	memcpy(s->comm, e->sender_comm, MPT_COMM_LEN);
-	s->comm[MPT_COMM_LEN] = '\0';
+	s->cause = sig_cause(e->sig, e->code, e->origin);
+	/* a kernel-sent signal has no sender: the task that ran is a bystander */
+	s->sender = s->cause == SIG_BY_PROCESS ? e->sender_pid : 0;
+	memset(s->comm, 0, sizeof(s->comm));
+	if (s->cause == SIG_BY_PROCESS)
+		memcpy(s->comm, e->sender_comm, MPT_COMM_LEN);
 	add_span(pt, p, &(struct pt_span){ .start_ts = e->h.ts, .end_ts = e->h.ts, .tid = e->h.tid,
-				       .other = e->sender_pid, .kind = PT_SPAN_SIGNAL,
-				       .sig = e->sig });
+				       .other = s->sender, .kind = PT_SPAN_SIGNAL,
+				       .sig = e->sig, .cause = s->cause });
 	chg->proc = p;
 	return 0;
 }

@@ -37,6 +37,7 @@ struct pt_exec {
 struct pt_sig {			/* the last sender of one signal */
 	struct pt_sig *next;
 	uint32_t sig;
+	uint32_t cause;			/* enum sig_cause: SIG_BY_PROCESS names sender */
 	uint32_t sender;
 	char comm[MPT_COMM_LEN + 1];
 };
@@ -51,6 +52,7 @@ struct pt_span {
 	uint32_t other;			/* join: the reaped pid; signal: the sender */
 	uint16_t kind;			/* enum pt_span_kind */
 	uint16_t sig;			/* PT_SPAN_SIGNAL */
+	uint16_t cause;			/* PT_SPAN_SIGNAL: enum sig_cause (other: the sender) */
 };
 
 #define PT_MAX_SPANS 200000	/* spans kept in all; later ones are only counted */
@@ -100,7 +102,10 @@ struct pt_proc {
 	struct pt_sig *sigs;
 	struct pt_span *spans;	/* in order of their end */
 	uint32_t nspans;
-	uint32_t killer_pid;	/* who sent the fatal signal, 0 if unknown */
+	uint32_t killer_pid;	/* who sent the fatal signal (a process), 0 if unknown */
+	uint32_t killer_cause;	/* enum sig_cause of the fatal signal; SIG_BY_KERNEL and
+				 * no killer_pid: unknown (no signal record seen) */
+	bool killer_known;	/* a signal record told who sent the fatal signal */
 	char killer_comm[MPT_COMM_LEN + 1];
 	uint32_t findings;	/* PT_F_* bits, set by analyze */
 	char *test;		/* MPTRACE_TEST of its exec (or NULL): see pt_test_of() */
@@ -153,6 +158,10 @@ struct pt_deadlock {
 	int n;
 	struct pt_dl_member m[MPT_DL_MAX];	/* m[i] waits on what m[i+1] holds */
 };
+
+/* Test markers kept: traced code writes them (MPTRACE_FD), so a flood must
+ * cost bounded memory; later begin markers are counted, not kept. */
+#define PT_MAX_MARKS 10000
 
 struct pt_testmark {		/* a runner's begin/end marker interval */
 	char name[MPT_TEST_LEN + 1];
@@ -209,8 +218,10 @@ struct ptree {
 	unsigned nrecent;
 	struct pt_deadlock *deadlocks;
 	size_t ndeadlocks;
-	struct pt_testmark *marks;
-	size_t nmarks;
+	struct pt_testmark *marks;	/* in order of begin_ts */
+	size_t nmarks, marks_cap;
+	uint64_t *mark_end;		/* max-of-end_ts tree over marks (pt_test_of) */
+	uint64_t marks_dropped;		/* begin markers past PT_MAX_MARKS */
 	struct pt_tid **tids;		/* 1024 buckets */
 };
 

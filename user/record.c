@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <zlib.h>
 #include "event.h"
@@ -175,13 +176,21 @@ int rec_open(struct rec_writer **out, const char *path, const struct pt_meta *me
 {
 	struct rec_writer *w;
 	struct bytes hdr = { 0 };
+	struct stat st;
 	int err;
 
 	w = xcalloc(1, sizeof(*w));
-	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* 0600: a recording holds every argv and test name, which can carry
+	 * secrets; a file that was there before is narrowed to it too */
+	w->fd = open_output(path, 0600);
 	if (w->fd < 0) {
 		err = -errno;
 		goto out_free;
+	}
+	if (!fstat(w->fd, &st) && S_ISREG(st.st_mode) && (st.st_mode & 077) &&
+	    fchmod(w->fd, 0600)) {
+		err = -errno;
+		goto out_close;
 	}
 	build_header(&hdr, meta, params);
 	if (hdr.len > REC_HEADER_MAX) {

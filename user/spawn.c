@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "log.h"
+#include "pty.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -81,6 +82,61 @@ static int resolve(const char *cmd, char **out)
 	return first_err;
 }
 
+/* Only 0, 1, 2 and the marker socket (MPTRACE_FD) reach a command run as
+ * another user: whatever else root's caller had open stays with mptrace. */
+static void keep_only_std(void)
+{
+	const char *mfd = getenv("MPTRACE_FD");
+	int keep = mfd ? atoi(mfd) : -1;
+
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)) {
+		long max = sysconf(_SC_OPEN_MAX);
+
+		for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	if (keep > 2)
+		fcntl(keep, F_SETFD, 0);
+}
+
+static void set_user_env(const struct passwd *pw)
+{
+	setenv("HOME", pw->pw_dir, 1);
+	setenv("USER", pw->pw_name, 1);
+	setenv("LOGNAME", pw->pw_name, 1);
+	setenv("SHELL", pw->pw_shell && *pw->pw_shell ? pw->pw_shell : "/bin/sh", 1);
+}
+
+/*
+ * -u: the command gets a session of its own (it can no longer reach the
+ * caller's terminal with TIOCSTI or job control) and, when stdin is a
+ * terminal, a pseudo-terminal of its own as stdin and as the stdout and
+ * stderr that were the terminal; then the target's groups, gid, uid.
+ */
+static int become(const struct passwd *pw, const char *slave)
+{
+	if (setsid() < 0)
+		return -1;
+	if (*slave) {
+		int fd = pty_attach(slave, pw->pw_uid);
+
+		if (fd < 0 || dup2(fd, STDIN_FILENO) < 0 ||
+		    (isatty(STDOUT_FILENO) && dup2(fd, STDOUT_FILENO) < 0) ||
+		    (isatty(STDERR_FILENO) && dup2(fd, STDERR_FILENO) < 0))
+			return -1;
+	}
+	keep_only_std();
+	set_user_env(pw);
+	if (initgroups(pw->pw_name, pw->pw_gid) || setgid(pw->pw_gid) || setuid(pw->pw_uid))
+		return -1;
+	/* a uid change that can be undone did not happen */
+	if (pw->pw_uid != 0 && setuid(0) == 0) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
 static void child(struct spawn *s, char *const argv[], const struct passwd *pw, int go_rd, int err_wr,
 		  int out_fd)
 {
@@ -97,10 +153,10 @@ static void child(struct spawn *s, char *const argv[], const struct passwd *pw, 
 	if (out_fd >= 0 && (dup2(out_fd, STDOUT_FILENO) < 0 || dup2(out_fd, STDERR_FILENO) < 0))
 		_exit(126);
 	if (pw) {
-		if (initgroups(pw->pw_name, pw->pw_gid) || setgid(pw->pw_gid) ||
-		    setuid(pw->pw_uid) || (pw->pw_uid != 0 && setuid(0) == 0)) {
+		errno = 0;
+		if (become(pw, s->slave)) {
 			err = errno ? errno : EPERM;
-			err = -err;	/* negative: failed to drop privileges */
+			err = -err;	/* negative: failed to become the user */
 			if (write(err_wr, &err, sizeof(err)) < 0)
 				_exit(126);
 			_exit(126);
@@ -119,7 +175,7 @@ int spawn_prepare(struct spawn *s, char *const argv[], const char *user, int out
 	int go[2], ep[2], err;
 
 	memset(s, 0, sizeof(*s));
-	s->go_fd = s->err_fd = -1;
+	s->go_fd = s->err_fd = s->pty = -1;
 	err = resolve(argv[0], &s->path);
 	if (err)
 		return cannot_run(argv[0], err);
@@ -140,14 +196,27 @@ int spawn_prepare(struct spawn *s, char *const argv[], const char *user, int out
 			return EXIT_USAGE;
 		}
 	}
+	if (pw && isatty(STDIN_FILENO)) {
+		s->pty = pty_open(s->slave, sizeof(s->slave));
+		if (s->pty < 0) {
+			p_err("cannot open a pseudo-terminal for -u: %s; "
+			      "give the command a stdin that is not a terminal", strerror(errno));
+			free(s->path);
+			s->path = NULL;
+			return EXIT_ENV;
+		}
+	}
+	s->own_session = pw != NULL;
 	if (pipe2(go, O_CLOEXEC) || pipe2(ep, O_CLOEXEC)) {
 		p_err("cannot create a pipe: %s", strerror(errno));
+		spawn_abort(s);
 		return EXIT_ENV;
 	}
 	fflush(NULL);
 	s->pid = fork();
 	if (s->pid < 0) {
 		p_err("cannot fork: %s", strerror(errno));
+		spawn_abort(s);
 		return EXIT_ENV;
 	}
 	if (s->pid == 0) {
@@ -196,6 +265,9 @@ void spawn_abort(struct spawn *s)
 		close(s->go_fd);
 	if (s->err_fd >= 0)
 		close(s->err_fd);
+	if (s->pty >= 0)
+		close(s->pty);
+	s->pty = -1;
 	if (s->pid > 0)
 		waitpid(s->pid, NULL, 0);
 	s->go_fd = s->err_fd = -1;

@@ -3,6 +3,7 @@
 #ifndef MPTRACE_SPAWN_H
 #define MPTRACE_SPAWN_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct spawn {
@@ -10,6 +11,9 @@ struct spawn {
 	int go_fd;	/* write end: one byte releases the child */
 	int err_fd;	/* read end: errno if exec failed, EOF if it worked */
 	char *path;	/* resolved executable */
+	bool own_session;	/* -u: the command leads a session (and process group) */
+	int pty;	/* -u with a terminal on stdin: the master of its pty, else -1 */
+	char slave[64];
 };
 
 /* Resolves the command like a shell and forks a held child; out_fd >= 0

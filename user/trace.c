@@ -33,6 +33,7 @@
 #include "output.h"
 #include "ptree.h"
 #include "record.h"
+#include "pty.h"
 #include "snapshot.h"
 #include "spawn.h"
 #include "trace.h"
@@ -58,6 +59,8 @@ struct trace {
 	bool interrupted;	/* a signal asked the command to stop: no end banner */
 	bool ended;		/* the end record is in: the trace is over */
 	int cmd_out;		/* the command's output, read end, while a live view may show it */
+	struct pty_relay pty;	/* -u on a terminal: the command's own terminal */
+	bool own_session;	/* -u: the command leads its own session */
 	int sigfd, epfd;
 	uint64_t bad_records;
 	uint64_t next_zcheck;
@@ -166,10 +169,12 @@ static void zombie_alerts(struct trace *t, uint64_t now)
 	}
 }
 
+/* A command in a session of its own (-u) is a process group the terminal's
+ * keys no longer reach: the signal goes to the whole group. */
 static void forward(struct trace *t, int sig)
 {
 	if (t->child > 0 && !t->child_done)
-		kill(t->child, sig);
+		kill(t->own_session ? -t->child : t->child, sig);
 }
 
 static void handle_signals(struct trace *t)
@@ -182,6 +187,7 @@ static void handle_signals(struct trace *t)
 		if (si.ssi_signo == SIGWINCH) {
 			if (t->tui)
 				tui_resize(t->tui);
+			pty_resize(&t->pty);
 			continue;
 		}
 		/* once the command has ended (the live view's banner, --wait-all)
@@ -192,8 +198,9 @@ static void handle_signals(struct trace *t)
 		}
 		t->interrupted = true;
 		/* A terminal's ^C reaches the command's process group by itself
-		 * (si_code SI_KERNEL); a kill aimed at mptrace is passed on. */
-		if (si.ssi_code != SI_KERNEL)
+		 * (si_code SI_KERNEL) unless -u gave it a session of its own; a
+		 * kill aimed at mptrace is passed on. */
+		if (si.ssi_code != SI_KERNEL || t->own_session)
 			forward(t, si.ssi_signo);
 	}
 	if (t->child > 0 && !t->child_done) {
@@ -337,29 +344,37 @@ static void scan_waits(struct trace *t, uint64_t now)
 	on_deadlock_action(t, &dl);
 }
 
-/* The command's output goes to the view while it is open, then to stdout. */
-static void drain_output(struct trace *t)
+/* The command's output goes to the view while it is open, then to stdout
+ * (stderr when a report is on stdout, as the command's own stdout then):
+ * from the pipe (*fd is cmd_out) and from its pty (the pty's master). */
+static void drain_fd(struct trace *t, int *fd)
 {
 	char buf[16384];
 	ssize_t n;
 
-	if (t->cmd_out < 0)
+	if (*fd < 0)
 		return;
 	for (;;) {
-		n = read(t->cmd_out, buf, sizeof(buf));
+		n = read(*fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0)
-			break;		/* EOF: the command and its children closed it */
+			break;		/* EOF (a pty: EIO): the command and its children closed it */
 		if (t->tui)
 			tui_output(t->tui, buf, n);
-		else if (write(STDOUT_FILENO, buf, n) < 0)
-			break;		/* stdout is gone: stop copying */
+		else if (write(stdout_wanted(t->o) ? STDERR_FILENO : STDOUT_FILENO, buf, n) < 0)
+			break;		/* gone: stop copying */
 	}
-	close(t->cmd_out);
-	t->cmd_out = -1;
+	close(*fd);
+	*fd = -1;
+}
+
+static void drain_output(struct trace *t)
+{
+	drain_fd(t, &t->cmd_out);
+	drain_fd(t, &t->pty.master);
 }
 
 /*
@@ -420,6 +435,7 @@ static void pump(struct trace *t, int timeout_ms)
 	t->drained = 0;
 	loader_consume(t->ld);
 	drain_output(t);
+	pty_keys(&t->pty);
 	handle_signals(t);
 	if (t->markfd >= 0)
 		read_markers(t);
@@ -584,6 +600,23 @@ static void open_view(struct trace *t)
 	epoll_ctl(t->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
 }
 
+/* The pty's output wakes the loop; so do keys, unless the live view takes
+ * them (the command's terminal then gets none, as with </dev/null). */
+static void watch_pty(struct trace *t)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (t->pty.master < 0)
+		return;
+	ev.data.fd = t->pty.master;
+	epoll_ctl(t->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	if (t->tui)
+		return;
+	ev.data.fd = pty_keys_start(&t->pty);
+	if (ev.data.fd >= 0)
+		epoll_ctl(t->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+}
+
 static int attach_pids(struct trace *t)
 {
 	const struct opts *o = t->o;
@@ -739,11 +772,11 @@ static int setup_signals(struct trace *t)
 int trace_run(const struct opts *o)
 {
 	struct trace t = { .o = o, .sigfd = -1, .epfd = -1, .child = -1, .cmd_out = -1,
-			   .markfd = -1 };
+			   .markfd = -1, .pty = { .master = -1, .in = -1 } };
 	int marks[2] = { -1, -1 };
 	struct loader_opts lo = { 0 };
 	struct pt_meta meta = { 0 };
-	struct spawn sp = { 0 };
+	struct spawn sp = { .go_fd = -1, .err_fd = -1 };
 	struct an_result res;
 	int status = 0, err;
 
@@ -786,6 +819,11 @@ int trace_run(const struct opts *o)
 		err = spawn_prepare(&sp, o->cmd, o->user, out[1]);
 		if (out[1] >= 0)
 			close(out[1]);
+		t.own_session = sp.own_session;
+		t.pty.master = sp.pty;
+		sp.pty = -1;
+		if (t.pty.master >= 0)
+			fcntl(t.pty.master, F_SETFL, O_NONBLOCK);
 		close(marks[1]);
 		if (err) {
 			if (t.cmd_out >= 0)
@@ -833,8 +871,7 @@ int trace_run(const struct opts *o)
 
 		err = rec_open(&t.rec, o->record_file, &t.pt->meta, &rp);
 		if (err) {
-			p_err("cannot create the recording '%s': %s", o->record_file, strerror(-err));
-			err = EXIT_USAGE;
+			err = output_open_error(o->record_file, "recording", -err);
 			goto out;
 		}
 	}
@@ -853,6 +890,7 @@ int trace_run(const struct opts *o)
 			t.child = -1;
 			goto out;
 		}
+		watch_pty(&t);
 	}
 
 	for (;;) {
@@ -864,6 +902,8 @@ int trace_run(const struct opts *o)
 		if (o->mode == RUN_PID && all_gone(&t))
 			break;
 	}
+	/* the command has ended: the terminal is the caller's again */
+	pty_keys_stop(&t.pty);
 	settle(&t);
 	if (o->mode == RUN_COMMAND && o->kill_leaks) {
 		kill_leaks(&t);
@@ -904,8 +944,16 @@ out:
 		close(t.markfd);
 	if (t.cmd_out >= 0)
 		close(t.cmd_out);
+	pty_keys_stop(&t.pty);
+	if (t.pty.master >= 0)
+		close(t.pty.master);
 	if (t.rec && rec_close(t.rec) && !err)
 		p_err("cannot finish the recording '%s'", o->record_file);
+	if (sp.go_fd >= 0) {
+		/* tracing failed before the command was let go: it never runs */
+		spawn_abort(&sp);
+		t.child = -1;
+	}
 	if (o->mode == RUN_COMMAND && t.child > 0 && !t.child_done) {
 		/* tracing failed after the command started: let it finish */
 		kill(t.child, SIGTERM);

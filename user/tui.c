@@ -114,7 +114,7 @@ struct tui *tui_open(struct ptree *pt, const struct opts *o, const struct an_opt
 	}
 	if (!isatty(STDIN_FILENO)) {
 		/* keys come from the terminal even when stdin is redirected */
-		in = fopen("/dev/tty", "r");
+		in = fopen("/dev/tty", "re");
 		if (!in) {
 			p_warn("--live cannot read keys from /dev/tty: %s: showing the event stream instead",
 			       strerror(errno));
@@ -342,6 +342,7 @@ static void status_text(struct tui *t, struct sbuf *b, attr_t *attr)
 
 			sb_puts(b, " the command ended: ");
 			text_fate(b, root);
+			text_killer(b, t->pt, root);
 			if (root->exit_ts != PT_NONE && root->exit_ts >= t->pt->meta.t0)
 				sb_printf(b, " after %s", tr_dur(d, sizeof(d), root->exit_ts - t->pt->meta.t0));
 		} else if (t->o->mode == RUN_COMMAND) {

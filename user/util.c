@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -45,6 +46,17 @@ char *xstrndup(const char *s, size_t n)
 	if (!d)
 		oom();
 	return d;
+}
+
+/*
+ * mptrace runs as root and writes where it is told, often into directories
+ * others can write (/tmp, a CI workspace): a symbolic link planted at the
+ * path must not steer it into truncating another file, and the command it
+ * starts must not inherit the descriptor. mode is before the umask.
+ */
+int open_output(const char *path, mode_t mode)
+{
+	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
 }
 
 const char *base_name(const char *path)
@@ -123,13 +135,15 @@ void sb_free(struct sbuf *b)
 	b->len = b->cap = 0;
 }
 
-size_t utf8_len(const unsigned char *s, size_t n)
+size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cpp)
 {
 	size_t len;
 	uint32_t cp;
 
-	if (s[0] < 0x80)
+	if (s[0] < 0x80) {
+		*cpp = s[0];
 		return 1;
+	}
 	if ((s[0] & 0xe0) == 0xc0) {
 		len = 2;
 		cp = s[0] & 0x1f;
@@ -152,7 +166,23 @@ size_t utf8_len(const unsigned char *s, size_t n)
 	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
 	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
+	*cpp = cp;
 	return len;
+}
+
+size_t utf8_len(const unsigned char *s, size_t n)
+{
+	uint32_t cp;
+
+	return utf8_next(s, n, &cp);
+}
+
+bool utf8_unsafe(uint32_t cp)
+{
+	return cp < 0x20 || cp == 0x7f ||
+	       (cp >= 0x80 && cp <= 0x9f) ||		/* C1: xterm acts on CSI, OSC... */
+	       (cp >= 0x202a && cp <= 0x202e) ||	/* bidi embeddings and overrides */
+	       (cp >= 0x2066 && cp <= 0x2069);		/* bidi isolates */
 }
 
 void sb_put_printable(struct sbuf *b, const char *s, size_t n)
@@ -160,21 +190,21 @@ void sb_put_printable(struct sbuf *b, const char *s, size_t n)
 	const unsigned char *u = (const unsigned char *)s;
 
 	for (size_t i = 0; i < n && u[i];) {
-		size_t l = utf8_len(u + i, n - i);
+		uint32_t cp;
+		size_t l = utf8_next(u + i, n - i, &cp);
 
-		if (l == 1 && (u[i] < 0x20 || u[i] == 0x7f)) {
-			sb_printf(b, "\\x%02x", u[i]);
-			i++;
-		} else if (l == 0) {
-			sb_printf(b, "\\x%02x", u[i]);
-			i++;
+		if (l == 0 || utf8_unsafe(cp)) {
+			/* every byte of the sequence, as strace and ls -b do */
+			l = l ? l : 1;
+			for (size_t k = 0; k < l; k++)
+				sb_printf(b, "\\x%02x", u[i + k]);
 		} else {
 			sb_grow(b, l);
 			memcpy(b->s + b->len, u + i, l);
 			b->len += l;
 			b->s[b->len] = '\0';
-			i += l;
 		}
+		i += l;
 	}
 }
 

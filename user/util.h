@@ -2,9 +2,11 @@
 #ifndef MPTRACE_UTIL_H
 #define MPTRACE_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* Allocation that cannot fail: out of memory ends mptrace with a message. */
 void *xcalloc(size_t n, size_t size);
@@ -12,6 +14,9 @@ void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 const char *base_name(const char *path);
+/* open(2) of an output: created with mode (less the umask) or truncated,
+ * close-on-exec, never through a symbolic link (ELOOP). */
+int open_output(const char *path, mode_t mode);
 
 /* Parses "1.5", "250ms", "2s" into ns; returns -1 if invalid. */
 int64_t parse_duration_ns(const char *s);
@@ -27,7 +32,14 @@ void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(print
 void sb_free(struct sbuf *b);
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if invalid. */
 size_t utf8_len(const unsigned char *s, size_t n);
-/* Appends s as printable text: invalid UTF-8 and control bytes as \xNN. */
+/* The same, and the code point in *cp. */
+size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp);
+/* A code point a terminal acts on or that reorders text: C0, DEL, C1
+ * (U+0080-U+009F) and the bidi embeddings, overrides and isolates
+ * (U+202A-U+202E, U+2066-U+2069, "Trojan Source"). */
+bool utf8_unsafe(uint32_t cp);
+/* Appends s as printable text: invalid UTF-8 and the bytes of unsafe code
+ * points as \xNN. */
 void sb_put_printable(struct sbuf *b, const char *s, size_t n);
 /* Appends s quoted like a shell word when it needs quoting. */
 void sb_put_shell_word(struct sbuf *b, const char *s);
