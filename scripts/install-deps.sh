@@ -5,7 +5,7 @@
 set -eu
 
 BUILD_PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libncurses-dev pkg-config"
-TEST_PKGS="bats jq libxml2-utils tmux python3 python3-jsonschema python3-pytest strace util-linux procps libclang-rt-14-dev chromium"
+TEST_PKGS="bats jq libxml2-utils tmux python3 python3-jsonschema python3-pytest python3-pytest-xdist libpython3.11-testsuite make gcc strace util-linux procps libclang-rt-14-dev chromium"
 
 missing=""
 want="$BUILD_PKGS"

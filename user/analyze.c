@@ -120,10 +120,31 @@ bool an_leak_allowed(const struct pt_proc *p, const struct an_opts *o)
 	return false;
 }
 
-bool an_zombie_over(const struct pt_proc *p, const struct an_opts *o, uint64_t now)
+bool an_zombie_over(const struct ptree *pt, const struct pt_proc *p, const struct an_opts *o,
+		    uint64_t now)
 {
-	return p->exited && !p->is_root && !p->autoreap &&
-	       pt_zombie_ns(p, now) > o->zombie_threshold_ns;
+	struct pt_zsplit z;
+
+	if (!p->exited || p->is_root || p->autoreap)
+		return false;
+	pt_zombie_split(pt, p, now, &z);
+	return z.counted_ns > o->zombie_threshold_ns;
+}
+
+bool an_is_leak(const struct ptree *pt, const struct pt_proc *p, const struct an_opts *o,
+		uint64_t now)
+{
+	uint64_t until;
+
+	if (!p->alive_at_root_exit || pt->meta.mode != PT_MODE_COMMAND || an_leak_allowed(p, o))
+		return false;
+	until = p->exited ? p->exit_ts : now;
+	/* still running when tracing ended, or killed by --kill-leaks (after
+	 * the grace of the run that recorded it), is a leak whatever the grace;
+	 * one killed with a deadlock's cycle is judged by when it exited */
+	if ((!p->exited && pt->ended) || p->killed_as_leak)
+		return true;
+	return until > pt->root_exit_ts && until - pt->root_exit_ts > o->leak_grace_ns;
 }
 
 static void reaper_text(const struct ptree *pt, const struct pt_proc *p, char *buf, size_t n)
@@ -158,64 +179,104 @@ static bool by_mptrace(const struct pt_proc *p)
 	return p->killed_by_us || (p->parent && p->parent->killed_by_us);
 }
 
-static void zombie(struct ptree *pt, struct pt_proc *p, const struct an_opts *o,
-		   uint64_t now, struct an_result *r)
+/* An orphan is of mptrace's making only if mptrace killed its parent: one
+ * it killed itself (a leak) had been orphaned before and without it. */
+static bool orphaned_by_mptrace(const struct pt_proc *p)
 {
-	uint64_t z = pt_zombie_ns(p, now);
-	enum an_reason why = AN_R_NONE;
-	struct an_finding *f;
-	char name[64], par[64], by[128];
+	return p->parent && p->parent->killed_by_us;
+}
 
-	if (!p->exited || p->is_root)
-		return;
-	if (z > r->max_zombie_ns)
-		r->max_zombie_ns = z;
-	if (by_mptrace(p))
-		return;
-	if (p->autoreap && p->state == PT_REAPED)
-		return;
+/* Why a zombie is a finding, or AN_R_NONE. Only the traced tree's part of
+ * its zombie time is judged: an untraced adopter's delay is reported, not
+ * charged (docs/findings.md). */
+static enum an_reason zombie_reason(const struct ptree *pt, const struct pt_proc *p,
+				    const struct an_opts *o, const struct pt_zsplit *z)
+{
 	/* Exited while its parent lived, then the parent died without
 	 * reaping it: the zombie was handed to the adopter. */
 	if (p->orphaned_ts == PT_NONE && p->adopted_by && !p->seen_late)
-		why = AN_R_NEVER_REAPED;
-	else if (p->state == PT_ZOMBIE)
-		why = AN_R_UNREAPED_AT_END;
-	else if (z > o->zombie_threshold_ns)
-		why = AN_R_SLOW;
-	if (why == AN_R_NONE)
-		return;
-	f = add(r, AN_ZOMBIE, p);
-	f->reason = why;
-	f->zombie_ns = z;
+		return AN_R_NEVER_REAPED;
+	if (p->state == PT_ZOMBIE && (!p->adopted_by || z->adopter_traced))
+		return AN_R_UNREAPED_AT_END;
+	if (z->counted_ns > o->zombie_threshold_ns)
+		return AN_R_SLOW;
+	(void)pt;
+	return AN_R_NONE;
+}
+
+static void zombie_message(struct ptree *pt, struct an_finding *f, const struct pt_zsplit *z,
+			   const struct an_opts *o)
+{
+	const struct pt_proc *p = f->proc;
+	char name[64], par[64], by[128];
+	uint64_t zn = f->zombie_ns;
+
 	an_proc_name(p, name, sizeof(name));
 	if (p->parent)
 		an_proc_name(p->parent, par, sizeof(par));
 	else
 		snprintf(par, sizeof(par), "[%u]", p->ppid);
 	reaper_text(pt, p, by, sizeof(by));
-	switch (why) {
+	switch (f->reason) {
 	case AN_R_NEVER_REAPED:
 		if (p->state == PT_REAPED)
 			f->message = fmt("%s was never reaped by its parent %s, which exited first; "
-					 "reaped by %s after %.1f ms as a zombie", name, par, by, ms(z));
+					 "reaped by %s after %.1f ms as a zombie", name, par, by, ms(zn));
 		else
 			f->message = fmt("%s was never reaped by its parent %s, which exited first; "
 					 "still a zombie after %.1f ms (adopted by [%u])", name, par,
-					 ms(z), p->adopted_by);
+					 ms(zn), p->adopted_by);
 		break;
 	case AN_R_UNREAPED_AT_END:
 		if (p->adopted_by)
 			f->message = fmt("%s is still a zombie at the end of the trace: unreaped for %.1f ms "
-					 "by its adopter [%u]", name, ms(z), p->adopted_by);
+					 "by its adopter [%u]", name, ms(zn), p->adopted_by);
 		else
 			f->message = fmt("%s is still a zombie at the end of the trace: unreaped for %.1f ms "
-					 "by %s", name, ms(z), par);
+					 "by %s", name, ms(zn), par);
 		break;
 	default:
-		f->message = fmt("%s was a zombie for %.1f ms (threshold %.1f ms) before %s reaped it",
-				 name, ms(z), ms(o->zombie_threshold_ns), by);
+		if (z->adopter_ns && z->adopter_traced)
+			f->message = fmt("%s was a zombie for %.1f ms (threshold %.1f ms; %.1f ms waiting "
+					 "for its parent, %.1f ms for its traced adopter) before %s "
+					 "reaped it", name, ms(zn), ms(o->zombie_threshold_ns),
+					 ms(z->parent_ns), ms(z->adopter_ns), by);
+		else if (z->adopter_ns)
+			f->message = fmt("%s was a zombie for %.1f ms (threshold %.1f ms) waiting for its "
+					 "parent %s, then %.1f ms for its adopter (not counted) before "
+					 "%s reaped it", name, ms(z->parent_ns), ms(o->zombie_threshold_ns),
+					 par, ms(z->adopter_ns), by);
+		else
+			f->message = fmt("%s was a zombie for %.1f ms (threshold %.1f ms) before %s reaped it",
+					 name, ms(zn), ms(o->zombie_threshold_ns), by);
 		break;
 	}
+}
+
+static void zombie(struct ptree *pt, struct pt_proc *p, const struct an_opts *o,
+		   uint64_t now, struct an_result *r)
+{
+	uint64_t zn = pt_zombie_ns(p, now);
+	enum an_reason why;
+	struct an_finding *f;
+	struct pt_zsplit z;
+
+	if (!p->exited || p->is_root)
+		return;
+	if (zn > r->max_zombie_ns)
+		r->max_zombie_ns = zn;
+	if (by_mptrace(p))
+		return;
+	if (p->autoreap && p->state == PT_REAPED)
+		return;
+	pt_zombie_split(pt, p, now, &z);
+	why = zombie_reason(pt, p, o, &z);
+	if (why == AN_R_NONE)
+		return;
+	f = add(r, AN_ZOMBIE, p);
+	f->reason = why;
+	f->zombie_ns = zn;
+	zombie_message(pt, f, &z, o);
 }
 
 static void lock_name(struct sbuf *b, const struct pt_lock *l)
@@ -263,6 +324,37 @@ char *an_deadlock_text(const struct ptree *pt, const struct pt_deadlock *d, uint
 	return b.s;
 }
 
+/* Every reason the trace may miss something, in one line, and one lost
+ * figure: events the kernel dropped, malformed records, records of a cut
+ * recording. */
+static void incompleteness(const struct ptree *pt, struct an_result *r)
+{
+	const struct pt_damage *d = &pt->damage;
+	struct sbuf b = { 0 };
+
+	r->lost = pt->lost + d->records;
+	r->incomplete = pt->lost || pt->lost_track || d->cut || d->unended;
+	if (!r->incomplete)
+		return;
+	if (pt->lost)
+		sb_printf(&b, "%llu events lost while tracing (ring buffer full or malformed)",
+			  (unsigned long long)pt->lost);
+	if (pt->lost_track)
+		sb_printf(&b, "%s%llu processes not tracked (pid map full)", b.len ? "; " : "",
+			  (unsigned long long)pt->lost_track);
+	if (d->cut && d->records)
+		sb_printf(&b, "%srecording cut at byte %llu: %llu records (%llu bytes) lost",
+			  b.len ? "; " : "", (unsigned long long)d->offset,
+			  (unsigned long long)d->records, (unsigned long long)d->bytes);
+	else if (d->cut)
+		sb_printf(&b, "%srecording cut at byte %llu: %llu bytes lost", b.len ? "; " : "",
+			  (unsigned long long)d->offset, (unsigned long long)d->bytes);
+	if (d->unended)
+		sb_printf(&b, "%srecording has no end record (the recording run was killed or the "
+			  "file cut): what followed its last block is missing", b.len ? "; " : "");
+	r->incomplete_why = b.s;
+}
+
 void analyze(struct ptree *pt, const struct an_opts *o, uint64_t now, struct an_result *r)
 {
 	char name[64], par[64];
@@ -274,7 +366,7 @@ void analyze(struct ptree *pt, const struct an_opts *o, uint64_t now, struct an_
 		p->findings = 0;
 		r->threads += p->threads;
 		zombie(pt, p, o, now, r);
-		if (p->orphaned_ts != PT_NONE && !by_mptrace(p)) {
+		if (p->orphaned_ts != PT_NONE && !orphaned_by_mptrace(p)) {
 			struct an_finding *f = add(r, AN_ORPHAN, p);
 
 			an_proc_name(p, name, sizeof(name));
@@ -285,8 +377,7 @@ void analyze(struct ptree *pt, const struct an_opts *o, uint64_t now, struct an_
 			f->message = fmt("%s was orphaned at %.1f ms when its parent %s exited; adopted by [%u]",
 					 name, pt_ms(pt, p->orphaned_ts), par, p->adopted_by);
 		}
-		if (p->alive_at_root_exit && pt->meta.mode == PT_MODE_COMMAND &&
-		    !an_leak_allowed(p, o)) {
+		if (an_is_leak(pt, p, o, now)) {
 			struct an_finding *f = add(r, AN_LEAK, p);
 
 			an_proc_name(p, name, sizeof(name));
@@ -320,7 +411,7 @@ void analyze(struct ptree *pt, const struct an_opts *o, uint64_t now, struct an_
 		f->dl = d;
 		f->message = an_deadlock_text(pt, d, d->ts);
 	}
-	r->incomplete = pt->lost || pt->lost_track;
+	incompleteness(pt, r);
 	r->passed = !r->incomplete;
 	for (int k = 0; k < AN_NKINDS; k++)
 		if ((o->check & AN_CHECK(k)) && r->count[k])
@@ -332,5 +423,6 @@ void an_result_free(struct an_result *r)
 	for (size_t i = 0; i < r->n; i++)
 		free(r->v[i].message);
 	free(r->v);
+	free(r->incomplete_why);
 	memset(r, 0, sizeof(*r));
 }

@@ -16,6 +16,7 @@ enum an_reason { AN_R_NONE, AN_R_SLOW, AN_R_NEVER_REAPED, AN_R_UNREAPED_AT_END }
 
 struct an_opts {
 	uint64_t zombie_threshold_ns;
+	uint64_t leak_grace_ns;	/* a descendant exiting this soon after the command is no leak */
 	unsigned check;		/* AN_CHECK bits; 0: no check requested */
 	char **allow_leak;	/* fnmatch patterns on comm or argv: not leaks */
 	int nallow;
@@ -39,6 +40,8 @@ struct an_result {
 	uint64_t threads;
 	bool passed;		/* the check (if any) passed */
 	bool incomplete;	/* events were lost */
+	uint64_t lost;		/* events lost, all causes (kernel drops, malformed, a cut recording) */
+	char *incomplete_why;	/* why it is incomplete, one line; NULL if complete */
 };
 
 /* `now` is the end of the trace (or the current time for a live view). */
@@ -56,6 +59,12 @@ const char *an_proc_name(const struct pt_proc *p, char *buf, size_t n);
 /* Is this process's zombie time over the threshold right now? (stream) */
 /* Is this process allowed to outlive the command (--allow-leak)? */
 bool an_leak_allowed(const struct pt_proc *p, const struct an_opts *o);
-bool an_zombie_over(const struct pt_proc *p, const struct an_opts *o, uint64_t now);
+/* Is the traced tree's part of its zombie time over the threshold at `now`? */
+bool an_zombie_over(const struct ptree *pt, const struct pt_proc *p, const struct an_opts *o,
+		    uint64_t now);
+/* Did it outlive the command by more than the grace (still running at `now`
+ * counts once the grace has passed)? */
+bool an_is_leak(const struct ptree *pt, const struct pt_proc *p, const struct an_opts *o,
+		uint64_t now);
 
 #endif

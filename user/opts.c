@@ -49,6 +49,7 @@ static const char usage_text[] =
 "  --lock-threshold T      a lock wait counts from T (default 1ms)\n"
 "  --no-locks              do not trace lock waits\n"
 "  --kill-leaks[=GRACE]    SIGTERM leaked descendants when the command ends, SIGKILL after GRACE (2s)\n"
+"  --leak-grace T          a descendant that exits within T of the command is no leak (100ms)\n"
 "  --allow-leak PATTERN    a process meant to outlive the command (comm or argv glob; repeatable)\n"
 "  --wait-all              keep tracing until every descendant has exited\n"
 "  --deadlock-after T      a cycle of waits older than T is a deadlock (default 1s)\n"
@@ -105,7 +106,8 @@ static const char report_text[] =
 "  --color[=WHEN]          auto, always (no value) or never\n"
 "  --check[=LIST]          fail on findings of LIST, or when the recording is damaged or cut short\n"
 "  --check-exitcode N      exit status of a failed check (default 3)\n"
-"  --zombie-threshold T, --lock-threshold T, --allow-leak PATTERN   the analysis, as live\n"
+"  --zombie-threshold T, --lock-threshold T, --allow-leak PATTERN, --leak-grace T\n"
+"                          the analysis, as live\n"
 "  --findings-only, --no-fold, -n PATTERN, --from-exec PATTERN, -s N, -t, -tt, -r, -e LIST\n"
 "                          the text, as live (mptrace --help)\n"
 "  -h, --help\n"
@@ -123,7 +125,7 @@ static void usage(FILE *f, enum run_mode mode)
 enum {
 	O_JSON = 256, O_JSONL, O_RECORD, O_LIVE, O_INTERVAL, O_COLOR, O_CHECK, O_CHECK_EXIT,
 	O_JUNIT, O_ZTHR, O_LTHR, O_NOLOCKS, O_KILL, O_WAITALL, O_SVG, O_PERFETTO, O_DLAFTER,
-	O_ONDL, O_ALLOW, O_VERSION, O_HELP, O_RING, O_EXITEND, O_NOFOLD, O_FONLY, O_FROMEXEC,
+	O_ONDL, O_ALLOW, O_LEAKGRACE, O_VERSION, O_HELP, O_RING, O_EXITEND, O_NOFOLD, O_FONLY, O_FROMEXEC,
 	O_REPORT,
 };
 
@@ -148,6 +150,7 @@ static const struct option longopts[] = {
 	{ "deadlock-after", required_argument, 0, O_DLAFTER },
 	{ "on-deadlock", required_argument, 0, O_ONDL },
 	{ "allow-leak", required_argument, 0, O_ALLOW },
+	{ "leak-grace", required_argument, 0, O_LEAKGRACE },
 	{ "ring-size", required_argument, 0, O_RING },
 	{ "exit-on-end", no_argument, 0, O_EXITEND },
 	{ "no-fold", no_argument, 0, O_NOFOLD },
@@ -439,6 +442,7 @@ static int parse_option(struct opts *o, int c, char **argv)
 			r = duration("--kill-leaks", optarg, &o->kill_grace_ns);
 		break;
 	case O_WAITALL: o->wait_all = true; break;
+	case O_LEAKGRACE: r = duration("--leak-grace", optarg, &o->leak_grace_ns); break;
 	case O_SVG: o->svg_file = optarg; break;
 	case O_PERFETTO: o->perfetto_file = optarg; break;
 	case O_DLAFTER: r = duration("--deadlock-after", optarg, &o->deadlock_after_ns); break;
@@ -521,6 +525,7 @@ static void set_defaults(struct opts *o)
 	o->zombie_thr_ns = 1000000000ull;
 	o->lock_thr_ns = 1000000ull;
 	o->kill_grace_ns = 2000000000ull;
+	o->leak_grace_ns = 100000000ull;
 	o->deadlock_after_ns = 1000000000ull;
 	o->check_exitcode = EXIT_CHECK_DEFAULT;
 	o->ring_mb = 16;

@@ -23,7 +23,7 @@ struct opts {
 	enum color_mode color;
 	unsigned check;			/* AN_CHECK bits; 0 if no --check */
 	int check_exitcode;
-	uint64_t interval_ns, zombie_thr_ns, lock_thr_ns, kill_grace_ns;
+	uint64_t interval_ns, zombie_thr_ns, lock_thr_ns, kill_grace_ns, leak_grace_ns;
 	uint64_t deadlock_after_ns;
 	enum on_deadlock on_deadlock;
 	char **allow_leak;

@@ -95,6 +95,32 @@ static void jwait(struct sbuf *b, const struct pt_waitstat *w)
 	sb_putc(b, '}');
 }
 
+/* Who the zombie waited for: its parent, then its adopter; the part the
+ * traced tree answers for is what --zombie-threshold judges. */
+static void jzombie_split(struct sbuf *b, const struct ptree *pt, const struct pt_proc *p,
+			  uint64_t end)
+{
+	struct pt_zsplit z;
+
+	if (!p->exited) {
+		sb_puts(b, ",\"zombie_parent_ms\":null,\"zombie_adopter_ms\":null,"
+			   "\"zombie_counted_ms\":null,\"adopter_traced\":null");
+		return;
+	}
+	pt_zombie_split(pt, p, end, &z);
+	sb_puts(b, ",\"zombie_parent_ms\":");
+	jdur(b, z.parent_ns);
+	sb_puts(b, ",\"zombie_adopter_ms\":");
+	jdur(b, z.adopter_ns);
+	sb_puts(b, ",\"zombie_counted_ms\":");
+	jdur(b, z.counted_ns);
+	sb_puts(b, ",\"adopter_traced\":");
+	if (p->adopted_by && p->adopted_ts != PT_NONE)
+		sb_puts(b, z.adopter_traced ? "true" : "false");
+	else
+		sb_puts(b, "null");
+}
+
 static void jprocess(struct sbuf *b, const struct ptree *pt, const struct pt_proc *p, uint64_t end)
 {
 	sb_printf(b, "{\"id\":%d,\"pid\":%u,\"parent\":", p->id, p->pid);
@@ -165,6 +191,7 @@ static void jprocess(struct sbuf *b, const struct ptree *pt, const struct pt_pro
 		jdur(b, pt_zombie_ns(p, end));
 	else
 		sb_puts(b, "null");
+	jzombie_split(b, pt, p, end);
 	sb_puts(b, ",\"orphaned_ms\":");
 	jms(b, pt, p->orphaned_ts);
 	sb_puts(b, ",\"adopted_by\":");
@@ -329,7 +356,12 @@ void json_report(struct sbuf *b, struct ptree *pt, const struct an_result *r,
 	}
 	sb_printf(b, ",\"complete\":%s,\"lost_events\":%" PRIu64 ",\"lost_processes\":%" PRIu64
 		  ",\"test_markers_dropped\":%" PRIu64,
-		  r->incomplete ? "false" : "true", pt->lost, pt->lost_track, pt->marks_dropped);
+		  r->incomplete ? "false" : "true", r->lost, pt->lost_track, pt->marks_dropped);
+	sb_printf(b, ",\"lost_bytes\":%" PRIu64 ",\"incomplete_reason\":", pt->damage.bytes);
+	if (r->incomplete_why)
+		jstr(b, r->incomplete_why);
+	else
+		sb_puts(b, "null");
 	sb_puts(b, ",\n\"processes\":[");
 	for (size_t i = 0; i < pt->nprocs; i++) {
 		sb_puts(b, i ? ",\n" : "\n");

@@ -98,9 +98,12 @@ void junit_report(struct sbuf *b, const struct ptree *pt, const struct an_result
 		sb_puts(b, "    </testcase>\n");
 	}
 	sb_puts(b, "    <testcase classname=\"mptrace\" name=\"complete\" time=\"0\">\n");
-	if (r->incomplete)
-		sb_printf(b, "      <failure message=\"%llu events lost\" type=\"incomplete\">the trace "
-			  "lost events: findings may be missing</failure>\n", (unsigned long long)pt->lost);
+	if (r->incomplete) {
+		sb_printf(b, "      <failure message=\"%llu events lost\" type=\"incomplete\">",
+			  (unsigned long long)r->lost);
+		xml_text(b, r->incomplete_why);
+		sb_puts(b, ": findings may be missing</failure>\n");
+	}
 	sb_puts(b, "    </testcase>\n");
 	/* the runner's own tests that left findings behind, by name */
 	for (size_t t = 0; t < nfailing; t++) {
@@ -125,6 +128,7 @@ void junit_report(struct sbuf *b, const struct ptree *pt, const struct an_result
 
 void github_annotations(struct sbuf *b, const struct ptree *pt, const struct an_result *r, unsigned kinds)
 {
+	(void)pt;
 	if (!kinds)
 		kinds = AN_CHECK_DEFAULT;
 	for (size_t i = 0; i < r->n; i++) {
@@ -146,6 +150,6 @@ void github_annotations(struct sbuf *b, const struct ptree *pt, const struct an_
 		sb_free(&m);
 	}
 	if (r->incomplete)
-		sb_printf(b, "::error title=mptrace incomplete::%llu events were lost; the trace is incomplete\n",
-			  (unsigned long long)pt->lost);
+		sb_printf(b, "::error title=mptrace incomplete::the trace is incomplete: %s\n",
+			  r->incomplete_why);
 }

@@ -476,6 +476,39 @@ static void markers(struct sbuf *b, const struct text_style *st, const struct pt
 	(void)pt;
 }
 
+/* How it was reaped; an untraced adopter's wait is shown, marked as not
+ * counted against the tree (docs/findings.md). */
+static void reap_text(struct sbuf *b, const struct ptree *pt, const struct pt_proc *p, uint64_t end)
+{
+	struct pt_zsplit z;
+
+	if (p->is_root || !p->exited)
+		return;
+	pt_zombie_split(pt, p, end, &z);
+	if (p->state == PT_ZOMBIE) {
+		sb_puts(b, ", unreaped");
+		if (z.adopter_ns && !z.adopter_traced && !(p->findings & AN_CHECK(AN_ZOMBIE)))
+			sb_printf(b, " (%.1f ms waiting for untraced adopter [%u], not counted)",
+				  z.adopter_ns / 1e6, p->adopted_by);
+		return;
+	}
+	if (p->reap == PT_REAP_AUTO) {
+		sb_puts(b, ", auto-reaped");
+		return;
+	}
+	if (p->reap == PT_REAP_ADOPTER) {
+		sb_printf(b, ", reaped by adopter [%u] after %.1f ms", p->reaped_by,
+			  pt_zombie_ns(p, end) / 1e6);
+		/* says why a long wait is no finding; a finding says enough */
+		if (z.adopter_ns && !z.adopter_traced && !(p->findings & AN_CHECK(AN_ZOMBIE)))
+			sb_printf(b, " (%.1f ms waiting for the untraced adopter, not counted)",
+				  z.adopter_ns / 1e6);
+		return;
+	}
+	if (pt_zombie_ns(p, end) >= 1000000)
+		sb_printf(b, ", reaped after %.1f ms", pt_zombie_ns(p, end) / 1e6);
+}
+
 static void tree_line(struct sbuf *b, const struct text_style *st, const struct ptree *pt,
 		      const struct pt_proc *p, uint64_t end)
 {
@@ -510,16 +543,7 @@ static void tree_line(struct sbuf *b, const struct text_style *st, const struct 
 	text_fate(b, p);
 	col(b, st, pt_signaled(p) || (p->exited && pt_exit_code(p)) ? C_RESET : "");
 	text_killer(b, pt, p);
-	if (p->state == PT_REAPED && !p->is_root) {
-		if (p->reap == PT_REAP_AUTO)
-			sb_puts(b, ", auto-reaped");
-		else if (p->reap == PT_REAP_ADOPTER)
-			sb_printf(b, ", reaped by adopter [%u]", p->reaped_by);
-		else if (pt_zombie_ns(p, end) >= 1000000)
-			sb_printf(b, ", reaped after %.1f ms", pt_zombie_ns(p, end) / 1e6);
-	} else if (p->state == PT_ZOMBIE) {
-		sb_puts(b, ", unreaped");
-	}
+	reap_text(b, pt, p, end);
 	if (p->threads > 1)
 		sb_printf(b, ", %u threads", p->threads);
 	if (p->lock_wait.count)
@@ -912,10 +936,7 @@ static void summary(struct sbuf *b, const struct text_style *st, struct ptree *p
 			  r->count[AN_DEADLOCK] == 1 ? "" : "s");
 	if (r->incomplete) {
 		col(b, st, C_RED C_BOLD);
-		sb_printf(b, "; INCOMPLETE: %llu events lost", (unsigned long long)pt->lost);
-		if (pt->lost_track)
-			sb_printf(b, ", %llu processes untracked (pid map full)",
-				  (unsigned long long)pt->lost_track);
+		sb_printf(b, "; INCOMPLETE: %s", r->incomplete_why);
 		col(b, st, C_RESET);
 	} else {
 		sb_puts(b, "; 0 events lost");
@@ -1039,7 +1060,7 @@ void text_report(struct sbuf *b, const struct text_style *st, struct ptree *pt,
 			}
 			if (r->incomplete)
 				sb_printf(b, "%s trace incomplete (%llu events lost)", first ? "" : ",",
-					  (unsigned long long)pt->lost);
+					  (unsigned long long)r->lost);
 		}
 		col(b, st, C_RESET);
 		sb_putc(b, '\n');

@@ -191,7 +191,7 @@ static struct pt_proc *new_proc(struct ptree *pt, uint32_t pid, uint64_t kstart,
 	p->pid = pid;
 	p->kstart = kstart;
 	p->start_ts = ts;
-	p->exit_ts = p->reaped_ts = p->orphaned_ts = PT_NONE;
+	p->exit_ts = p->reaped_ts = p->orphaned_ts = p->adopted_ts = PT_NONE;
 	p->threads = 1;
 	p->state = PT_RUNNING;
 	strcpy(p->comm, "?");
@@ -283,8 +283,10 @@ static int on_fork(struct ptree *pt, const struct mpt_fork *e, struct pt_change 
 	}
 	parent = get_proc(pt, e->ppid, e->pstart, e->h.ts);
 	c = find_exact(pt, e->h.pid, e->h.start);
-	if (c && c->parent == NULL && !c->is_root && c != parent) {
-		/* An event of the child overtook its fork: adopt it now. */
+	if (c && !c->is_root && c != parent) {
+		/* An event of the child overtook its fork, or the /proc
+		 * snapshot of -p read it while it was being forked: one
+		 * process, one node (pid and start time decide). */
 		c->seen_late = false;
 	} else {
 		c = new_proc(pt, e->h.pid, e->h.start, e->h.ts);
@@ -388,8 +390,13 @@ static bool reparent_children(struct ptree *pt, struct pt_proc *dead, uint32_t r
 	for (struct pt_proc *c = dead->child; c; c = c->sibling) {
 		if (c->cur_ppid != dead->pid || c->state == PT_REAPED)
 			continue;
+		/* an auto-reaped zombie releases itself: nobody adopts it,
+		 * however late its free record comes */
+		if (c->exited && c->autoreap)
+			continue;
 		c->cur_ppid = reaper;
 		c->adopted_by = reaper;
+		c->adopted_ts = ts;
 		if (!c->exited) {
 			c->orphaned_ts = ts;
 			orphans = true;
@@ -425,8 +432,10 @@ static int on_exit_ev(struct ptree *pt, const struct mpt_exit *e, struct pt_chan
 	p->state = PT_ZOMBIE;
 	p->autoreap = e->flags & MPT_EXIT_AUTOREAP;
 	if (e->ppid && e->ppid != p->cur_ppid && !p->adopted_by && p->cur_ppid) {
-		/* Re-parented without us seeing its parent die (attach mode). */
+		/* Re-parented without us seeing its parent die (attach mode):
+		 * when is unknown, but before its exit. */
 		p->adopted_by = e->ppid;
+		p->adopted_ts = p->exit_ts;
 	}
 	if (e->ppid)
 		p->cur_ppid = e->ppid;
@@ -1014,8 +1023,10 @@ static int on_proc(struct ptree *pt, const struct mpt_proc *e, struct pt_change 
 {
 	struct pt_proc *p = ptree_find(pt, e->h.pid), *parent;
 
-	if (p && p->state != PT_REAPED)
-		return 0;	/* already known from a kernel event */
+	/* already known from a kernel event; if released, then after the
+	 * snapshot read it alive: the same process, not a new one */
+	if (p && (p->state != PT_REAPED || p->reaped_ts >= e->h.ts))
+		return 0;
 	p = new_proc(pt, e->h.pid, e->h.start, PT_NONE);
 	p->seen_late = true;
 	p->ppid = p->cur_ppid = e->ppid;
@@ -1124,8 +1135,11 @@ int ptree_feed(struct ptree *pt, const struct mpt_hdr *ev, struct pt_change *chg
 	case MPT_EV_KILL: {
 		struct pt_proc *p = find_exact(pt, ev->pid, ev->start);
 
-		if (p)
+		if (p) {
 			p->killed_by_us = true;
+			if (((const struct mpt_kill *)ev)->reason == MPT_KILL_LEAK)
+				p->killed_as_leak = true;
+		}
 		chg->proc = p;
 		break;
 	}
@@ -1193,4 +1207,39 @@ uint64_t pt_zombie_ns(const struct pt_proc *p, uint64_t now)
 	if (p->state == PT_REAPED)
 		return p->reaped_ts >= p->exit_ts ? p->reaped_ts - p->exit_ts : 0;
 	return now >= p->exit_ts ? now - p->exit_ts : 0;
+}
+
+/* Was `pid` a process of the traced tree (not mptrace) alive at `ts`? */
+static bool traced_at(const struct ptree *pt, uint32_t pid, uint64_t ts)
+{
+	const struct pt_proc *r = ptree_find(pt, pid);
+
+	if (!r || !pid || (pt->meta.self_pid && pid == pt->meta.self_pid))
+		return false;
+	if (r->start_ts != PT_NONE && r->start_ts > ts)
+		return false;	/* a later process with a reused pid */
+	return !r->exited || r->exit_ts >= ts;
+}
+
+void pt_zombie_split(const struct ptree *pt, const struct pt_proc *p, uint64_t now,
+		     struct pt_zsplit *z)
+{
+	uint64_t total = pt_zombie_ns(p, now), handoff;
+
+	memset(z, 0, sizeof(*z));
+	z->parent_ns = z->counted_ns = total;
+	if (!p->exited || !p->adopted_by || p->adopted_ts == PT_NONE)
+		return;
+	handoff = p->adopted_ts > p->exit_ts ? p->adopted_ts - p->exit_ts : 0;
+	if (handoff > total)
+		handoff = total;
+	z->parent_ns = handoff;
+	z->adopter_ns = total - handoff;
+	z->adopter_traced = traced_at(pt, p->adopted_by, p->adopted_ts);
+	z->counted_ns = z->parent_ns + (z->adopter_traced ? z->adopter_ns : 0);
+}
+
+bool pt_reaper_traced(const struct ptree *pt, const struct pt_proc *p)
+{
+	return traced_at(pt, p->cur_ppid, pt->last_ts);
 }

@@ -94,9 +94,11 @@ struct pt_proc {
 	uint32_t reaped_by;	/* 0: nobody/auto */
 	enum pt_reap reap;
 	uint32_t adopted_by;	/* 0: not adopted */
+	uint64_t adopted_ts;	/* when it was handed to adopted_by; PT_NONE if not */
 	bool autoreap;		/* its parent ignored SIGCHLD when it exited */
 	bool alive_at_root_exit;/* a leak candidate */
 	bool killed_by_us;	/* --kill-leaks signalled it */
+	bool killed_as_leak;	/* ... because it outlived the command (not a deadlock kill) */
 	uint32_t threads;
 	struct pt_waitstat lock_wait, join_wait;
 	struct pt_sig *sigs;
@@ -183,8 +185,19 @@ struct pt_meta {
 	uint32_t root_pid;	/* the command (PT_MODE_COMMAND) */
 };
 
+/* A damaged recording, as its reader found it (mptrace report): what was
+ * replayed is intact, what follows the damage is missing. */
+struct pt_damage {
+	bool cut;		/* the file ends inside a block */
+	bool unended;		/* no end record: the recording run was killed or the file cut */
+	uint64_t records;	/* records the cut block announced (0 if unknown) */
+	uint64_t bytes;		/* bytes of the cut tail */
+	uint64_t offset;	/* where the damage starts in the file */
+};
+
 struct ptree {
 	struct pt_meta meta;
+	struct pt_damage damage;	/* set by the replay before analysis */
 	struct pt_proc **procs;	/* by id - 1 */
 	size_t nprocs, cap;
 	struct pt_proc **hash;	/* pid -> newest process with that pid */
@@ -255,6 +268,24 @@ const char *pt_reap_name(enum pt_reap r);
 uint64_t pt_reap_time(const struct mpt_free *e, uint32_t pid, uint64_t exit_ts);
 /* zombie time so far: reaped - exit, or until `now` if still a zombie */
 uint64_t pt_zombie_ns(const struct pt_proc *p, uint64_t now);
+
+/*
+ * Who a zombie waited for. Its zombie time splits at the hand-over to an
+ * adopter: before it, its parent was responsible; after, the adopter. The
+ * traced tree answers for the parent's part and for an adopter that is a
+ * traced process (a subreaper of the tree), never for an untraced adopter
+ * (init, a container's pid 1, the shell above a -p target).
+ */
+struct pt_zsplit {
+	uint64_t parent_ns;	/* waiting for its parent */
+	uint64_t adopter_ns;	/* waiting for its adopter */
+	uint64_t counted_ns;	/* the traced tree's part: what the threshold judges */
+	bool adopter_traced;	/* the adopter is a process of the traced tree */
+};
+void pt_zombie_split(const struct ptree *pt, const struct pt_proc *p, uint64_t now,
+		     struct pt_zsplit *z);
+/* Is the process that must reap p now (its parent or adopter) traced? */
+bool pt_reaper_traced(const struct ptree *pt, const struct pt_proc *p);
 /* The test a process belongs to: its own MPTRACE_TEST, else the runner's
  * marked test it was born in, else its parent's; NULL if none. */
 const char *pt_test_of(const struct ptree *pt, const struct pt_proc *p);

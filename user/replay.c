@@ -7,7 +7,8 @@
  * byte.
  *
  * Exit status: the recorded command's (as a live run), --check-exitcode when
- * a check fails, 1 when the file cannot be read or is corrupted.
+ * a check fails, 1 when the file cannot be read, is corrupted, or is cut or
+ * unfinished (the intact part is still reported).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -60,7 +61,7 @@ static void zombie_lines(struct replay *rp, uint64_t now)
 	for (size_t i = 0; i < pt->nprocs; i++) {
 		struct pt_proc *p = pt->procs[i];
 
-		if (p->state == PT_ZOMBIE && !p->zombie_noted && an_zombie_over(p, &rp->an, now)) {
+		if (p->state == PT_ZOMBIE && !p->zombie_noted && an_zombie_over(rp->pt, p, &rp->an, now)) {
 			p->zombie_noted = now;
 			text_zombie_alert(&rp->line, &rp->st, pt, p, now);
 		}
@@ -128,10 +129,17 @@ static void close_outputs(struct replay *rp)
 		fflush(rp->out);
 }
 
-/* Says what a damaged or unfinished recording cost; true if anything. */
-static bool warn_lost(const char *path, const struct rec_info *info)
+/* Says what a damaged or unfinished recording cost, and marks the model so
+ * the report carries it (incomplete, with the reason); true if anything. */
+static bool note_damage(const char *path, const struct rec_info *info, struct ptree *pt)
 {
+	struct pt_damage *d = &pt->damage;
+
 	if (info->bytes_lost) {
+		d->cut = true;
+		d->bytes = info->bytes_lost;
+		d->offset = info->lost_offset;
+		d->records = info->records_lost;
 		if (info->records_lost)
 			p_warn("'%s' is truncated: the block at byte %llu is incomplete (%llu bytes "
 			       "of it present, %llu records lost); the report is incomplete", path,
@@ -142,14 +150,14 @@ static bool warn_lost(const char *path, const struct rec_info *info)
 			p_warn("'%s' is truncated: %llu bytes at byte %llu do not form a block; the "
 			       "report is incomplete", path, (unsigned long long)info->bytes_lost,
 			       (unsigned long long)info->lost_offset);
-		return true;
 	}
 	if (!info->ended) {
-		p_warn("'%s' has no end record: the recording stopped before tracing ended "
-		       "(mptrace killed?); the report is incomplete", path);
-		return true;
+		d->unended = true;
+		if (!info->bytes_lost)
+			p_warn("'%s' has no end record: the recording stopped before tracing ended "
+			       "(mptrace killed?); the report is incomplete", path);
 	}
-	return false;
+	return d->cut || d->unended;
 }
 
 static int exit_status(const struct ptree *pt)
@@ -168,9 +176,11 @@ int replay_run(const struct opts *o)
 	struct rec_info info;
 	struct an_result res;
 	char err[256];
+	bool damaged;
 	int status, ret;
 
 	rp.an.zombie_threshold_ns = o->zombie_thr_ns;
+	rp.an.leak_grace_ns = o->leak_grace_ns;
 	rp.an.check = o->check;
 	rp.an.allow_leak = o->allow_leak;
 	rp.an.nallow = o->nallow;
@@ -189,14 +199,17 @@ int replay_run(const struct opts *o)
 		goto out;
 	}
 	fflush(rp.out);
+	damaged = note_damage(o->report_file, &info, rp.pt);
 	analyze(rp.pt, &rp.an, rp.pt->ended ? rp.pt->end_ts : rp.pt->last_ts, &res);
-	if (warn_lost(o->report_file, &info)) {
-		res.incomplete = true;
-		res.passed = false;
-	}
 	status = write_outputs(rp.pt, &res, &rp.an, o, rp.out, &rp.st);
-	if (!status)
-		status = o->check && !res.passed ? o->check_exitcode : exit_status(rp.pt);
+	/* a damaged input never exits 0 (as gzip -d, tcpdump -r): the report
+	 * of what was intact is written, then 1, or the failed check's status */
+	if (!status && o->check && !res.passed)
+		status = o->check_exitcode;
+	else if (!status && damaged)
+		status = EXIT_ENV;
+	else if (!status)
+		status = exit_status(rp.pt);
 	an_result_free(&res);
 out:
 	close_outputs(&rp);

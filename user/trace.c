@@ -157,7 +157,7 @@ static void zombie_alerts(struct trace *t, uint64_t now)
 	for (size_t i = 0; i < pt->nprocs; i++) {
 		struct pt_proc *p = pt->procs[i];
 
-		if (p->state != PT_ZOMBIE || p->zombie_noted || !an_zombie_over(p, &t->an, now) ||
+		if (p->state != PT_ZOMBIE || p->zombie_noted || !an_zombie_over(pt, p, &t->an, now) ||
 		    p->killed_by_us || (p->parent && p->parent->killed_by_us))
 			continue;
 		p->zombie_noted = now;
@@ -457,10 +457,11 @@ static void pump(struct trace *t, int timeout_ms)
 	}
 }
 
-/* Processes adopted as zombies wait for their adopter (usually init) to
- * reap them; give it a moment so the report can say who did. Some inits
- * reap lazily (this sandbox's pid 1 every ~2 s), hence up to 2.5 s; only
- * runs that leave adopted zombies behind pay it. */
+/* Zombies whose reaper is outside the traced tree wait for it: an adopter
+ * (usually init), or the untraced parent of a -p target. Give it a moment
+ * so the report can say who reaped and when. Some inits reap lazily (this
+ * sandbox's pid 1 every ~2 s), hence up to 2.5 s; only runs that leave
+ * such zombies behind pay it. */
 static bool unsettled(struct trace *t)
 {
 	struct ptree *pt = t->pt;
@@ -470,10 +471,31 @@ static bool unsettled(struct trace *t)
 	for (size_t i = 0; i < pt->nprocs; i++) {
 		struct pt_proc *p = pt->procs[i];
 
-		if (p->state == PT_ZOMBIE && (p->adopted_by || p->autoreap))
+		if (p->state == PT_ZOMBIE &&
+		    (p->adopted_by || p->autoreap || !pt_reaper_traced(pt, p)))
 			return true;
 	}
 	return false;
+}
+
+static bool leak_candidates_alive(const struct ptree *pt)
+{
+	for (size_t i = 0; i < pt->nprocs; i++)
+		if (pt->procs[i]->alive_at_root_exit && !pt->procs[i]->exited)
+			return true;
+	return false;
+}
+
+/* --leak-grace: descendants still running when the command exited get
+ * that long (from the command's exit) to finish before they are leaks,
+ * as nextest's leak-timeout does; their exits end the wait early. */
+static void leak_grace(struct trace *t)
+{
+	uint64_t from = t->pt->root_exit_ts != PT_NONE ? t->pt->root_exit_ts : mono();
+	uint64_t deadline = from + t->o->leak_grace_ns;
+
+	while (leak_candidates_alive(t->pt) && !t->stop && mono() < deadline)
+		pump(t, 5);
 }
 
 /* A zombie that mptrace reaped (the command) whose release is not in yet. */
@@ -642,6 +664,10 @@ static int attach_pids(struct trace *t)
 				if (s.v[i].selected)
 					feed_synthetic(t, &s.v[i].rec, s.v[i].rec.h.size);
 			snapshot_free(&s);
+			/* never an empty report without a word */
+			if (!now)
+				p_warn("the processes given to -p were gone when /proc was read: "
+				       "the report holds at most their exits");
 			break;
 		}
 		before = now;
@@ -781,6 +807,7 @@ int trace_run(const struct opts *o)
 	int status = 0, err;
 
 	t.an.zombie_threshold_ns = o->zombie_thr_ns;
+	t.an.leak_grace_ns = o->leak_grace_ns;
 	t.an.check = o->check;
 	t.an.allow_leak = o->allow_leak;
 	t.an.nallow = o->nallow;
@@ -904,6 +931,8 @@ int trace_run(const struct opts *o)
 	}
 	/* the command has ended: the terminal is the caller's again */
 	pty_keys_stop(&t.pty);
+	if (o->mode == RUN_COMMAND && !o->wait_all)
+		leak_grace(&t);
 	settle(&t);
 	if (o->mode == RUN_COMMAND && o->kill_leaks) {
 		kill_leaks(&t);

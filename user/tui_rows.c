@@ -55,11 +55,11 @@ unsigned tr_flags(const struct ptree *pt, const struct pt_proc *p, const struct 
 
 	if (p->exited && !p->is_root && !(p->autoreap && p->state == PT_REAPED) &&
 	    ((p->orphaned_ts == PT_NONE && p->adopted_by && !p->seen_late) ||
-	     an_zombie_over(p, an, now)))
+	     an_zombie_over(pt, p, an, now)))
 		f |= TR_F_ZOMBIE;
 	if (p->orphaned_ts != PT_NONE)
 		f |= TR_F_ORPHAN;
-	if (p->alive_at_root_exit && pt->meta.mode == PT_MODE_COMMAND && !an_leak_allowed(p, an))
+	if (an_is_leak(pt, p, an, now))
 		f |= TR_F_LEAK;
 	if (p->lock_wait.count)
 		f |= TR_F_LOCK;

@@ -320,8 +320,8 @@ static void test_orphan_and_zombie_leak(void)
 	f = finding(&r, AN_ORPHAN, 102);
 	ok(f != NULL, "orphan finding");
 	f = finding(&r, AN_ZOMBIE, 102);
-	ok(f && f->reason == AN_R_UNREAPED_AT_END,
-	   "an orphan that exits later can only be unreaped_at_end or slow");
+	ok(!f, "an orphan left unreaped by its untraced adopter (init) is no zombie finding");
+	is_int(orphan->adopted_ts, T0 + 6 * MS, "handed to the adopter when its parent died");
 	ok(!finding(&r, AN_LEAK, 102), "exited before the root: not a leak");
 	ok(!r.passed, "zombies fail the default check");
 	an_result_free(&r);
@@ -588,6 +588,191 @@ static void test_validate(void)
 	ok(event_validate(&h, sizeof(h), &why) < 0, "a size beyond the buffer is rejected");
 }
 
+/* Issue 12: the gate on real software. */
+static void kill_(struct ptree *pt, uint64_t ms, uint32_t pid)
+{
+	struct mpt_kill e = { 0 };
+
+	hdr(&e.h, MPT_EV_KILL, sizeof(e), ms, pid, pid);
+	e.sig = 15;
+	e.reason = MPT_KILL_LEAK;
+	feed(pt, &e);
+}
+
+static void test_leak_grace(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	struct an_opts o = { .zombie_threshold_ns = 1000 * MS, .check = AN_CHECK_DEFAULT,
+			     .leak_grace_ns = 100 * MS };
+	struct an_result r;
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/bin/sh", "sh\0", 3);
+	fork_(pt, 2, ROOT, 101, false);
+	fork_(pt, 3, ROOT, 102, false);
+	fork_(pt, 4, ROOT, 103, false);
+	fork_(pt, 5, ROOT, 104, false);
+	exit_(pt, 100, ROOT, ROOT, 0, SELF, 1, 0);
+	exit_(pt, 150, 101, 101, 0, 1, 1, 0);	/* 50 ms after the command */
+	exit_(pt, 200, 104, 104, 0, 1, 1, 0);	/* exactly the grace: not over */
+	exit_(pt, 250, 102, 102, 0, 1, 1, 0);	/* 150 ms after */
+	end_(pt, 300, 0);			/* 103 still running */
+	analyze(pt, &o, pt->end_ts, &r);
+	ok(!finding(&r, AN_LEAK, 101), "exited within --leak-grace: no leak");
+	ok(!finding(&r, AN_LEAK, 104), "exited at exactly the grace: no leak");
+	ok(finding(&r, AN_LEAK, 102), "exited after the grace: a leak");
+	ok(finding(&r, AN_LEAK, 103), "still running at the end: a leak");
+	ok(finding(&r, AN_ORPHAN, 101), "within the grace it is still an orphan");
+	an_result_free(&r);
+	o.leak_grace_ns = 0;
+	analyze(pt, &o, pt->end_ts, &r);
+	ok(finding(&r, AN_LEAK, 101), "--leak-grace=0: any survivor is a leak");
+	an_result_free(&r);
+	ptree_free(pt);
+}
+
+static void test_zombie_split(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	struct an_opts o = { .zombie_threshold_ns = 1000 * MS, .check = AN_CHECK_DEFAULT };
+	struct pt_zsplit z;
+	struct an_result r;
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/bin/sh", "sh\0", 3);
+	fork_(pt, 2, ROOT, 101, false);
+	fork_(pt, 3, 101, 102, false);	/* orphaned, adopted by untraced init */
+	fork_(pt, 4, ROOT, 103, false);
+	fork_(pt, 5, 103, 104, false);	/* orphaned, adopted by the traced root */
+	exit_(pt, 6, 101, 101, 0, ROOT, 1, 0);
+	wait_(pt, 7, ROOT, 6, 101, 0);
+	exit_(pt, 8, 103, 103, 0, ROOT, ROOT, 0);
+	wait_(pt, 9, ROOT, 8, 103, 0);
+	exit_(pt, 10, 102, 102, 0, 1, 1, 0);
+	exit_(pt, 10, 104, 104, 0, ROOT, 1, 0);
+	free_(pt, 2000, 102, 102, 1);		/* init: 1990 ms later */
+	wait_(pt, 2010, ROOT, 2000, 104, 0);	/* the subreaper: 2000 ms later */
+	exit_(pt, 2100, ROOT, ROOT, 0, SELF, 1, 0);
+	end_(pt, 2101, 0);
+	pt_zombie_split(pt, ptree_find(pt, 102), pt->end_ts, &z);
+	is_int(z.parent_ns, 0, "orphaned before it exited: no parent part");
+	is_int(z.adopter_ns, 1990 * MS, "all of it waiting for the adopter");
+	is_int(z.counted_ns, 0, "an untraced adopter's wait is not counted");
+	ok(!z.adopter_traced, "init is not traced");
+	pt_zombie_split(pt, ptree_find(pt, 104), pt->end_ts, &z);
+	ok(z.adopter_traced, "the subreaper root is traced");
+	is_int(z.counted_ns, 2000 * MS, "a traced adopter's wait is counted");
+	analyze(pt, &o, pt->end_ts, &r);
+	ok(!finding(&r, AN_ZOMBIE, 102), "slow untraced adopter: no zombie finding");
+	ok(finding(&r, AN_ZOMBIE, 104) && finding(&r, AN_ZOMBIE, 104)->reason == AN_R_SLOW,
+	   "slow traced subreaper: a slow finding");
+	ok(finding(&r, AN_ORPHAN, 102), "the orphaning is still reported");
+	an_result_free(&r);
+	ptree_free(pt);
+}
+
+static void test_zombie_handed_over(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	struct pt_zsplit z;
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/bin/sh", "sh\0", 3);
+	fork_(pt, 2, ROOT, 101, false);
+	fork_(pt, 3, 101, 102, false);
+	exit_(pt, 5, 102, 102, 0, 101, 1, 0);	/* a zombie of a live parent */
+	exit_(pt, 500, 101, 101, 0, ROOT, 1, 0);	/* which dies without reaping */
+	free_(pt, 2500, 102, 102, 1);
+	pt_zombie_split(pt, ptree_find(pt, 102), pt->last_ts, &z);
+	is_int(z.parent_ns, 495 * MS, "its parent's part ends at the hand-over");
+	is_int(z.adopter_ns, 2000 * MS, "the adopter's part after it");
+	ptree_free(pt);
+}
+
+static void test_kill_leaks_keeps_orphan(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	struct an_opts o = { .zombie_threshold_ns = 1000 * MS, .check = AN_CHECK_DEFAULT,
+			     .leak_grace_ns = 100 * MS };
+	struct an_result r;
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/bin/sh", "sh\0", 3);
+	fork_(pt, 2, ROOT, 101, false);
+	fork_(pt, 3, 101, 102, false);	/* a double-forked daemon */
+	fork_(pt, 4, ROOT, 103, false);
+	fork_(pt, 5, 103, 104, false);
+	exit_(pt, 6, 101, 101, 0, ROOT, 1, 0);	/* orphaned by its own program */
+	wait_(pt, 7, ROOT, 6, 101, 0);
+	exit_(pt, 10, ROOT, ROOT, 0, SELF, 1, 0);
+	kill_(pt, 120, 102);
+	kill_(pt, 120, 103);			/* mptrace kills 104's parent */
+	exit_(pt, 121, 102, 102, 15, 1, 1, 0);
+	exit_(pt, 121, 103, 103, 15, 1, 1, 0);
+	end_(pt, 200, 0);
+	analyze(pt, &o, pt->end_ts, &r);
+	ok(finding(&r, AN_ORPHAN, 102), "orphaned before and without mptrace: kept under --kill-leaks");
+	ok(finding(&r, AN_LEAK, 102), "and the leak");
+	ok(!finding(&r, AN_ORPHAN, 104), "orphaned by mptrace's kill of its parent: not reported");
+	an_result_free(&r);
+	ptree_free(pt);
+}
+
+static void test_autoreap_not_adopted(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	struct pt_proc *c;
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/bin/sh", "sh\0", 3);
+	fork_(pt, 2, ROOT, 101, false);
+	fork_(pt, 3, 101, 102, false);
+	exit_(pt, 10, 102, 102, 0, 101, 1, MPT_EXIT_AUTOREAP);
+	exit_(pt, 11, 101, 101, 0, ROOT, 1, 0);	/* before the child's free record */
+	free_(pt, 25, 102, 102, 1);
+	c = ptree_find(pt, 102);
+	is_int(c->adopted_by, 0, "an auto-reaped child is never adopted");
+	is_int(c->reap, PT_REAP_AUTO, "it is auto-reaped");
+	ptree_free(pt);
+}
+
+static void proc_(struct ptree *pt, uint64_t ms, uint32_t pid, uint32_t ppid)
+{
+	struct mpt_proc e = { 0 };
+
+	hdr(&e.h, MPT_EV_PROC, offsetof(struct mpt_proc, args) + 8, ms, pid, 0);
+	e.ppid = ppid;
+	e.nthreads = 1;
+	e.args_len = 3;
+	memcpy(e.args, "sh\0", 3);
+	strcpy(e.comm, "sh");
+	feed(pt, &e);
+}
+
+static void test_attach_race_one_node(void)
+{
+	struct ptree *pt = mk(PT_MODE_PID);
+
+	/* the snapshot reads a child its parent is forking right now: the
+	 * fork record comes after the snapshot's */
+	proc_(pt, 0, 500, 400);
+	proc_(pt, 0, 501, 500);
+	fork_(pt, 2, 500, 501, false);
+	is_int(pt->nprocs, 2, "snapshot then fork of the same pid+start: one node");
+	exit_(pt, 5, 501, 501, 0, 500, 1, 0);
+	free_(pt, 6, 501, 501, 500);
+	exit_(pt, 7, 500, 500, 0, 400, 1, 0);
+	is_int(pt->live, 0, "nothing is left running: -p returns");
+	ptree_free(pt);
+
+	pt = mk(PT_MODE_PID);
+	/* the other order: fork, exit and release come first, then the
+	 * snapshot record taken (at 0 ms) while it was alive */
+	proc_(pt, 0, 500, 400);
+	fork_(pt, 2, 500, 502, false);
+	exit_(pt, 3, 502, 502, 0, 500, 1, 0);
+	free_(pt, 4, 502, 502, 500);
+	proc_(pt, 0, 502, 500);
+	is_int(pt->nprocs, 2, "a released process read by an earlier snapshot: no phantom");
+	is_int(pt->live, 1, "only the parent runs");
+	ptree_free(pt);
+}
+
 int main(void)
 {
 	test_basic_lifecycle();
@@ -605,5 +790,11 @@ int main(void)
 	test_reap_under_ptrace();
 	test_autoreap_no_adopter();
 	test_validate();
+	test_leak_grace();
+	test_zombie_split();
+	test_zombie_handed_over();
+	test_kill_leaks_keeps_orphan();
+	test_autoreap_not_adopted();
+	test_attach_race_one_node();
 	return tap_done();
 }
