@@ -160,13 +160,13 @@ usage_is() {
 	[[ "$stderr" == *"'zombies'"* ]]
 }
 
-@test "report needs a file" {
+@test "report needs a file; a subcommand's usage error points at its own help" {
 	run_mptrace report
-	usage_is 2 "mptrace: report needs a recording: mptrace report FILE.mpt (try 'mptrace --help')"
+	usage_is 2 "mptrace: report needs a recording: mptrace report FILE.mpt (try 'mptrace report --help')"
 	run_mptrace top extra
-	usage_is 2 "mptrace: mptrace top takes no command (try 'mptrace --help')"
+	usage_is 2 "mptrace: mptrace top takes no command (try 'mptrace top --help')"
 	run_mptrace report a.mpt b.mpt
-	usage_is 2 "mptrace: unexpected argument 'b.mpt' after the recording (try 'mptrace --help')"
+	usage_is 2 "mptrace: unexpected argument 'b.mpt' after the recording (try 'mptrace report --help')"
 }
 
 @test "report takes options after the file, as any getopt_long program" {
@@ -177,7 +177,7 @@ usage_is() {
 	[[ "$output" == *"events lost"* ]]
 	validate_report out.json
 	run_mptrace report -q "$f" --json
-	usage_is 2 "mptrace: option '--json' needs a value (try 'mptrace --help')"
+	usage_is 2 "mptrace: option '--json' needs a value (try 'mptrace report --help')"
 	run_mptrace report --check zombies "$f"
 	usage_is 2 "mptrace: option '--check' takes its value only after '=': did you mean --check=zombies?"
 }

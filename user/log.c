@@ -4,6 +4,7 @@
 #include "log.h"
 
 int log_verbose;
+const char *log_help = "mptrace --help";
 
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
@@ -39,7 +40,7 @@ void p_usage(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "mptrace: %s (try 'mptrace --help')\n", buf);
+	fprintf(stderr, "mptrace: %s (try '%s')\n", buf, log_help);
 }
 
 void p_debug(const char *fmt, ...)

@@ -11,6 +11,8 @@ void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A usage error: prints the message and the --help hint. */
 void p_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The help the hint names: "mptrace --help", or a subcommand's. */
+extern const char *log_help;
 extern int log_verbose;
 void p_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

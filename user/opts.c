@@ -554,6 +554,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	if (o->mode != RUN_COMMAND) {
 		optstring = "-:o:qp:au:vhn:s:tre:";
 		optind = 2;
+		log_help = o->mode == RUN_TOP ? "mptrace top --help" : "mptrace report --help";
 	}
 	opterr = 0;
 	for (;;) {
