@@ -29,7 +29,7 @@ teardown() {
 	timeout 120 tail --pid="$MP" -f /dev/null
 	wait "$MP" || { cat "$T/err" >&2; false; }
 	MP=
-	! grep -qE 'ERROR: AddressSanitizer|runtime error:' "$T/err"
+	! grep -qE 'ERROR: AddressSanitizer|runtime error:' "$T/err" || false
 	validate_report "$J"
 	forgot=$(jqr "$J" '[.forgotten.by_comm[] | select(.comm == "fgt'$$'") | .processes] | add')
 	kept=$(jqr "$J" '[.processes[] | select(.comm == "fgt'$$'")] | length')

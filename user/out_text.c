@@ -91,6 +91,32 @@ static size_t char_start(const char *s, size_t at)
 	return at;
 }
 
+/* The program and its script alone are wider than the line. A script is
+ * known by its file name, at its end: keep the program's name and the end of
+ * the script's path, elide the middle. `-c code` and the rest are known by
+ * their start: cut their end. */
+static void head_cut(struct sbuf *b, const struct sbuf *head, char **argv, int k,
+		     size_t width, bool more, const char *dots)
+{
+	size_t first = strcspn(head->s, " "), room;
+	bool script = k >= 2 && argv[k - 1][0] != '-' && strcmp(argv[k - 2], "-c") &&
+		      strcmp(argv[k - 2], "-m");
+
+	room = width > first + 4 + (more ? 4 : 0) ? width - first - 4 - (more ? 4 : 0) : 0;
+	if (!script || first == head->len || room < 8) {
+		sb_printf(b, "%.*s", (int)char_start(head->s, width > 3 ? width - 3 : width), head->s);
+		sb_puts(b, dots);
+		return;
+	}
+	sb_printf(b, "%.*s ", (int)first, head->s);
+	sb_puts(b, dots);
+	sb_puts(b, head->s + char_start(head->s, head->len - room));
+	if (more) {
+		sb_putc(b, ' ');
+		sb_puts(b, dots);
+	}
+}
+
 void text_argv(struct sbuf *b, char **argv, size_t width, bool base0, bool utf8)
 {
 	const char *dots = utf8 ? "…" : "...";
@@ -111,9 +137,7 @@ void text_argv(struct sbuf *b, char **argv, size_t width, bool base0, bool utf8)
 			sb_puts(b, tail.s);
 		}
 	} else if (head.len + 8 > width) {
-		/* the program and its script alone are too long: cut their end */
-		sb_printf(b, "%.*s", (int)char_start(head.s, width > 3 ? width - 3 : width), head.s);
-		sb_puts(b, dots);
+		head_cut(b, &head, argv, k, width, tail.len > 0, dots);
 	} else {
 		/* elide the middle: the start says what runs, the end its last words */
 		room = width - head.len - 5;

@@ -251,6 +251,8 @@ static void test_argv(void)
 	char *c[] = { "python3", "-c", "from multiprocessing.resource_tracker import main;main(5)",
 		      NULL };
 	char *plain[] = { "/bin/sleep", "1", NULL };
+	char *longpath[] = { "/usr/bin/python3", "/tmp/zz.abcdefghij/mptrace-long-path-here/examples/python/pool.py",
+			     "-w", "3", NULL };
 
 	argv_is(plain, 60, "sleep 1", "argv[0] is shown by its basename");
 	argv_is(py, 0, "python3 -B examples/python/zombie.py --children 8 --sleep 100",
@@ -259,6 +261,8 @@ static void test_argv(void)
 		"the script survives; the middle is elided");
 	argv_is(mod, 40, "python3 -m pytest … tests/test_c.py", "-m module survives");
 	argv_is(c, 40, "python3 -c 'from multiprocessing.reso…", "-c code is cut at the end");
+	argv_is(longpath, 40, "python3 …e/examples/python/pool.py …",
+		"a long script path keeps the program and the script's file name");
 }
 
 static void test_roles_and_events(void)
