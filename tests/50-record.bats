@@ -246,6 +246,8 @@ header_len() {
 	mkdir "$d/out"
 	chown nobody "$d/out"
 	chmod 755 "$d"
+	# nobody must reach the binary, wherever the checkout is (a 0700 home)
+	install -m 0755 "$MPTRACE" "$d/mptrace"
 	n=0
 	for f in "$d"/*.mpt; do
 		# as root first: what nobody must get too
@@ -253,7 +255,7 @@ header_len() {
 		want_status=$status want=$output
 		[ -n "$want" ] || { echo "$f: no JSON as root: $stderr" >&2; rm -rf "$d"; return 1; }
 		run --separate-stderr setpriv --reuid=nobody --regid=nogroup --clear-groups \
-			"$MPTRACE" report -q --json - --svg "$d/out/$(basename "$f").svg" "$f"
+			"$d/mptrace" report -q --json - --svg "$d/out/$(basename "$f").svg" "$f"
 		[ "$status" -eq "$want_status" ] || { echo "$f: status $status, as root $want_status: $stderr" >&2; rm -rf "$d"; return 1; }
 		[ "$output" = "$want" ] || { echo "$f: JSON differs from root's" >&2; rm -rf "$d"; return 1; }
 		[ -s "$d/out/$(basename "$f").svg" ] || { echo "$f: no SVG" >&2; rm -rf "$d"; return 1; }

@@ -13,6 +13,7 @@ teardown() {
 	[ -z "${SOCK:-}" ] || tmux_teardown
 	# what a failed test may have left running (pids it started)
 	[ -z "${LEFT:-}" ] || kill $LEFT 2>/dev/null || true
+	[ -z "${NOBODY_DIR:-}" ] || rm -rf "$NOBODY_DIR"
 }
 
 # fds_of ARGS...: the descriptors a traced sh sees, as one line "0 1 2 ..."
@@ -132,7 +133,11 @@ fds_of() {
 	tmux_setup
 	tmux_shell
 	wait_screen '^root#'
-	type_line "$(printf '%q' "$MPTRACE") -q -u nobody -- $(printf '%q' "$TOP/build/tests/tiocsti") 'touch $D/pwned'; echo done-\$?"
+	# nobody must reach the helper, wherever the checkout is (a 0700 home)
+	NOBODY_DIR=$(mktemp -d /tmp/mpt-nobody.XXXXXX)
+	chmod 0755 "$NOBODY_DIR"
+	install -m 0755 "$TOP/build/tests/tiocsti" "$NOBODY_DIR/tiocsti"
+	type_line "$(printf '%q' "$MPTRACE") -q -u nobody -- $(printf '%q' "$NOBODY_DIR/tiocsti") 'touch $D/pwned'; echo done-\$?"
 	wait_screen '^done-[0-9]+'
 	# whatever was pushed, the shell has read it before this line's output
 	type_line 'echo mark-$((40 + 2))'

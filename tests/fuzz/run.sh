@@ -11,7 +11,7 @@ cc="${CLANG:-clang}"
 mkdir -p "$out/corpus"
 # The pure modules the target drives, as `mptrace report` does; a module
 # the model starts to use joins by name here.
-mods="record event ptree analyze deadlock out_json out_text out_svg out_perfetto timeline util"
+mods="record event ptree analyze forget deadlock out_json out_text out_svg out_perfetto timeline util"
 srcs=""
 for m in $mods; do
 	[ -f "$top/user/$m.c" ] && srcs="$srcs $top/user/$m.c"
