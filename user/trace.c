@@ -543,6 +543,8 @@ static void release_root(struct trace *t)
  * after a grace period (synchronize_rcu()): the releases of the reaps made
  * before it are then due, and come in at once.
  */
+#define SETTLE_QUIET_NS 250000000ull
+
 static void settle(struct trace *t)
 {
 	uint64_t deadline = mono() + 2500000000ull, quiet;
@@ -553,9 +555,11 @@ static void settle(struct trace *t)
 	if (t->pt->zombies_now)
 		syscall(SYS_membarrier, 1 /* MEMBARRIER_CMD_GLOBAL */, 0, 0);
 	pump(t, 2);
-	/* a burst of releases comes in batches: until they stop for 50 ms */
+	/* a burst of releases comes in batches: until they stop for 250 ms
+	 * (RCU callbacks run late on a busy machine: 50 ms once left releases
+	 * of a 2,000-process storm out, and with them false zombie findings) */
 	z = t->pt->zombies_now;
-	quiet = mono() + 50000000ull;
+	quiet = mono() + SETTLE_QUIET_NS;
 	while ((t->pt->zombies_now || root_unreleased(t)) && mono() < deadline) {
 		if (mono() >= quiet && !unsettled(t) && !root_unreleased(t))
 			break;
@@ -563,7 +567,7 @@ static void settle(struct trace *t)
 		release_root(t);
 		if (t->pt->zombies_now != z) {
 			z = t->pt->zombies_now;
-			quiet = mono() + 50000000ull;
+			quiet = mono() + SETTLE_QUIET_NS;
 		}
 	}
 }
