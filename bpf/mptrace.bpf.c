@@ -712,9 +712,33 @@ int BPF_PROG(on_signal, int sig, struct kernel_siginfo *info, struct task_struct
 #define FUTEX_CMD_MASK (~(128 | 256))
 
 
+/*
+ * The name a file goes by now. glibc's sem_open() creates a semaphore as a
+ * temporary /dev/shm/sem.XXXXXX, maps it, links it to the name the program
+ * gave and unlinks the temporary: the mapping's dentry is the unlinked one.
+ * The inode's other dentries (its hard links) still in the dcache hold the
+ * real name: the first one hashed (not deleted) is taken.
+ */
+static __always_inline struct dentry *live_dentry(struct dentry *d)
+{
+	struct hlist_node *n;
+	struct dentry *a;
+
+	if (BPF_CORE_READ(d, d_hash.pprev))
+		return d;	/* hashed: not deleted */
+	n = BPF_CORE_READ(d, d_inode, i_dentry.first);
+	for (int i = 0; i < 4 && n; i++) {
+		a = container_of(n, struct dentry, d_u.d_alias);
+		if (BPF_CORE_READ(a, d_hash.pprev))
+			return a;
+		n = BPF_CORE_READ(n, next);
+	}
+	return d;
+}
+
 static __always_inline void file_path(struct mpt_lock *e, struct file *f)
 {
-	struct dentry *d = BPF_CORE_READ(f, f_path.dentry), *parent;
+	struct dentry *d = live_dentry(BPF_CORE_READ(f, f_path.dentry)), *parent;
 	struct vfsmount *vmnt = BPF_CORE_READ(f, f_path.mnt);
 	struct mount *mnt = container_of(vmnt, struct mount, mnt);
 	struct mount *mparent;
