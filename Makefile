@@ -19,7 +19,7 @@ ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/;s/ppc64le/pow
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -DMPTRACE_VERSION='"$(VERSION)"' \
 	    -I$(BUILD) -Ibpf -Iuser -MMD -MP
-LDLIBS   := -lbpf -lelf -lz -lncursesw -lm
+LDLIBS   := -lbpf -ldw -lelf -lz -lncursesw -lm
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 ifeq ($(V),1)

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define MPT_ABI_VERSION 4
+#define MPT_ABI_VERSION 5
 
 #define MPT_COMM_LEN 16
 #define MPT_FNAME_MAX 256	/* exec filename bytes kept */
@@ -37,6 +37,8 @@ enum mpt_ev_type {
 	MPT_EV_WAIT_BEGIN = 12,	/* userspace, from the BPF wait table: a child wait in progress */
 	MPT_EV_DEADLOCK = 13,	/* userspace: a wait-for cycle outlived --deadlock-after */
 	MPT_EV_TEST = 14,	/* a process exec'd with MPTRACE_TEST=, or a runner's marker */
+	MPT_EV_STACK = 15,	/* the user stack of a long wait, as it blocked */
+	MPT_EV_MAPS = 16,	/* userspace: a process's file mappings, to read its stacks */
 	MPT_EV_MAX
 };
 
@@ -213,6 +215,42 @@ struct mpt_deadlock {
 	__u32 n;
 	__u32 _pad;
 	struct mpt_dl_member m[MPT_DL_MAX];
+};
+
+/*
+ * The user stack of a thread as it blocked in a lock or join wait: its user
+ * registers and the top of its stack, copied when it switched out and sent
+ * only when the wait lasts --lock-threshold or more (before the wait's own
+ * record), or read from the BPF table for a wait still in progress. Unwound
+ * in user space (DWARF CFI, libdwfl) with the process's mappings
+ * (struct mpt_maps): no frame pointers needed. Variable size: data holds
+ * len bytes from regs[7] (the stack pointer) up; size = offsetof(data) + len.
+ * Registers in DWARF x86-64 order: rax rdx rcx rbx rsi rdi rbp rsp r8-r15 rip.
+ */
+#define MPT_STACK_REGS 17
+#define MPT_STACK_BYTES 4096
+
+struct mpt_stack {
+	struct mpt_hdr h;	/* the waiting thread; h.ts: the wait's start (its key) */
+	__u64 regs[MPT_STACK_REGS];
+	__u32 len;		/* bytes in data */
+	__u32 join;		/* 1: a join wait (wait4/waitid), 0: a lock wait */
+	__u8 data[MPT_STACK_BYTES];
+};
+
+/*
+ * Not from BPF: a process's file-backed mappings, read from /proc/PID/maps
+ * while it lives (before the first of its stacks), so that a recording can
+ * be symbolized later. data: maps_len bytes of /proc/PID/maps lines, then
+ * ids_len bytes of "BUILD-ID-HEX PATH\n" lines (the ELF build ids seen).
+ */
+#define MPT_MAPS_MAX (256 * 1024)
+
+struct mpt_maps {
+	struct mpt_hdr h;
+	__u32 maps_len;
+	__u32 ids_len;
+	char data[];
 };
 
 #define MPT_TEST_LEN 64

@@ -23,11 +23,14 @@ const volatile __u64 wakeup_bytes = 256 * 1024; /* wake the consumer past this *
 const volatile __u64 wake_gap_ns = 200000; /* an empty ring wakes at most this often */
 const volatile __u8 scan_test_env = 1;	 /* look for MPTRACE_TEST= at exec */
 const volatile __u32 mutex_owner_off = 8; /* glibc __owner offset; 0: do not read */
+const volatile __u8 want_stacks = 1;	 /* --no-stacks clears it */
 
 /* Records dropped because the ring was full, per event type, and
  * processes that could not be tracked because `tracked` was full. */
 __u64 lost[MPT_EV_MAX] = {};
 __u64 lost_track = 0;
+/* Waits whose user stack could not be kept (`ustacks` full, unreadable). */
+__u64 lost_stacks = 0;
 /* Entries in `locks` and `waits`: traced threads now blocked in a wait. With
  * none, a context switch or a wake-up costs one load and a compare. */
 __s64 blocked = 0;
@@ -127,6 +130,23 @@ struct {
 	__type(key, struct fkey_id);
 	__type(value, struct mpt_fkey);
 } fkeys SEC(".maps");
+
+/* tid -> its user stack when its current wait began: sent only if the wait
+ * turns out long. Preallocated (4.3 KB an entry): a wait beyond the first
+ * 1024 at once has no stack, counted in lost_stacks. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct mpt_stack);
+} ustacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mpt_stack);
+} stack_scratch SEC(".maps");
 
 /* Scratch space for records too big for the BPF stack. */
 struct {
@@ -452,6 +472,8 @@ int BPF_PROG(on_exit, struct task_struct *p)
 			__sync_fetch_and_add(&blocked, -1);
 		if (!bpf_map_delete_elem(&locks, &tid))
 			__sync_fetch_and_add(&blocked, -1);
+		if (want_stacks)
+			bpf_map_delete_elem(&ustacks, &tid);
 	}
 	if (!group_dead || !is_tracked(tgid))
 		return 0;
@@ -597,6 +619,88 @@ int BPF_PROG(on_free, struct task_struct *p)
 	return 0;
 }
 
+/* ---- user stacks of waits ---- */
+
+/*
+ * The current task blocks in a wait that began at `ts`: keep its user
+ * registers and the top of its user stack in `ustacks`, for the wait's
+ * record if it lasts. sched_switch runs in the blocking task, so its user
+ * memory is the one read; the pages next to the stack pointer are present.
+ * A global function: verified once, whatever calls it.
+ */
+__noinline int grab_stack(__u64 ts, __u32 join)
+{
+#ifdef __TARGET_ARCH_x86
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, zero = 0;
+	struct pt_regs *r;
+	struct mpt_stack *e;
+	__u64 sp;
+
+	if (!want_stacks)
+		return 0;
+	e = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!e)
+		return 0;
+	r = (struct pt_regs *)bpf_task_pt_regs(t);
+	e->regs[0] = BPF_CORE_READ(r, ax);
+	e->regs[1] = BPF_CORE_READ(r, dx);
+	e->regs[2] = BPF_CORE_READ(r, cx);
+	e->regs[3] = BPF_CORE_READ(r, bx);
+	e->regs[4] = BPF_CORE_READ(r, si);
+	e->regs[5] = BPF_CORE_READ(r, di);
+	e->regs[6] = BPF_CORE_READ(r, bp);
+	e->regs[7] = sp = BPF_CORE_READ(r, sp);
+	e->regs[8] = BPF_CORE_READ(r, r8);
+	e->regs[9] = BPF_CORE_READ(r, r9);
+	e->regs[10] = BPF_CORE_READ(r, r10);
+	e->regs[11] = BPF_CORE_READ(r, r11);
+	e->regs[12] = BPF_CORE_READ(r, r12);
+	e->regs[13] = BPF_CORE_READ(r, r13);
+	e->regs[14] = BPF_CORE_READ(r, r14);
+	e->regs[15] = BPF_CORE_READ(r, r15);
+	e->regs[16] = BPF_CORE_READ(r, ip);
+	/* a stack's top page may be its last: then a quarter of it */
+	e->len = MPT_STACK_BYTES;
+	if (bpf_probe_read_user(e->data, MPT_STACK_BYTES, (void *)sp)) {
+		e->len = MPT_STACK_BYTES / 4;
+		if (bpf_probe_read_user(e->data, MPT_STACK_BYTES / 4, (void *)sp)) {
+			__sync_fetch_and_add(&lost_stacks, 1);
+			return 0;
+		}
+	}
+	e->h.type = MPT_EV_STACK;
+	e->h.size = offsetof(struct mpt_stack, data) + e->len;
+	e->h.ts = ts;
+	e->h.pid = id >> 32;
+	e->h.tid = tid;
+	e->h.start = leader_start(t);
+	e->join = join;
+	if (bpf_map_update_elem(&ustacks, &tid, e, BPF_ANY))
+		__sync_fetch_and_add(&lost_stacks, 1);
+#endif
+	return 0;
+}
+
+/* Thread `tid`'s wait that began at `ts` is over: its stack goes out first
+ * if the wait was long (`send`), then is dropped. */
+static __always_inline void put_stack(__u32 tid, __u64 ts, int send)
+{
+	struct mpt_stack *e;
+	__u32 size;
+
+	if (!want_stacks)
+		return;
+	e = bpf_map_lookup_elem(&ustacks, &tid);
+	if (!e)
+		return;
+	size = e->h.size;
+	if (send && e->h.ts == ts && size <= sizeof(*e) && size > offsetof(struct mpt_stack, data))
+		output(e, size, MPT_EV_STACK);
+	bpf_map_delete_elem(&ustacks, &tid);
+}
+
 /* ---- join waits: wait4 / waitid that block ---- */
 
 /* The current task blocks in wait4/waitid. A global function: the
@@ -618,8 +722,11 @@ __noinline int wait_block(__s32 target, __u64 options, __u32 flags)
 	w.start = leader_start((struct task_struct *)bpf_get_current_task_btf());
 	w.target = target;
 	w.flags = flags | ((options & 0x01000000) ? MPT_WAIT_NOWAIT : 0);
-	if (!bpf_map_update_elem(&waits, &tid, &w, BPF_NOEXIST))
+	if (!bpf_map_update_elem(&waits, &tid, &w, BPF_NOEXIST)) {
 		__sync_fetch_and_add(&blocked, 1);
+		if (tgid != self_pid && !(w.flags & MPT_WAIT_NOWAIT))
+			grab_stack(w.ts, 1);
+	}
 	return 0;
 }
 
@@ -641,6 +748,7 @@ __noinline int wait_resume(__u32 tid)
 	}
 	if (w->tgid == self_pid)
 		goto out;
+	put_stack(tid, w->ts, now - w->ts >= lock_min_ns);
 	e = reserve(sizeof(*e), MPT_EV_WAIT);
 	if (!e)
 		goto out;
@@ -965,8 +1073,10 @@ __noinline int lock_begin(__u32 kind, __u64 arg, __u32 op, __u64 val, int is_fut
 		}
 		break;
 	}
-	if (!bpf_map_update_elem(&locks, &tid, &s, BPF_NOEXIST))
+	if (!bpf_map_update_elem(&locks, &tid, &s, BPF_NOEXIST)) {
 		__sync_fetch_and_add(&blocked, 1);
+		grab_stack(s.ts, 0);
+	}
 	return 0;
 }
 
@@ -1050,6 +1160,7 @@ __noinline int lock_end(__u32 tid)
 	if (!s)
 		return 0;
 	now = bpf_ktime_get_ns();
+	put_stack(tid, s->ts, now - s->ts >= lock_min_ns);
 	if (now - s->ts < lock_min_ns)
 		goto out;
 	e = bpf_map_lookup_elem(&lock_scratch, &zero);

@@ -21,6 +21,8 @@ static const size_t min_size[MPT_EV_MAX] = {
 	[MPT_EV_WAIT_BEGIN] = sizeof(struct mpt_wait_begin),
 	[MPT_EV_DEADLOCK] = sizeof(struct mpt_deadlock),
 	[MPT_EV_TEST] = sizeof(struct mpt_test),
+	[MPT_EV_STACK] = offsetof(struct mpt_stack, data),
+	[MPT_EV_MAPS] = offsetof(struct mpt_maps, data),
 };
 
 int event_validate(const void *data, size_t len, const char **why)
@@ -61,6 +63,23 @@ int event_validate(const void *data, size_t len, const char **why)
 			return -EINVAL;
 		}
 	}
+	if (h->type == MPT_EV_STACK) {
+		const struct mpt_stack *e = data;
+
+		if (e->len > MPT_STACK_BYTES || offsetof(struct mpt_stack, data) + e->len > h->size) {
+			*why = "stack record with an impossible length";
+			return -EINVAL;
+		}
+	}
+	if (h->type == MPT_EV_MAPS) {
+		const struct mpt_maps *e = data;
+
+		if ((uint64_t)e->maps_len + e->ids_len > MPT_MAPS_MAX ||
+		    offsetof(struct mpt_maps, data) + (uint64_t)e->maps_len + e->ids_len > h->size) {
+			*why = "mappings record with impossible lengths";
+			return -EINVAL;
+		}
+	}
 	if (h->type == MPT_EV_DEADLOCK && (((const struct mpt_deadlock *)data)->n < 2 ||
 					    ((const struct mpt_deadlock *)data)->n > MPT_DL_MAX)) {
 		*why = "deadlock record with an impossible cycle length";
@@ -86,7 +105,7 @@ const char *event_type_name(unsigned type)
 		[MPT_EV_SIGNAL] = "signal", [MPT_EV_PROC] = "proc", [MPT_EV_END] = "end",
 		[MPT_EV_KILL] = "kill", [MPT_EV_LOCK_BEGIN] = "lock_begin",
 		[MPT_EV_WAIT_BEGIN] = "wait_begin", [MPT_EV_DEADLOCK] = "deadlock",
-		[MPT_EV_TEST] = "test",
+		[MPT_EV_TEST] = "test", [MPT_EV_STACK] = "stack", [MPT_EV_MAPS] = "maps",
 	};
 
 	return type < MPT_EV_MAX && n[type] ? n[type] : "unknown";

@@ -181,6 +181,9 @@ int loader_open(struct loader **out, const struct loader_opts *o, loader_cb cb, 
 	l->skel->rodata->trace_locks = o->locks;
 	l->skel->rodata->lock_min_ns = o->lock_min_ns;
 	l->skel->rodata->mutex_owner_off = o->mutex_owner_off;
+	l->skel->rodata->want_stacks = o->stacks && o->locks;
+	if (!l->skel->rodata->want_stacks)
+		bpf_map__set_max_entries(l->skel->maps.ustacks, 1);
 	bpf_map__set_max_entries(l->skel->maps.rb, o->ring_mb * 1024u * 1024u);
 	err = probe_hooks(l, o->locks);
 	if (err)
@@ -306,6 +309,20 @@ int loader_scan_waits(struct loader *l, uint64_t before, struct mpt_lock_begin *
 		b->flags = ws.flags;
 	}
 	return 0;
+}
+
+int loader_stack(struct loader *l, uint32_t tid, uint64_t ts, struct mpt_stack *out)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.ustacks), &tid, out))
+		return -ENOENT;
+	if (out->h.ts != ts || out->h.size > sizeof(*out) || out->len > MPT_STACK_BYTES)
+		return -ENOENT;
+	return 0;
+}
+
+uint64_t loader_lost_stacks(struct loader *l)
+{
+	return __atomic_load_n(&l->skel->bss->lost_stacks, __ATOMIC_RELAXED);
 }
 
 uint16_t loader_features(const struct loader *l)

@@ -18,6 +18,7 @@ struct loader_opts {
 	uint32_t ring_mb;
 	int verbose;
 	uint32_t mutex_owner_off;	/* where glibc keeps a mutex's owner tid; 0: unknown */
+	bool stacks;			/* user stacks of long waits (not --no-stacks) */
 };
 
 /* Called for every ring-buffer record; a non-zero return stops the drain. */
@@ -34,6 +35,11 @@ void loader_lost(struct loader *l, __u64 lost[MPT_EV_MAX], __u64 *lost_track);
  * (monotonic ns) as records; the caller frees *locks and *waits. */
 int loader_scan_waits(struct loader *l, uint64_t before, struct mpt_lock_begin **locks,
 		      size_t *nlocks, struct mpt_wait_begin **waits, size_t *nwaits);
+/* The user stack the BPF side keeps for the wait of `tid` that began at
+ * `ts`, as a record; 0, or -ENOENT. */
+int loader_stack(struct loader *l, uint32_t tid, uint64_t ts, struct mpt_stack *out);
+/* Waits whose stack the BPF side could not keep. */
+uint64_t loader_lost_stacks(struct loader *l);
 /* The optional features this run has: PT_FEAT_* of ptree.h. */
 uint16_t loader_features(const struct loader *l);
 void loader_close(struct loader *l);

@@ -48,6 +48,7 @@ static const char usage_text[] =
 "  --zombie-threshold T    unreaped longer than T is a finding (default 1s; ms/s suffixes)\n"
 "  --lock-threshold T      a lock wait counts from T (default 1ms)\n"
 "  --no-locks              do not trace lock waits\n"
+"  --no-stacks             do not capture the user stacks of long lock waits\n"
 "  --kill-leaks[=GRACE]    SIGTERM leaked descendants when the command ends, SIGKILL after GRACE (2s)\n"
 "  --leak-grace T          a descendant that exits within T of the command is no leak (100ms)\n"
 "  --allow-leak PATTERN    a process meant to outlive the command (comm or argv glob; repeatable)\n"
@@ -82,6 +83,7 @@ static const char top_text[] =
 "  --interval T            refresh interval (default 0.2s, at least 0.01s)\n"
 "  --report                print the report (tree, summary, findings) when the view closes\n"
 "  --no-locks              do not trace lock waits;  --lock-threshold T (default 1ms)\n"
+"  --no-stacks             do not capture the user stacks of long lock waits\n"
 "  --deadlock-after T      a cycle of waits older than T is a deadlock (default 1s)\n"
 "  --record FILE           also record the events for 'mptrace report'\n"
 "  -o FILE, -q, --json FILE, --events-jsonl FILE, --svg FILE, --perfetto FILE, --junit FILE,\n"
@@ -110,6 +112,7 @@ static const char report_text[] =
 "                          the analysis, as live\n"
 "  --findings-only, --no-fold, -n PATTERN, --from-exec PATTERN, -s N, -t, -tt, -r, -e LIST\n"
 "                          the text, as live (mptrace --help)\n"
+"  --no-stacks             do not unwind and show the recorded stacks of lock waits\n"
 "  -h, --help\n"
 "The options of a live run that change tracing (--live, --record, --no-locks, --kill-leaks, ...) are\n"
 "accepted and do nothing: the recording already holds what they did.\n"
@@ -126,7 +129,7 @@ enum {
 	O_JSON = 256, O_JSONL, O_RECORD, O_LIVE, O_INTERVAL, O_COLOR, O_CHECK, O_CHECK_EXIT,
 	O_JUNIT, O_ZTHR, O_LTHR, O_NOLOCKS, O_KILL, O_WAITALL, O_SVG, O_PERFETTO, O_DLAFTER,
 	O_ONDL, O_ALLOW, O_LEAKGRACE, O_VERSION, O_HELP, O_RING, O_EXITEND, O_NOFOLD, O_FONLY, O_FROMEXEC,
-	O_REPORT,
+	O_REPORT, O_NOSTACKS,
 };
 
 static const struct option longopts[] = {
@@ -143,6 +146,7 @@ static const struct option longopts[] = {
 	{ "zombie-threshold", required_argument, 0, O_ZTHR },
 	{ "lock-threshold", required_argument, 0, O_LTHR },
 	{ "no-locks", no_argument, 0, O_NOLOCKS },
+	{ "no-stacks", no_argument, 0, O_NOSTACKS },
 	{ "kill-leaks", optional_argument, 0, O_KILL },
 	{ "wait-all", no_argument, 0, O_WAITALL },
 	{ "svg", required_argument, 0, O_SVG },
@@ -436,6 +440,7 @@ static int parse_option(struct opts *o, int c, char **argv)
 	case O_ZTHR: r = duration("--zombie-threshold", optarg, &o->zombie_thr_ns); break;
 	case O_LTHR: r = duration("--lock-threshold", optarg, &o->lock_thr_ns); break;
 	case O_NOLOCKS: o->no_locks = true; break;
+	case O_NOSTACKS: o->no_stacks = true; break;
 	case O_KILL:
 		o->kill_leaks = true;
 		if (optarg)

@@ -18,7 +18,7 @@ struct opts {
 	const char *report_file;	/* RUN_REPORT */
 	const char *out_file, *json_file, *jsonl_file, *record_file, *junit_file;
 	const char *svg_file, *perfetto_file, *user;
-	bool quiet, live, no_locks, wait_all, kill_leaks, exit_on_end;
+	bool quiet, live, no_locks, no_stacks, wait_all, kill_leaks, exit_on_end;
 	int verbose;
 	enum color_mode color;
 	unsigned check;			/* AN_CHECK bits; 0 if no --check */

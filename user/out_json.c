@@ -235,6 +235,33 @@ static void jforgotten(struct sbuf *b, const struct ptree *pt, const struct an_r
 	free(c);
 }
 
+/* ,"stack":[{addr, module, symbol, offset}...] innermost first, or null */
+static void jstack(struct sbuf *b, const struct pt_stack *st)
+{
+	sb_puts(b, ",\"stack\":");
+	if (!st) {
+		sb_puts(b, "null");
+		return;
+	}
+	sb_putc(b, '[');
+	for (uint32_t i = 0; i < st->n; i++) {
+		const struct pt_frame *f = &st->f[i];
+
+		sb_printf(b, "%s{\"addr\":\"0x%" PRIx64 "\",\"module\":", i ? "," : "", f->addr);
+		if (f->module)
+			jstr(b, f->module);
+		else
+			sb_puts(b, "null");
+		sb_puts(b, ",\"symbol\":");
+		if (f->symbol)
+			jstr(b, f->symbol);
+		else
+			sb_puts(b, "null");
+		sb_printf(b, ",\"offset\":%" PRIu64 "}", f->offset);
+	}
+	sb_putc(b, ']');
+}
+
 static void jfinding(struct sbuf *b, const struct ptree *pt, const struct an_finding *f)
 {
 	const struct pt_proc *p = f->proc;
@@ -292,6 +319,7 @@ static void jfinding(struct sbuf *b, const struct ptree *pt, const struct an_fin
 			jstr(b, prev->waits_on ? prev->waits_on->id : "exit");
 			sb_puts(b, ",\"since_ms\":");
 			jms(b, pt, m->since);
+			jstack(b, m->stack);
 			sb_putc(b, '}');
 		}
 		sb_putc(b, ']');
@@ -436,7 +464,9 @@ void json_report(struct sbuf *b, struct ptree *pt, const struct an_result *r,
 		jpid(b, w->waker);
 		sb_puts(b, ",\"holder\":");
 		jpid(b, w->holder);
-		sb_printf(b, ",\"unfinished\":%s}", w->unfinished ? "true" : "false");
+		sb_printf(b, ",\"unfinished\":%s", w->unfinished ? "true" : "false");
+		jstack(b, w->stack);
+		sb_putc(b, '}');
 	}
 	sb_printf(b, "],\n\"summary\":{\"processes\":%zu,\"threads\":%" PRIu64 ",\"execs\":%" PRIu64
 		  ",\"zombies\":%u,\"orphans\":%u,\"leaks\":%u,\"lock_waits\":%" PRIu64 ",\"lock_wait_ms\":",

@@ -14,6 +14,8 @@ static const char *st_arrow(void)
 
 #define TREE_ARGV 60	/* argv bytes in a tree line, unless -s */
 #define STREAM_ARGV 200	/* ... in a stream line */
+#define STACK_FRAMES 4	/* frames of a lock wait's stack in a line */
+#define STACK_INDENT 14	/* a stack line under its stream line */
 
 #define C_RESET "\033[0m"
 #define C_DIM "\033[2m"
@@ -412,6 +414,12 @@ void text_event(struct sbuf *b, const struct text_style *st, const struct ptree 
 		if (ev->tid != ev->pid)
 			sb_printf(b, " [thread %u]", ev->tid);
 		sb_putc(b, '\n');
+		if (pt->nwaitlog && pt->waitlog[pt->nwaitlog - 1].proc == p &&
+		    pt->waitlog[pt->nwaitlog - 1].stack) {
+			sb_printf(b, "%*s", STACK_INDENT, "");
+			pt_stack_text(b, pt->waitlog[pt->nwaitlog - 1].stack, STACK_FRAMES, st->utf8);
+			sb_putc(b, '\n');
+		}
 		return;
 	}
 	case MPT_EV_SIGNAL: {
@@ -1252,6 +1260,11 @@ void text_report(struct sbuf *b, const struct text_style *st, struct ptree *pt,
 			if (w->unfinished)
 				sb_puts(b, " (still waiting at the end)");
 			sb_putc(b, '\n');
+			if (w->stack) {
+				sb_printf(b, "%*s", 13, "");
+				pt_stack_text(b, w->stack, STACK_FRAMES, st->utf8);
+				sb_putc(b, '\n');
+			}
 			chain(b, pt, w);
 		}
 	}

@@ -100,6 +100,12 @@ void ptree_free(struct ptree *pt)
 		}
 	}
 	free(pt->tids);
+	while (pt->stacks) {
+		struct pt_stack *st = pt->stacks;
+
+		pt->stacks = st->next;
+		pt_stack_free(st);
+	}
 	free(pt->waitlog);
 	free(pt->deadlocks);
 	free(pt->marks);
@@ -846,6 +852,81 @@ static void count_lock_wait(struct ptree *pt, struct pt_proc *p, struct pt_lock 
 	pt->waitlog[pt->nwaitlog++] = *w;
 }
 
+void pt_stack_free(struct pt_stack *s)
+{
+	if (!s)
+		return;
+	for (uint32_t i = 0; i < s->n; i++) {
+		free(s->f[i].module);
+		free(s->f[i].symbol);
+	}
+	free(s);
+}
+
+static void frame_text(struct sbuf *b, const struct pt_frame *f)
+{
+	const char *base;
+
+	if (f->symbol) {
+		sb_puts(b, f->symbol);
+		return;
+	}
+	if (!f->module) {
+		sb_printf(b, "0x%llx", (unsigned long long)f->addr);
+		return;
+	}
+	base = strrchr(f->module, '/');
+	sb_printf(b, "%s+0x%llx", base ? base + 1 : f->module, (unsigned long long)f->offset);
+}
+
+void pt_stack_text(struct sbuf *b, const struct pt_stack *s, unsigned max, bool utf8)
+{
+	const char *sep = utf8 ? " ← " : " <- ";
+	uint32_t i = 0, shown = 0;
+
+	/* the unnamed innermost frames are a library's insides (a static
+	 * futex helper under sem_wait): the call the program made comes first */
+	while (i < s->n && !s->f[i].symbol)
+		i++;
+	if (i == s->n)
+		i = 0;
+	sb_puts(b, "in ");
+	for (; i < s->n && shown < max; i++, shown++) {
+		if (shown)
+			sb_puts(b, sep);
+		frame_text(b, &s->f[i]);
+	}
+	if (i < s->n)
+		sb_printf(b, "%s%s", sep, utf8 ? "…" : "...");
+}
+
+void ptree_add_stack(struct ptree *pt, struct pt_stack *s)
+{
+	if (pt->nstacks >= PT_MAX_STACKS) {
+		pt->stacks_dropped++;
+		pt_stack_free(s);
+		return;
+	}
+	s->next = pt->stacks;
+	pt->stacks = s;
+	pt->nstacks++;
+	pt->pending[pt->npending++ % PT_STACK_PENDING] = s;
+}
+
+/* The stack that came for the wait of `tid` that began at `ts`, or NULL. */
+static const struct pt_stack *take_stack(struct ptree *pt, uint32_t tid, uint64_t ts)
+{
+	for (unsigned i = 0; i < PT_STACK_PENDING; i++) {
+		struct pt_stack *s = pt->pending[i];
+
+		if (s && s->tid == tid && s->ts == ts) {
+			pt->pending[i] = NULL;
+			return s;
+		}
+	}
+	return NULL;
+}
+
 static int on_lock(struct ptree *pt, const struct mpt_lock *e, struct pt_change *chg)
 {
 	struct pt_proc *p = get_proc(pt, e->h.pid, e->h.start, e->h.ts);
@@ -864,6 +945,9 @@ static int on_lock(struct ptree *pt, const struct mpt_lock *e, struct pt_change 
 				  .holder = holder_pid(pt, e->holder, e->hkind) };
 	if (!w.holder && in)
 		w.holder = in->holder;
+	w.stack = take_stack(pt, e->h.tid, e->start_ts);
+	if (!w.stack && in)
+		w.stack = in->stack;
 	w.dur_ns = e->h.ts >= e->start_ts ? e->h.ts - e->start_ts : 0;
 	free(in);
 	count_lock_wait(pt, p, l, &w);
@@ -886,6 +970,7 @@ static struct pt_inwait *add_inwait(struct ptree *pt, const struct mpt_hdr *h, s
 	w = xcalloc(1, sizeof(*w));
 	w->tid = h->tid;
 	w->start_ts = h->ts;
+	w->stack = take_stack(pt, h->tid, h->ts);
 	w->next = p->inwaits;
 	p->inwaits = w;
 	pt->ninwaits++;
@@ -945,6 +1030,9 @@ static int on_deadlock(struct ptree *pt, const struct mpt_deadlock *e, struct pt
 			d.m[i].waits_on = get_lock(pt, &k, NULL);
 		}
 		d.m[i].since = m->since;
+		for (const struct pt_inwait *w = d.m[i].proc->inwaits; w; w = w->next)
+			if (w->start_ts == m->since && w->stack)
+				d.m[i].stack = w->stack;
 	}
 	d.n = e->n;
 	pt->deadlocks = xrealloc(pt->deadlocks, (pt->ndeadlocks + 1) * sizeof(*pt->deadlocks));
@@ -1198,7 +1286,7 @@ static void on_end(struct ptree *pt, const struct mpt_end *e)
 				continue;
 			lw = (struct pt_lockwait){ .start_ts = w->start_ts, .proc = p, .tid = w->tid,
 						   .lock = w->lock, .holder = w->holder,
-						   .unfinished = true };
+						   .unfinished = true, .stack = w->stack };
 			lw.dur_ns = e->h.ts > w->start_ts ? e->h.ts - w->start_ts : 0;
 			count_lock_wait(pt, p, w->lock, &lw);
 		}
@@ -1267,6 +1355,9 @@ int ptree_feed(struct ptree *pt, const struct mpt_hdr *ev, struct pt_change *chg
 	case MPT_EV_TEST:
 		err = on_test(pt, (const struct mpt_test *)ev, chg);
 		break;
+	case MPT_EV_STACK:
+	case MPT_EV_MAPS:
+		break;	/* for the symbolizer (stacks.c), which feeds ptree_add_stack() */
 	case MPT_EV_KILL: {
 		struct pt_proc *p = find_exact(pt, ev->pid, ev->start);
 

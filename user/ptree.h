@@ -59,6 +59,28 @@ struct pt_span {
 
 #define PT_MAX_SPANS 200000	/* spans kept in all; later ones are only counted */
 
+/* One frame of a waiting thread's user stack, innermost first. */
+struct pt_frame {
+	uint64_t addr;		/* the pc (innermost) or a return address */
+	uint64_t offset;	/* from the symbol's start; without one, from the module's base */
+	char *module;		/* the mapped file's path, NULL if in no file mapping */
+	char *symbol;		/* NULL if the file has no symbol there (or is missing) */
+};
+
+#define PT_MAX_FRAMES 24
+#define PT_MAX_STACKS 4096	/* stacks kept in all; later ones are only counted */
+#define PT_STACK_PENDING 64	/* stacks waiting for their wait's record */
+
+/* The user stack of a wait as it blocked (struct mpt_stack, symbolized). */
+struct pt_stack {
+	struct pt_stack *next;	/* ptree.stacks: every one, freed with the model */
+	uint32_t pid, tid;
+	uint64_t ts;		/* the wait's start: which wait it belongs to */
+	bool missing;		/* some of its modules' files were missing or changed */
+	uint32_t n;
+	struct pt_frame f[PT_MAX_FRAMES];
+};
+
 /* A wait in progress, known from the BPF wait tables (a deadlocked wait
  * never ends, so its end record never comes). */
 struct pt_inwait {
@@ -69,6 +91,7 @@ struct pt_inwait {
 	struct pt_lock *lock;	/* lock wait */
 	uint32_t holder;	/* process (tgid) holding the lock, 0 if unknown */
 	uint64_t start_ts;
+	const struct pt_stack *stack;	/* where it waits, or NULL */
 };
 
 struct pt_proc {
@@ -156,6 +179,7 @@ struct pt_lockwait {		/* one of the longest lock waits */
 	uint32_t waker;
 	uint32_t holder;	/* process holding it, 0 if unknown */
 	bool unfinished;	/* still waiting when tracing ended */
+	const struct pt_stack *stack;	/* where it waited, or NULL */
 };
 
 #define PT_TOP_WAITS 10
@@ -167,6 +191,7 @@ struct pt_dl_member {
 	struct pt_proc *proc;
 	struct pt_lock *waits_on;	/* NULL: it waits for its children */
 	uint64_t since;
+	const struct pt_stack *stack;	/* where it waits, or NULL */
 };
 
 struct pt_deadlock {
@@ -270,6 +295,11 @@ struct ptree {
 	uint64_t *mark_end;		/* max-of-end_ts tree over marks (pt_test_of) */
 	uint64_t marks_dropped;		/* begin markers past PT_MAX_MARKS */
 	struct pt_tid **tids;		/* 1024 buckets */
+	struct pt_stack *stacks;	/* every stack kept (pt_stack.next) */
+	size_t nstacks;
+	uint64_t stacks_dropped;	/* past PT_MAX_STACKS */
+	struct pt_stack *pending[PT_STACK_PENDING];	/* a ring: stacks before their wait */
+	unsigned npending;
 };
 
 /* What a fed event did, for the event stream and live views. */
@@ -282,6 +312,14 @@ struct pt_change {
 
 struct ptree *ptree_new(const struct pt_meta *meta);
 void ptree_free(struct ptree *pt);
+/* A symbolized stack (from an MPT_EV_STACK record) for the wait of s->tid
+ * that began at s->ts, which the model then owns: the wait's record, which
+ * follows it, takes it. */
+void ptree_add_stack(struct ptree *pt, struct pt_stack *s);
+void pt_stack_free(struct pt_stack *s);
+/* "in sem_wait <- PyThread_acquire_lock_timed <- ...": at most `max` frames
+ * from the innermost named one (a library's unnamed insides skipped). */
+void pt_stack_text(struct sbuf *b, const struct pt_stack *s, unsigned max, bool utf8);
 /* Feeds one validated event; returns 0, or -EINVAL for an event it cannot use. */
 int ptree_feed(struct ptree *pt, const struct mpt_hdr *ev, struct pt_change *chg);
 struct pt_proc *ptree_find(const struct ptree *pt, uint32_t pid);

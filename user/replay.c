@@ -24,6 +24,7 @@
 #include "ptree.h"
 #include "record.h"
 #include "replay.h"
+#include "stacks.h"
 #include "util.h"
 
 struct replay {
@@ -35,6 +36,7 @@ struct replay {
 	bool stream;
 	FILE *jsonl;
 	struct sbuf line;
+	struct stk *stk;	/* unwinds the recorded stacks, or NULL (--no-stacks) */
 	uint64_t next_zcheck;
 	uint64_t prev_ts;	/* -r: the last stream line */
 };
@@ -89,6 +91,14 @@ static int on_rec(void *ctx, const void *data, size_t len)
 	}
 	if (ptree_feed(rp->pt, h, &chg))
 		return 0;	/* as live: the model had no use for it */
+	if (rp->stk) {
+		struct pt_stack *st = stk_feed(rp->stk, h);
+
+		if (st)
+			ptree_add_stack(rp->pt, st);
+	}
+	if (h->type == MPT_EV_STACK || h->type == MPT_EV_MAPS)
+		return 0;
 	if (rp->jsonl) {
 		json_event(&rp->line, rp->pt, h);
 		sb_putc(&rp->line, '\n');
@@ -190,6 +200,8 @@ int replay_run(const struct opts *o)
 	status = open_outputs(&rp);
 	if (status)
 		goto out;
+	if (!o->no_stacks)
+		rp.stk = stk_new(false);
 	ret = rec_replay(o->report_file, &h, &info, err, sizeof(err));
 	if (ret) {
 		p_err("cannot read the recording '%s': %s", o->report_file, err);
@@ -219,6 +231,7 @@ out:
 	if (rp.pt)
 		fg_free(rp.pt->fg);
 	ptree_free(rp.pt);
+	stk_free(rp.stk);
 	sb_free(&rp.line);
 	return status;
 }

@@ -37,6 +37,7 @@
 #include "pty.h"
 #include "snapshot.h"
 #include "spawn.h"
+#include "stacks.h"
 #include "trace.h"
 #include "tui.h"
 #include "util.h"
@@ -52,6 +53,7 @@ struct trace {
 	FILE *jsonl;
 	struct rec_writer *rec;
 	struct tui *tui;
+	struct stk *stk;	/* stacks of long waits, or NULL (--no-stacks) */
 	struct sbuf line;
 	pid_t child;
 	bool child_done;
@@ -87,6 +89,30 @@ static uint64_t mono(void)
 	return now_ns(CLOCK_MONOTONIC);
 }
 
+static int on_record(void *ctx, const void *data, size_t len);
+
+/* A stack's process mappings, read now while it lives, go first (and into
+ * the recording); then the stack is unwound for the wait that follows it. */
+static void on_stack_record(struct trace *t, const struct mpt_hdr *h)
+{
+	struct pt_stack *st;
+
+	if (h->type == MPT_EV_STACK && !stk_has_maps(t->stk, h)) {
+		struct mpt_maps *m = stk_read_maps(h);
+		const struct pt_proc *p = ptree_find(t->pt, h->pid);
+
+		/* gone already: a fork child that did not exec has its parent's */
+		for (; !m && p && !p->nexecs && p->parent; p = p->parent)
+			m = stk_inherit_maps(t->stk, p->parent->pid, p->parent->kstart, h);
+		if (m)
+			on_record(t, m, m->h.size);
+		free(m);
+	}
+	st = stk_feed(t->stk, h);
+	if (st)
+		ptree_add_stack(t->pt, st);
+}
+
 /* Every record, live or synthesized, goes through here. */
 static int on_record(void *ctx, const void *data, size_t len)
 {
@@ -102,13 +128,21 @@ static int on_record(void *ctx, const void *data, size_t len)
 			p_warn("malformed record from the kernel side: %s", why);
 		return 0;
 	}
+	if (h->type == MPT_EV_STACK && !t->stk)
+		return 0;
 	if (ptree_feed(t->pt, h, &chg))
 		return 0;
+	if (t->stk && h->type == MPT_EV_STACK)
+		on_stack_record(t, h);
 	if (t->rec && !t->rec_err) {
 		t->rec_err = rec_write(t->rec, data, len, mono());
 		if (t->rec_err)
 			p_err("cannot write the recording '%s': %s", t->o->record_file, strerror(-t->rec_err));
 	}
+	if (t->stk && h->type != MPT_EV_STACK)
+		stk_feed(t->stk, h);
+	if (h->type == MPT_EV_STACK || h->type == MPT_EV_MAPS)
+		return 0;	/* what the model's waits now carry */
 	if (t->jsonl) {
 		json_event(&t->line, t->pt, h);
 		sb_putc(&t->line, '\n');
@@ -311,6 +345,19 @@ static void on_deadlock_action(struct trace *t, const struct mpt_deadlock *dl)
 	t->kill_tree_at = mono() + 300000000ull;
 }
 
+/* The stack of a wait in progress, from the BPF table, before its begin record. */
+static void scan_stack(struct trace *t, const struct mpt_hdr *begin)
+{
+	struct mpt_stack *e;
+
+	if (!t->stk)
+		return;
+	e = malloc(sizeof(*e));
+	if (e && !loader_stack(t->ld, begin->tid, begin->ts, e))
+		on_record(t, e, e->h.size);
+	free(e);
+}
+
 /*
  * Waits in progress, from the BPF tables: a deadlocked wait never ends, so
  * its end record never comes. They enter the model (and a recording) as
@@ -333,11 +380,15 @@ static void scan_waits(struct trace *t, uint64_t now)
 	/* what ended meanwhile must reach the model first */
 	loader_consume(t->ld);
 	for (size_t i = 0; i < nl; i++)
-		if (!pt_wait_known(t->pt, lb[i].h.pid, lb[i].h.tid, lb[i].h.ts))
+		if (!pt_wait_known(t->pt, lb[i].h.pid, lb[i].h.tid, lb[i].h.ts)) {
+			scan_stack(t, &lb[i].h);
 			feed_synthetic(t, &lb[i], sizeof(lb[i]));
+		}
 	for (size_t i = 0; i < nw; i++)
-		if (!pt_wait_known(t->pt, wb[i].h.pid, wb[i].h.tid, wb[i].h.ts))
+		if (!pt_wait_known(t->pt, wb[i].h.pid, wb[i].h.tid, wb[i].h.ts)) {
+			scan_stack(t, &wb[i].h);
 			feed_synthetic(t, &wb[i], sizeof(wb[i]));
+		}
 	free(lb);
 	free(wb);
 	if (!dl_detect(t->pt, now, o->deadlock_after_ns, &dl))
@@ -903,6 +954,7 @@ int trace_run(const struct opts *o)
 	lo.ring_mb = o->ring_mb;
 	lo.verbose = o->verbose;
 	lo.mutex_owner_off = o->no_locks ? 0 : mutex_owner_offset();
+	lo.stacks = !o->no_stacks;
 	err = loader_open(&t.ld, &lo, ring_record, &t);
 	if (err) {
 		if (o->mode == RUN_COMMAND)
@@ -928,6 +980,8 @@ int trace_run(const struct opts *o)
 	meta.t0 = mono();
 	meta.wall_t0_ns = now_ns(CLOCK_REALTIME);
 	t.pt = ptree_new(&meta);
+	if (!o->no_stacks)
+		t.stk = stk_new(true);
 	if (t.pt->forgets)
 		t.pt->fg = fg_new(FG_KEEP, FG_RING, o->live ? FG_LIVE_GRACE_NS : 0);
 	if (o->record_file) {
@@ -1036,6 +1090,7 @@ out:
 	if (t.pt)
 		fg_free(t.pt->fg);
 	ptree_free(t.pt);
+	stk_free(t.stk);
 	sb_free(&t.line);
 	if (t.sigfd >= 0)
 		close(t.sigfd);
