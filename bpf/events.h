@@ -166,7 +166,7 @@ struct mpt_lock {
 	__u32 waker;		/* tgid of the traced task that woke it, or 0 */
 	__u32 holder;		/* see hkind: a tid or a tgid, 0 if unknown */
 	__u32 hkind;		/* enum mpt_holder_kind */
-	__u32 _pad;
+	__u32 waker_tid;	/* the thread that woke it (with waker), or 0 */
 	char comps[MPT_PATH_COMPS][MPT_COMP_LEN]; /* path, last component first */
 };
 
@@ -358,7 +358,7 @@ struct lock_start {
 	__u32 holder;
 	__u32 hkind;	/* enum mpt_holder_kind */
 	__u32 waker;	/* tgid of the traced task that woke it */
-	__u32 _pad;
+	__u32 waker_tid;	/* ... and its thread */
 };
 
 #endif /* MPTRACE_EVENTS_H */

@@ -1184,6 +1184,7 @@ __noinline int lock_end(__u32 tid)
 	e->holder = s->holder;
 	e->hkind = s->hkind;
 	e->waker = s->waker;
+	e->waker_tid = s->waker_tid;
 	if (s->kind != MPT_LOCK_SYSV && !(s->flags & MPT_LOCK_PRIVATE)) {
 		pk.dev = s->dev;
 		pk.ino = s->ino;
@@ -1358,8 +1359,10 @@ int BPF_PROG(on_waking, struct task_struct *p)
 	ls = bpf_map_lookup_elem(&locks, &tid);
 	if (!ls)
 		return 0;
-	if (is_tracked(tgid))
+	if (is_tracked(tgid)) {
 		ls->waker = tgid;
+		ls->waker_tid = (__u32)bpf_get_current_pid_tgid();
+	}
 	/* one more chance for a key that failed when the wait began */
 	if (ls->kind == MPT_LOCK_FUTEX && (ls->flags & MPT_LOCK_KEY_FAIL))
 		retry_futex_key(p, ls);

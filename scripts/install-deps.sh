@@ -6,7 +6,7 @@
 # and goes on.
 set -eu
 
-BUILD_PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libncurses-dev pkg-config"
+BUILD_PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libncurses-dev pkg-config"
 KERNEL_PKGS="qemu-system-x86 busybox-static"
 TEST_PKGS="bats jq libxml2-utils tmux python3 python3-jsonschema python3-pytest python3-pytest-xdist libpython3.11-testsuite make gcc strace util-linux procps libclang-rt-14-dev chromium"
 

@@ -210,15 +210,33 @@ lock_case() {	# lock_case KIND TYPE
 	[ "$total" -ge $((demo * 9 / 10 - 50)) ] && [ "$total" -le $((demo * 11 / 10 + 50)) ]
 	[ "$(count '.kind == "lock"')" -eq 1 ]
 	[ "$(jqr "$J" '.summary.lock_waits')" -eq "$(jqr "$J" '.locks[0].waits')" ]
-	# the text names the lock once: "TYPE NAME", or the id (which starts with its type)
-	label=$(jqr "$J" '.locks[0] | if .name then "\(.type) \(.name)" else .id end')
+	# the text names the lock once, by its label: "KIND NAME" ("semaphore
+	# /dev/shm/sem.x", "flock /tmp/f"), or the kind and id
+	label=$(jqr "$J" '.locks[0].label')
+	if [ "$2" != futex ]; then
+		[ "$label" = "$(jqr "$J" '.locks[0] | if .name then "\(.type) \(.name)" else .id end')" ]
+	fi
 	[[ "$stderr" == *"LOCK     $label: "* ]]
 	[[ "$stderr" == *" on $label, "* ]]
 	[[ "$stderr" != *"$2 $2:"* ]]
 }
 
+# classified_case CLASS CALL: every long wait of the lock is of CLASS, with a
+# stack whose innermost named frame is the libc CALL the program made
+classified_case() {
+	[ "$(jqr "$J" '.locks[0].class')" = "$1" ]
+	[ "$(jqr "$J" '.locks[0].contended')" = true ]
+	[ "$(jqr "$J" '.longest_lock_waits | length')" -ge 2 ]
+	[ "$(jqr "$J" "[.longest_lock_waits[] | select(.class != \"$1\")] | length")" -eq 0 ]
+	[ "$(jqr "$J" "[.longest_lock_waits[] | [.stack[] | select(.symbol)][0].symbol | select(. != \"$2\")] | length")" -eq 0 ]
+	# and the program's own function calls it: main, symbolized from its symbol table
+	[ "$(jqr "$J" "[.longest_lock_waits[] | select([.stack[] | select(.symbol)][1].symbol != \"main\")] | length")" -eq 0 ]
+	[[ "$stderr" == *"in $2 "*" main"* ]]
+}
+
 @test "ticket_demo --lock=sem: waits on one futex in the semaphore's file" {
 	lock_case sem futex
+	classified_case semaphore sem_wait
 	# by the name the program gave sem_open(), not glibc's temporary file
 	parent=$(jqr "$J" '.processes[0].pid')
 	[ "$(jqr "$J" '.locks[0].name')" = "/dev/shm/sem.ticket_demo-$parent" ]
@@ -226,6 +244,7 @@ lock_case() {	# lock_case KIND TYPE
 
 @test "ticket_demo --lock=mutex: one process-shared futex" {
 	lock_case mutex futex
+	classified_case mutex pthread_mutex_lock
 }
 
 @test "ticket_demo --lock=flock: one flock on the ticket file" {
@@ -243,6 +262,7 @@ lock_case() {	# lock_case KIND TYPE
 
 @test "ticket_demo --lock=pimutex: one priority-inheritance futex" {
 	lock_case pimutex futex
+	classified_case mutex pthread_mutex_lock
 }
 
 @test "ticket_demo --lock=none: no lock waits, and the demo oversells" {

@@ -403,7 +403,8 @@ void analyze(struct ptree *pt, const struct an_opts *o, uint64_t now, struct an_
 		struct pt_lock *l = pt->locks[i];
 		struct an_finding *f;
 
-		if (!l->waits)
+		/* contention only: a condition or join wait is a wait, not a finding */
+		if (!l->waits || !pt_lock_contended(l))
 			continue;
 		f = add(r, AN_LOCK, NULL);
 		f->lock = l;

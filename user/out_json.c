@@ -349,6 +349,8 @@ static void jidset(struct sbuf *b, const struct pt_idset *s)
 
 static void jlock(struct sbuf *b, const struct pt_lock *l)
 {
+	struct sbuf lb = { 0 };
+
 	sb_puts(b, "{\"id\":");
 	jstr(b, l->id);
 	sb_puts(b, ",\"type\":");
@@ -368,6 +370,13 @@ static void jlock(struct sbuf *b, const struct pt_lock *l)
 	jidset(b, &l->wakers);
 	sb_puts(b, ",\"holders\":");
 	jidset(b, &l->holders);
+	sb_puts(b, ",\"class\":");
+	jstr(b, pt_wait_class_name(pt_lock_class(l)));
+	sb_printf(b, ",\"contended\":%s,\"label\":", pt_lock_contended(l) ? "true" : "false");
+	lb.len = 0;
+	pt_lock_label(&lb, l);
+	json_str(b, lb.s ? lb.s : "", lb.len);
+	sb_free(&lb);
 	sb_putc(b, '}');
 }
 
@@ -464,7 +473,8 @@ void json_report(struct sbuf *b, struct ptree *pt, const struct an_result *r,
 		jpid(b, w->waker);
 		sb_puts(b, ",\"holder\":");
 		jpid(b, w->holder);
-		sb_printf(b, ",\"unfinished\":%s", w->unfinished ? "true" : "false");
+		sb_printf(b, ",\"unfinished\":%s,\"class\":", w->unfinished ? "true" : "false");
+		jstr(b, pt_wait_class_name(w->cls));
 		jstack(b, w->stack);
 		sb_putc(b, '}');
 	}

@@ -114,6 +114,9 @@ void ptree_free(struct ptree *pt)
 		struct pt_lock *l = pt->locks[i];
 
 		free(l->name);
+		free(l->where);
+		idset_free(&l->wtids);
+		idset_free(&l->ktids);
 		idset_free(&l->waiters);
 		idset_free(&l->wakers);
 		idset_free(&l->holders);
@@ -835,6 +838,13 @@ static void count_lock_wait(struct ptree *pt, struct pt_proc *p, struct pt_lock 
 		idset_add(&l->wakers, w->waker);
 	if (w->holder && w->holder != p->pid)
 		idset_add(&l->holders, w->holder);
+	idset_add(&l->wtids, w->tid);
+	if (w->waker_tid && w->waker_tid != w->tid)
+		idset_add(&l->ktids, w->waker_tid);
+	if (l->cls == PT_WC_UNKNOWN)
+		l->cls = w->cls;
+	if (!l->comm[0])
+		memcpy(l->comm, p->comm, sizeof(l->comm));
 	waitstat_add(&p->lock_wait, w->dur_ns);
 	pt->lock_waits++;
 	pt->lock_wait_ns += w->dur_ns;
@@ -948,6 +958,8 @@ static int on_lock(struct ptree *pt, const struct mpt_lock *e, struct pt_change 
 	w.stack = take_stack(pt, e->h.tid, e->start_ts);
 	if (!w.stack && in)
 		w.stack = in->stack;
+	w.cls = pt_classify(l->type, w.stack, e->hkind);
+	w.waker_tid = e->waker_tid;
 	w.dur_ns = e->h.ts >= e->start_ts ? e->h.ts - e->start_ts : 0;
 	free(in);
 	count_lock_wait(pt, p, l, &w);
@@ -990,6 +1002,10 @@ static int on_lock_begin(struct ptree *pt, const struct mpt_lock_begin *e, struc
 		return 0;
 	w->lock = get_lock(pt, &k, e->comps);
 	w->holder = holder_pid(pt, e->holder, e->hkind);
+	if (w->lock->cls == PT_WC_UNKNOWN)
+		w->lock->cls = pt_classify(w->lock->type, w->stack, e->hkind);
+	if (!w->lock->comm[0])
+		memcpy(w->lock->comm, chg->proc->comm, sizeof(w->lock->comm));
 	chg->lock = w->lock;
 	return 0;
 }
@@ -1287,6 +1303,7 @@ static void on_end(struct ptree *pt, const struct mpt_end *e)
 			lw = (struct pt_lockwait){ .start_ts = w->start_ts, .proc = p, .tid = w->tid,
 						   .lock = w->lock, .holder = w->holder,
 						   .unfinished = true, .stack = w->stack };
+			lw.cls = pt_classify(w->lock->type, w->stack, MPT_HOLDER_NONE);
 			lw.dur_ns = e->h.ts > w->start_ts ? e->h.ts - w->start_ts : 0;
 			count_lock_wait(pt, p, w->lock, &lw);
 		}
@@ -1411,12 +1428,127 @@ const char *pt_lock_type_name(enum pt_lock_type t)
 
 void pt_lock_label(struct sbuf *b, const struct pt_lock *l)
 {
-	if (!l->name) {
-		sb_puts(b, l->id);
+	enum pt_wait_class c = pt_lock_class(l);
+
+	if (l->type != PT_LK_FUTEX || c == PT_WC_UNKNOWN) {
+		if (!l->name) {
+			sb_puts(b, l->id);
+			return;
+		}
+		sb_printf(b, "%s ", pt_lock_type_name(l->type));
+		sb_put_printable(b, l->name, strlen(l->name));
 		return;
 	}
-	sb_printf(b, "%s ", pt_lock_type_name(l->type));
-	sb_put_printable(b, l->name, strlen(l->name));
+	sb_printf(b, "%s ", pt_wait_class_name(c));
+	if (l->name) {
+		sb_put_printable(b, l->name, strlen(l->name));
+	} else if (l->kflags & MPT_LOCK_PRIVATE) {
+		sb_puts(b, "in ");
+		sb_put_printable(b, l->comm, strlen(l->comm));
+		if (l->where) {
+			sb_puts(b, " (");
+			sb_put_printable(b, l->where, strlen(l->where));
+			sb_putc(b, ')');
+		} else {
+			sb_printf(b, " (0x%llx)", (unsigned long long)l->kino);
+		}
+	} else {
+		sb_puts(b, l->id);
+	}
+}
+
+const char *pt_wait_class_name(enum pt_wait_class c)
+{
+	static const char *const n[PT_WC_N] = {
+		[PT_WC_UNKNOWN] = "unknown", [PT_WC_MUTEX] = "mutex",
+		[PT_WC_SEMAPHORE] = "semaphore", [PT_WC_CONDITION] = "condition",
+		[PT_WC_JOIN] = "thread join", [PT_WC_RWLOCK] = "rwlock",
+		[PT_WC_BARRIER] = "barrier", [PT_WC_OTHER] = "other",
+		[PT_WC_FILE] = "file lock", [PT_WC_SYSV] = "sysv semaphore",
+	};
+
+	return (unsigned)c < PT_WC_N ? n[c] : "unknown";
+}
+
+/* The functions a futex wait's stack can be in, by name prefix: glibc's
+ * (the call site names the entry point a tail call hides) and CPython's. */
+static const struct {
+	const char *prefix;
+	enum pt_wait_class cls;
+} wc_rules[] = {
+	{ "_queue_SimpleQueue_get", PT_WC_CONDITION },	/* queue.SimpleQueue.get: for an item */
+	{ "pthread_cond_", PT_WC_CONDITION }, { "__pthread_cond_", PT_WC_CONDITION },
+	{ "pthread_join", PT_WC_JOIN }, { "pthread_timedjoin", PT_WC_JOIN },
+	{ "pthread_clockjoin", PT_WC_JOIN }, { "__pthread_clockjoin", PT_WC_JOIN },
+	{ "pthread_rwlock_", PT_WC_RWLOCK }, { "__pthread_rwlock_", PT_WC_RWLOCK },
+	{ "pthread_barrier_", PT_WC_BARRIER },
+	{ "pthread_mutex_", PT_WC_MUTEX }, { "__pthread_mutex_", PT_WC_MUTEX },
+	{ "__lll_lock_wait", PT_WC_MUTEX }, { "mtx_", PT_WC_MUTEX },
+	{ "sem_", PT_WC_SEMAPHORE }, { "__new_sem_", PT_WC_SEMAPHORE },
+	{ "cnd_", PT_WC_CONDITION }, { "thrd_join", PT_WC_JOIN },
+};
+
+static enum pt_wait_class frame_class(const char *sym)
+{
+	for (size_t i = 0; i < sizeof(wc_rules) / sizeof(wc_rules[0]); i++)
+		if (!strncmp(sym, wc_rules[i].prefix, strlen(wc_rules[i].prefix)))
+			return wc_rules[i].cls;
+	return PT_WC_UNKNOWN;
+}
+
+enum pt_wait_class pt_classify(enum pt_lock_type type, const struct pt_stack *st, uint32_t hkind)
+{
+	enum pt_wait_class c = PT_WC_UNKNOWN;
+	bool named = false;
+
+	if (type == PT_LK_SYSV)
+		return PT_WC_SYSV;
+	if (type != PT_LK_FUTEX)
+		return PT_WC_FILE;
+	for (uint32_t i = 0; st && i < st->n; i++) {
+		enum pt_wait_class f;
+
+		if (!st->f[i].symbol)
+			continue;
+		named = true;
+		f = frame_class(st->f[i].symbol);
+		/* the innermost known call says what it is; a queue's get
+		 * further out says what its semaphore is for */
+		if (f == PT_WC_CONDITION && c == PT_WC_SEMAPHORE)
+			return f;
+		if (f != PT_WC_UNKNOWN && c == PT_WC_UNKNOWN)
+			c = f;
+		if (i >= 8)
+			break;
+	}
+	if (c == PT_WC_UNKNOWN && named)
+		c = PT_WC_OTHER;
+	if (c == PT_WC_UNKNOWN && hkind == MPT_HOLDER_OWNER_TID)
+		c = PT_WC_MUTEX;	/* no stack: a futex word that names its owner */
+	return c;
+}
+
+enum pt_wait_class pt_lock_class(const struct pt_lock *l)
+{
+	if (l->cls != PT_WC_SEMAPHORE || !(l->kflags & MPT_LOCK_PRIVATE))
+		return l->cls;
+	for (size_t i = 0; i < l->ktids.n; i++)
+		if (idset_index(&l->wtids, l->ktids.v[i]) < l->wtids.n)
+			return PT_WC_SEMAPHORE;	/* a waiter released it to another */
+	return PT_WC_CONDITION;
+}
+
+bool pt_lock_contended(const struct pt_lock *l)
+{
+	switch (pt_lock_class(l)) {
+	case PT_WC_CONDITION:
+	case PT_WC_JOIN:
+	case PT_WC_BARRIER:
+	case PT_WC_OTHER:
+		return false;
+	default:
+		return true;
+	}
 }
 
 const char *pt_reap_name(enum pt_reap r)

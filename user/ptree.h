@@ -153,6 +153,16 @@ struct pt_proc {
 
 enum pt_lock_type { PT_LK_FUTEX, PT_LK_FLOCK, PT_LK_POSIX, PT_LK_OFD, PT_LK_SYSV };
 
+/* What kind of wait, from its stack (and a futex's holder): docs/findings.md. */
+enum pt_wait_class {
+	PT_WC_UNKNOWN,		/* a futex wait without a usable stack */
+	PT_WC_MUTEX, PT_WC_SEMAPHORE, PT_WC_CONDITION, PT_WC_JOIN, PT_WC_RWLOCK,
+	PT_WC_BARRIER, PT_WC_OTHER,
+	PT_WC_FILE,		/* flock, fcntl, OFD locks */
+	PT_WC_SYSV,		/* System V semaphores */
+	PT_WC_N
+};
+
 struct pt_idset {		/* small set of pids, insertion order */
 	uint32_t *v;
 	size_t n, cap;
@@ -169,6 +179,10 @@ struct pt_lock {
 	struct pt_idset waiters, wakers, holders;
 	uint64_t *waiter_ns;	/* per waiter (same index as waiters.v) */
 	struct pt_lock *hnext;
+	uint8_t cls;		/* enum pt_wait_class of its first classified wait */
+	struct pt_idset wtids, ktids;	/* threads that waited on it, that woke a waiter */
+	char comm[MPT_COMM_LEN + 1];	/* a private futex's process, at its first wait */
+	char *where;		/* a private futex's place: "heap", "sym+0x10 in lib.so"; or NULL */
 };
 
 struct pt_lockwait {		/* one of the longest lock waits */
@@ -180,6 +194,8 @@ struct pt_lockwait {		/* one of the longest lock waits */
 	uint32_t holder;	/* process holding it, 0 if unknown */
 	bool unfinished;	/* still waiting when tracing ended */
 	const struct pt_stack *stack;	/* where it waited, or NULL */
+	uint8_t cls;		/* enum pt_wait_class */
+	uint32_t waker_tid;	/* the thread that woke it, 0 if unknown */
 };
 
 #define PT_TOP_WAITS 10
@@ -342,8 +358,19 @@ int pt_exit_code(const struct pt_proc *p);
 int pt_term_sig(const struct pt_proc *p);
 bool pt_core(const struct pt_proc *p);
 const char *pt_lock_type_name(enum pt_lock_type t);
-/* The lock for people: its type and name ("futex /dev/shm/sem.x"), or its
- * id alone, which starts with its type ("futex:1:447491+0"). */
+const char *pt_wait_class_name(enum pt_wait_class c);
+/* A wait's kind from its lock type, stack (or NULL) and holder kind. */
+enum pt_wait_class pt_classify(enum pt_lock_type type, const struct pt_stack *st, uint32_t hkind);
+/* The lock's kind: a private semaphore no waiter ever released to another
+ * (Python's Condition, Event, Queue and join) signals: a condition. */
+enum pt_wait_class pt_lock_class(const struct pt_lock *l);
+/* Does waiting on it mean contention (a finding, --check=locks)? Mutexes,
+ * rwlocks, semaphores used as locks, file and SysV locks, and futexes of
+ * unknown use; not condition, join, barrier or other waits. */
+bool pt_lock_contended(const struct pt_lock *l);
+/* The lock for people: its kind and name ("semaphore /dev/shm/sem.x",
+ * "flock /tmp/f"), a private futex's kind, process and place ("condition in
+ * python3 (heap)"), or its kind and id ("mutex futex:1:447491+0"). */
 void pt_lock_label(struct sbuf *b, const struct pt_lock *l);
 const char *pt_reap_name(enum pt_reap r);
 /* when the reaper of process `pid`, which exited at exit_ts, reaped it */

@@ -96,6 +96,8 @@ static int on_rec(void *ctx, const void *data, size_t len)
 
 		if (st)
 			ptree_add_stack(rp->pt, st);
+		if (chg.lock)
+			name_private_lock(rp->stk, chg.lock);
 	}
 	if (h->type == MPT_EV_STACK || h->type == MPT_EV_MAPS)
 		return 0;

@@ -149,7 +149,8 @@ static const Dwfl_Callbacks dwfl_cbs = {
 	.find_debuginfo = no_debuginfo,
 };
 
-/* The file-backed lines of a maps text (the rest is not needed to unwind). */
+/* The file-backed lines of a maps text, and the heap's and the main stack's
+ * (to name where a private futex is); anonymous memory is left out. */
 static size_t keep_file_lines(char *buf, size_t n)
 {
 	size_t out = 0, i = 0;
@@ -158,7 +159,8 @@ static size_t keep_file_lines(char *buf, size_t n)
 		char *nl = memchr(buf + i, '\n', n - i);
 		size_t len = (nl ? (size_t)(nl - (buf + i)) : n - i) + 1;
 
-		if (memchr(buf + i, '/', len - 1)) {
+		if (memchr(buf + i, '/', len - 1) || memmem(buf + i, len - 1, "[heap]", 6) ||
+		    memmem(buf + i, len - 1, "[stack]", 7)) {
 			memmove(buf + out, buf + i, len);
 			out += len;
 			buf[out - 1] = '\n';
@@ -289,6 +291,50 @@ struct mpt_maps *stk_inherit_maps(struct stk *s, uint32_t pid, uint64_t start,
 	m->h.pid = m->h.tid = for_stack->pid;
 	m->h.start = for_stack->start;
 	return m;
+}
+
+char *stk_where(struct stk *s, uint32_t pid, uint64_t start, uint64_t addr)
+{
+	struct stk_proc *p = find_proc(s, pid, start, false);
+	const char *text, *end;
+	struct sbuf b = { 0 };
+
+	if (!p || !p->raw)
+		return NULL;
+	text = p->raw->data;
+	end = text + p->raw->maps_len;
+	while (text < end) {
+		const char *nl = memchr(text, '\n', end - text), *path;
+		unsigned long lo, hi;
+		char line[512];
+		size_t n = (nl ? nl : end) - text;
+
+		snprintf(line, sizeof(line), "%.*s", (int)n, text);
+		text += n + 1;
+		if (sscanf(line, "%lx-%lx", &lo, &hi) != 2 || addr < lo || addr >= hi)
+			continue;
+		path = strchr(line, '/');
+		if (strstr(line, "[heap]"))
+			return xstrdup("heap");
+		if (strstr(line, "[stack]"))
+			return xstrdup("stack");
+		if (path && p->dwfl) {
+			Dwfl_Module *mod = dwfl_addrmodule(p->dwfl, addr);
+			const char *sym = NULL, *base = strrchr(path, '/') + 1;
+			GElf_Off off = 0;
+			GElf_Sym es;
+
+			if (mod)
+				sym = dwfl_module_addrinfo(mod, addr, &off, &es, NULL, NULL, NULL);
+			if (sym && *sym)
+				sb_printf(&b, "%s+0x%llx in %s", sym, (unsigned long long)off, base);
+			else
+				sb_printf(&b, "%s+0x%llx", base, (unsigned long long)(addr - lo));
+			return b.s;
+		}
+		break;
+	}
+	return xstrdup("anonymous memory");
 }
 
 bool stk_has_maps(struct stk *s, const struct mpt_hdr *h)
@@ -659,4 +705,11 @@ struct pt_stack *stk_feed(struct stk *s, const struct mpt_hdr *h)
 	default:
 		return NULL;
 	}
+}
+
+void name_private_lock(struct stk *s, struct pt_lock *l)
+{
+	if (l->where || l->type != PT_LK_FUTEX || !(l->kflags & MPT_LOCK_PRIVATE))
+		return;
+	l->where = stk_where(s, (uint32_t)l->kdev, 0, l->kino);
 }

@@ -23,6 +23,12 @@ struct mpt_maps *stk_read_maps(const struct mpt_hdr *stack);
  * not exec'd since: its parent's mappings as its own record, or NULL. */
 struct mpt_maps *stk_inherit_maps(struct stk *s, uint32_t pid, uint64_t start,
 				  const struct mpt_hdr *for_stack);
+/* Where a private futex at `addr` of a process lies, for its label: "heap",
+ * "stack", "sym+0x10 in lib.so", "anonymous memory"; NULL if its mappings are
+ * not known. The caller frees it. */
+char *stk_where(struct stk *s, uint32_t pid, uint64_t start, uint64_t addr);
+/* A private futex's place (pt_lock.where), once its process's mappings are known. */
+void name_private_lock(struct stk *s, struct pt_lock *l);
 /* Every validated record: MAPS are kept, EXEC and EXIT forget a process's
  * mappings, a STACK is unwound: a new stack for ptree_add_stack(), else NULL. */
 struct pt_stack *stk_feed(struct stk *s, const struct mpt_hdr *h);

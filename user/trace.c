@@ -141,6 +141,8 @@ static int on_record(void *ctx, const void *data, size_t len)
 	}
 	if (t->stk && h->type != MPT_EV_STACK)
 		stk_feed(t->stk, h);
+	if (t->stk && chg.lock)
+		name_private_lock(t->stk, chg.lock);
 	if (h->type == MPT_EV_STACK || h->type == MPT_EV_MAPS)
 		return 0;	/* what the model's waits now carry */
 	if (t->jsonl) {
