@@ -25,6 +25,17 @@ count() {
 	l='.locks | max_by(.total_ms)'
 	[[ "$(jqr "$J" "$l.name")" == /dev/shm/sem.* ]]
 	[ "$(jqr "$J" "$l.waiters | length")" -eq 3 ]
+	# a semaphore used as a lock (contention), each wait with a stack whose
+	# innermost named frame is the libc call, called from the Lock's C code
+	[ "$(jqr "$J" "$l.class")" = semaphore ]
+	[ "$(jqr "$J" "$l.contended")" = true ]
+	id=$(jqr "$J" "$l.id")
+	w="[.longest_lock_waits[] | select(.lock == \"$id\")]"
+	[ "$(jqr "$J" "$w | length")" -ge 3 ]
+	# (the interpreter's own frames above it are named when its build
+	# exports them: Debian's python3 keeps _multiprocessing's static)
+	[ "$(jqr "$J" "[$w[] | select(.class == \"semaphore\" and ([.stack[]? | select(.symbol)] | .[0].symbol == \"sem_wait\" and length >= 2))] | length")" -eq "$(jqr "$J" "$w | length")" ]
+	[[ "$stderr" == *"in sem_wait ← "* ]]
 	run_mptrace -q --json "$J" -- "$PY" "$P/ticket.py" -n 4 --delay 50 --no-lock
 	[ "$status" -eq 0 ]
 	[ "$(jqr "$J" '.locks | length')" -eq 0 ]
@@ -56,6 +67,42 @@ count() {
 	[ "$status" -eq 0 ]
 	[ "$(jqr "$J" '.processes | length')" -eq 4 ]
 	[ "$(count '.kind != "lock"')" -eq 0 ]
+}
+
+# The Pool's own threads wait on private semaphores and condition variables
+# (Condition, Event, SimpleQueue, the GIL): waits of their kind, with their
+# frames, and no lock finding.
+pool_waits() {	# pool_waits START-METHOD
+	# a file: spawn's children import the main module again
+	cat > "$BATS_TEST_TMPDIR/pool.py" <<PYEOF
+import multiprocessing as mp, time
+def f(x):
+    time.sleep(0.05)
+    return x * x
+if __name__ == '__main__':
+    mp.set_start_method('$1')
+    with mp.Pool(3) as p:
+        print(sum(p.map(f, range(12), chunksize=1)))
+PYEOF
+	run_mptrace -q --json "$J" -- "$PY" "$BATS_TEST_TMPDIR/pool.py"
+	[ "$status" -eq 0 ]
+	validate_report "$J"
+	main=$(jqr "$J" '.processes[0].pid')
+	# the main process's long waits: conditions, named by process and place
+	[ "$(jqr "$J" "[.locks[] | select(.waiters == [$main] and .class == \"condition\" and .contended == false and (.label | startswith(\"condition in python3 (\")))] | length")" -ge 1 ]
+	[ "$(jqr "$J" "[.locks[] | select(.waiters == [$main] and .contended)] | length")" -eq 0 ]
+	[ "$(jqr "$J" "[.locks[] | select(.label | test(\"futex:pid\"))] | length")" -eq 0 ]
+	# with symbolized frames: the libc call under a CPython function
+	[ "$(jqr "$J" "[.longest_lock_waits[] | select(.pid == $main and .class == \"condition\" and ([.stack[] | select(.symbol)] | length >= 3) and ([.stack[].symbol] | any(. == \"sem_wait\" or . == \"sem_clockwait\" or . == \"sem_timedwait\" or . == \"pthread_cond_timedwait\" or . == \"pthread_cond_wait\")))] | length")" -ge 1 ]
+	[ "$(count ".kind == \"lock\" and (.lock | startswith(\"futex:pid$main:\"))")" -eq 0 ]
+}
+
+@test "python Pool (fork): the main process's waits are conditions with frames, not lock findings" {
+	pool_waits fork
+}
+
+@test "python Pool (spawn): the same" {
+	pool_waits spawn
 }
 
 @test "python producer_consumer.py and joinable_queue.py: no zombies, no leaks" {

@@ -474,7 +474,7 @@ void json_report(struct sbuf *b, struct ptree *pt, const struct an_result *r,
 		sb_puts(b, ",\"holder\":");
 		jpid(b, w->holder);
 		sb_printf(b, ",\"unfinished\":%s,\"class\":", w->unfinished ? "true" : "false");
-		jstr(b, pt_wait_class_name(w->cls));
+		jstr(b, pt_wait_class_name(pt_wait_class_of(w)));
 		jstack(b, w->stack);
 		sb_putc(b, '}');
 	}

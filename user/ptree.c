@@ -1538,6 +1538,11 @@ enum pt_wait_class pt_lock_class(const struct pt_lock *l)
 	return PT_WC_CONDITION;
 }
 
+enum pt_wait_class pt_wait_class_of(const struct pt_lockwait *w)
+{
+	return w->cls == PT_WC_SEMAPHORE && w->lock ? pt_lock_class(w->lock) : w->cls;
+}
+
 bool pt_lock_contended(const struct pt_lock *l)
 {
 	switch (pt_lock_class(l)) {

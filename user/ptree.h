@@ -368,6 +368,8 @@ enum pt_wait_class pt_lock_class(const struct pt_lock *l);
  * rwlocks, semaphores used as locks, file and SysV locks, and futexes of
  * unknown use; not condition, join, barrier or other waits. */
 bool pt_lock_contended(const struct pt_lock *l);
+/* A wait's kind, as its lock's use refines it (a signalling semaphore). */
+enum pt_wait_class pt_wait_class_of(const struct pt_lockwait *w);
 /* The lock for people: its kind and name ("semaphore /dev/shm/sem.x",
  * "flock /tmp/f"), a private futex's kind, process and place ("condition in
  * python3 (heap)"), or its kind and id ("mutex futex:1:447491+0"). */
