@@ -141,6 +141,17 @@ static void wait_args(struct pf *f, const struct wv *w)
 			sb_printf(b, ",\"holder\":%u", w->lw->holder);
 		if (w->lw->unfinished)
 			sb_puts(b, ",\"unfinished\":true");
+		sb_puts(b, ",\"class\":");
+		jstr(b, pt_wait_class_name(pt_wait_class_of(w->lw)));
+		if (w->lw->stack) {
+			/* the frames as one line: Perfetto shows args as text */
+			struct sbuf st = { 0 };
+
+			pt_stack_text(&st, w->lw->stack, PT_MAX_FRAMES, true);
+			sb_puts(b, ",\"stack\":");
+			json_str(b, st.s, st.len);
+			sb_free(&st);
+		}
 	} else {
 		sb_printf(b, ",\"args\":{\"tid\":%u", w->sp->tid);
 		if (w->sp->other)

@@ -557,6 +557,10 @@ void tr_format_detail(struct sbuf *b, const struct ptree *pt, const struct tr_ro
 	if (tr_inwait(p) && !tr_inwait(p)->child) {
 		sb_puts(b, "\nwaits on ");
 		tr_wait_text(b, pt, p, v->now, false);
+		if (tr_inwait(p)->stack) {
+			sb_puts(b, "\n  ");
+			pt_stack_text(b, tr_inwait(p)->stack, 6, v->utf8);
+		}
 	}
 	if (p->lock_wait.count)
 		sb_printf(b, "\nlock waits: %u, total %.1f ms, longest %.1f ms", p->lock_wait.count,
