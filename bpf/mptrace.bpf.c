@@ -131,11 +131,13 @@ struct {
 	__type(value, struct mpt_fkey);
 } fkeys SEC(".maps");
 
-/* tid -> its user stack when its current wait began: sent only if the wait
- * turns out long. Preallocated (4.3 KB an entry): a wait beyond the first
- * 1024 at once has no stack, counted in lost_stacks. */
+/* tid -> its user stack when its latest wait began: sent only if the wait
+ * turns out long. Kept after the wait (a thread that waits again at the same
+ * pc and stack pointer, as a loop does, reuses it: the copy is the costly
+ * part); the least recently used of more than 1024 threads go (4.3 KB an
+ * entry, preallocated). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u32);
 	__type(value, struct mpt_stack);
@@ -640,10 +642,18 @@ __noinline int grab_stack(__u64 ts, __u32 join)
 
 	if (!want_stacks)
 		return 0;
+	r = (struct pt_regs *)bpf_task_pt_regs(t);
+	/* the same call at the same depth as its last wait: the same stack,
+	 * as far as a loop goes; only the wait it belongs to changes */
+	e = bpf_map_lookup_elem(&ustacks, &tid);
+	if (e && e->regs[16] == BPF_CORE_READ(r, ip) && e->regs[7] == BPF_CORE_READ(r, sp)) {
+		e->h.ts = ts;
+		e->join = join;
+		return 0;
+	}
 	e = bpf_map_lookup_elem(&stack_scratch, &zero);
 	if (!e)
 		return 0;
-	r = (struct pt_regs *)bpf_task_pt_regs(t);
 	e->regs[0] = BPF_CORE_READ(r, ax);
 	e->regs[1] = BPF_CORE_READ(r, dx);
 	e->regs[2] = BPF_CORE_READ(r, cx);
@@ -684,7 +694,7 @@ __noinline int grab_stack(__u64 ts, __u32 join)
 }
 
 /* Thread `tid`'s wait that began at `ts` is over: its stack goes out first
- * if the wait was long (`send`), then is dropped. */
+ * if the wait was long (`send`); it stays for the thread's next wait. */
 static __always_inline void put_stack(__u32 tid, __u64 ts, int send)
 {
 	struct mpt_stack *e;
@@ -698,7 +708,6 @@ static __always_inline void put_stack(__u32 tid, __u64 ts, int send)
 	size = e->h.size;
 	if (send && e->h.ts == ts && size <= sizeof(*e) && size > offsetof(struct mpt_stack, data))
 		output(e, size, MPT_EV_STACK);
-	bpf_map_delete_elem(&ustacks, &tid);
 }
 
 /* ---- join waits: wait4 / waitid that block ---- */

@@ -35,6 +35,8 @@ struct stk_proc {
 	bool attached;		/* dwfl_attach_state() done */
 	bool missing;		/* a module's file is missing or not the recorded one */
 	const struct mpt_stack *cur;	/* the stack being unwound */
+	uint64_t last_hash;	/* the last stack unwound (a loop's waits repeat it) */
+	struct pt_stack *last;
 };
 
 struct stk {
@@ -60,6 +62,7 @@ static void proc_free(struct stk_proc *p)
 	if (p->dwfl)
 		dwfl_end(p->dwfl);
 	free(p->raw);
+	pt_stack_free(p->last);
 	free(p);
 }
 
@@ -644,7 +647,55 @@ static void add_call_frame(Dwfl *d, struct pt_stack *st)
 	st->f[k].addr = inner ? symbol_addr(inner, name) : 0;
 }
 
+static struct pt_stack *stack_dup(const struct pt_stack *s)
+{
+	struct pt_stack *d = xcalloc(1, sizeof(*d));
+
+	*d = *s;
+	d->next = NULL;
+	for (uint32_t i = 0; i < d->n; i++) {
+		d->f[i].module = s->f[i].module ? xstrdup(s->f[i].module) : NULL;
+		d->f[i].symbol = s->f[i].symbol ? xstrdup(s->f[i].symbol) : NULL;
+	}
+	return d;
+}
+
+/* FNV-1a of the registers and the stack copy: the same bytes unwind the same. */
+static uint64_t stack_hash(const struct mpt_stack *e)
+{
+	const unsigned char *parts[2] = { (const void *)e->regs, e->data };
+	size_t lens[2] = { sizeof(e->regs), e->len };
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < lens[k]; i++)
+			h = (h ^ parts[k][i]) * 0x100000001b3ull;
+	return h;
+}
+
+static struct pt_stack *unwind_once(struct stk_proc *p, const struct mpt_stack *e);
+
+/* Unwinding costs far more than the wait it explains on a busy loop of
+ * long waits: the same registers and stack bytes are unwound once. */
 static struct pt_stack *unwind(struct stk_proc *p, const struct mpt_stack *e)
+{
+	uint64_t h = stack_hash(e);
+	struct pt_stack *st;
+
+	if (p->last && p->last_hash == h) {
+		st = stack_dup(p->last);
+		st->tid = e->h.tid;
+		st->ts = e->h.ts;
+		return st;
+	}
+	st = unwind_once(p, e);
+	pt_stack_free(p->last);
+	p->last = stack_dup(st);
+	p->last_hash = h;
+	return st;
+}
+
+static struct pt_stack *unwind_once(struct stk_proc *p, const struct mpt_stack *e)
 {
 	struct pt_stack *st = xcalloc(1, sizeof(*st));
 	struct walk w = { p, st };
