@@ -222,9 +222,9 @@ static void jforgotten(struct sbuf *b, const struct ptree *pt, const struct an_r
 
 	for (int k = 0; k < AN_NKINDS; k++)
 		older += r->older[k];
-	sb_printf(b, ",\n\"forgotten\":{\"processes\":%" PRIu64 ",\"findings_kept\":%zu"
-		  ",\"findings_not_kept\":%" PRIu64 ",\"by_comm\":[", pt->nforgotten, r->forgotten,
-		  older);
+	sb_printf(b, ",\n\"forgotten\":{\"processes\":%" PRIu64 ",\"locks\":%" PRIu64
+		  ",\"findings_kept\":%zu,\"findings_not_kept\":%" PRIu64 ",\"by_comm\":[",
+		  pt->nforgotten, pt->locks_forgotten, r->forgotten, older);
 	for (size_t i = 0; i < n; i++) {
 		sb_puts(b, i ? ",{\"comm\":" : "{\"comm\":");
 		jstr(b, c[i].comm);

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <langinfo.h>
 #include <locale.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -432,9 +433,13 @@ static void read_markers(struct trace *t)
  * the live view keeps its rows for LINGER first. Nothing to do is O(1). */
 static void forget(struct trace *t)
 {
-	if (fg_step(t->pt, &t->an, t->pt->last_ts, t->tui ? tui_slot_moved : NULL, t->tui) &&
-	    t->tui)
+	if (!fg_step(t->pt, &t->an, t->pt->last_ts, t->tui ? tui_slot_moved : NULL, t->tui))
+		return;
+	if (t->tui)
 		tui_forgotten(t->tui);
+	/* thousands of small blocks were freed among kept ones: give the
+	 * free pages back, or the heap's holes count as RSS for days */
+	malloc_trim(0);
 }
 
 static void pump(struct trace *t, int timeout_ms)

@@ -240,6 +240,72 @@ static void test_pinned_and_command(void)
 	stop();
 }
 
+/* A machine's short-lived processes each wait on locks of their own (their
+ * private futexes): over days neither the processes in the lock-wait log
+ * nor the locks may stay for good. */
+static void test_locks_forgotten(void)
+{
+	const uint32_t n = 3 * PT_MAX_WAITLOG_FORGET + 3 * PT_KEEP_LOCKS;
+	struct mpt_lock_begin b = { .kind = MPT_LOCK_FUTEX, .flags = MPT_LOCK_PRIVATE };
+	struct mpt_lock l = { .kind = MPT_LOCK_FLOCK, .dev = 9, .ino = 9 };
+	struct mpt_lock f = { .kind = MPT_LOCK_FUTEX, .flags = MPT_LOCK_PRIVATE };
+	size_t max_locks = 0, max_log = 0;
+	struct an_result r;
+
+	start(PT_MODE_SYSTEM, 64, 8);
+	spawn(1, 50, "daemon");
+	/* the daemon waits on a lock all along: its lock is never forgotten */
+	b.dev = 50;
+	b.ino = 0x50;
+	put(&b, MPT_EV_LOCK_BEGIN, sizeof(b), 50);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t pid = 1000 + i;
+
+		now_ms++;
+		spawn(50, pid, "job");
+		f.dev = pid;
+		f.ino = 0x1000;
+		f.start_ts = T0 + now_ms * MS;
+		put(&f, MPT_EV_LOCK, sizeof(f), pid);
+		if (i % 16 == 0) {
+			l.start_ts = T0 + now_ms * MS;
+			put(&l, MPT_EV_LOCK, sizeof(l), pid);
+		}
+		die(pid, 0, 1);
+		reaped(50, pid);
+		if (pt->nlocks > max_locks)
+			max_locks = pt->nlocks;
+		if (pt->nwaitlog > max_log)
+			max_log = pt->nwaitlog;
+	}
+	ok(max_log <= PT_MAX_WAITLOG_FORGET, "the lock-wait log kept at most %d: %zu",
+	   PT_MAX_WAITLOG_FORGET, max_log);
+	/* (1000 to 1009 are the longest waits, all of 0 ns: kept) */
+	ok(!ptree_find(pt, 1020), "a job in the log once was forgotten after it left it");
+	ok(max_nodes <= 2 + 64 + 1 + PT_MAX_WAITLOG_FORGET,
+	   "nodes: the living, the reaped kept and the log's at most: %zu", max_nodes);
+	ok(max_locks <= 2 * PT_KEEP_LOCKS, "locks never passed 2 x %d: %zu", PT_KEEP_LOCKS,
+	   max_locks);
+	ok(pt->locks_forgotten >= n - PT_KEEP_LOCKS, "the others were forgotten: %llu",
+	   (unsigned long long)pt->locks_forgotten);
+	{
+		bool daemon = false, shared = false;
+
+		for (size_t i = 0; i < pt->nlocks; i++) {
+			daemon |= !strcmp(pt->locks[i]->id, "futex:pid50:0x50");
+			shared |= !strcmp(pt->locks[i]->id, "flock:9:9");
+		}
+		ok(daemon, "the lock of a wait in progress is kept");
+		ok(shared, "a lock waited on all along is kept");
+	}
+	analyze(pt, &an, pt->last_ts, &r);
+	ok(r.count[AN_LOCK] == n + 1 && r.older[AN_LOCK] >= n - PT_KEEP_LOCKS,
+	   "every lock waited on counts as a finding, the forgotten ones as older: %llu, %llu",
+	   (unsigned long long)r.count[AN_LOCK], (unsigned long long)r.older[AN_LOCK]);
+	an_result_free(&r);
+	stop();
+}
+
 static void test_zombie_set(void)
 {
 	start(PT_MODE_COMMAND, 0, 0);
@@ -325,6 +391,7 @@ int main(void)
 	test_ring();
 	test_lineage();
 	test_pinned_and_command();
+	test_locks_forgotten();
 	test_zombie_set();
 	test_deep_tree_text();
 	return tap_done();
