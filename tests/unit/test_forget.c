@@ -11,6 +11,7 @@
 #include "event.h"
 #include "forget.h"
 #include "out_json.h"
+#include "out_perfetto.h"
 #include "out_text.h"
 #include "ptree.h"
 #include "tap.h"
@@ -385,6 +386,56 @@ static void test_deep_tree_text(void)
 	stop();
 }
 
+struct spilled {
+	struct sbuf all;	/* what was written, in order */
+	size_t most;		/* the most b held when written out */
+};
+
+static void take(struct sbuf *b, void *ctx)
+{
+	struct spilled *s = ctx;
+
+	if (b->len > s->most)
+		s->most = b->len;
+	sb_printf(&s->all, "%.*s", (int)b->len, b->s);
+}
+
+/* A report of a million processes must not be held whole in memory: the
+ * JSON report and the Perfetto trace go out in pieces as they are made,
+ * the same bytes as made whole. */
+static void test_reports_stream(void)
+{
+	struct an_result r;
+	struct sbuf whole = { 0 }, b = { 0 };
+	struct spilled s = { 0 };
+
+	start(PT_MODE_COMMAND, 0, 0);
+	spawn(1, 100, "root");
+	for (uint32_t i = 0; i < 4000; i++) {
+		now_ms++;
+		spawn(100 + i, 101 + i, "link");
+	}
+	analyze(pt, &an, pt->last_ts, &r);
+	json_report(&whole, pt, &r, &an);
+	json_report_spill(&b, pt, &r, &an, &(struct sb_spill){ take, &s });
+	sb_printf(&s.all, "%.*s", (int)b.len, b.s);
+	ok(whole.len > 1000000, "the JSON of 4,000 processes is over 1 MB: %zu", whole.len);
+	ok(s.most && s.most < 70000, "it was written out in pieces under 70 KB: %zu", s.most);
+	ok(s.all.len == whole.len && !memcmp(s.all.s, whole.s, whole.len), "the same bytes");
+	whole.len = b.len = s.all.len = s.most = 0;
+	perfetto_report(&whole, pt, &r);
+	perfetto_report_spill(&b, pt, &r, &(struct sb_spill){ take, &s });
+	sb_printf(&s.all, "%.*s", (int)b.len, b.s);
+	ok(s.most && s.most < 70000 && whole.len > 1000000,
+	   "so was the Perfetto trace (%zu bytes): pieces under 70 KB: %zu", whole.len, s.most);
+	ok(s.all.len == whole.len && !memcmp(s.all.s, whole.s, whole.len), "the same bytes");
+	an_result_free(&r);
+	sb_free(&whole);
+	sb_free(&b);
+	sb_free(&s.all);
+	stop();
+}
+
 int main(void)
 {
 	test_bounded();
@@ -392,6 +443,7 @@ int main(void)
 	test_lineage();
 	test_pinned_and_command();
 	test_locks_forgotten();
+	test_reports_stream();
 	test_zombie_set();
 	test_deep_tree_text();
 	return tap_done();
