@@ -8,13 +8,7 @@ setup() {
 }
 
 teardown() {
-	local p
-	# (a -p test's children wait for this file)
-	touch "$BATS_TEST_TMPDIR/go"
-	for p in ${BG:-}; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	bg_teardown
 }
 
 @test "sh -c 'true; true' with builtins is one process, exit 0" {
@@ -114,6 +108,16 @@ teardown() {
 	[ "$(jq -s 'length' <<<"$output")" -eq 1 ]
 	[ "$(jq -r '.mode' <<<"$output")" = command ]
 	[ "$(jq -r '.processes[0].argv[0]' <<<"$output")" = /bin/true ]
+}
+
+@test "-o - puts the stream and report on stdout, the command's stdout on stderr; no file named -" {
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr timeout 120 "$MPTRACE" -o - -- sh -c 'echo from-the-command-$((6*7))'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"1 process"*"events lost"* ]]
+	[[ "$output" != *from-the-command-42* ]]
+	[[ "$stderr" == *from-the-command-42* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/-" ]
 }
 
 @test "a report on stdout stays parseable: the command's stdout goes to stderr" {
