@@ -15,7 +15,7 @@
 # Environment:
 #   SOAK_N=1000000     processes forked per mode
 #   SOAK_SECS=600      at most this long per mode (the count reached is reported)
-#   SOAK_MODES="top a p"
+#   SOAK_MODES="top a p"  (empty: only the chain and command mode)
 #   SOAK_IDLE=60       seconds of each idle CPU measurement
 #   SOAK_CHAIN=100000  depth of the fork chain (0 skips it)
 #   SOAK_CMD_N=1000000 processes of the command-mode run (0 skips it)
@@ -32,7 +32,7 @@ MPTRACE=${MPTRACE:-$root/build/mptrace}
 BIN=${BENCH_BIN:-$root/build/bench}
 N=${SOAK_N:-1000000}
 SECS=${SOAK_SECS:-600}
-MODES=${SOAK_MODES:-top a p}
+MODES=${SOAK_MODES-top a p}	# SOAK_MODES= (empty): none
 IDLE=${SOAK_IDLE:-60}
 CHAIN=${SOAK_CHAIN:-100000}
 CMD_N=${SOAK_CMD_N:-1000000}
@@ -227,14 +227,16 @@ mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 pc() { [[ $1 == - ]] && echo - || echo "$1%"; }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%+.1f%%", (a - b) * 100 / b; else print "?" }'; }
 
-say "| mode | processes forked | s | RSS at start | after 10,000 | after all | all vs 10,000 | CPU before the storm | idle CPU after | after, a zombie standing |"
-say "|---|---|---|---|---|---|---|---|---|---|"
-for m in $MODES; do
-	name=$m
-	[[ $m == top ]] && name="mptrace top (tmux)" || name="mptrace -$m -q"
-	say "| $name | ${FORKED[$m]} | ${SECS_USED[$m]} | $(mb "${RSS0[$m]}") MB | $(mb "${R10K[$m]}") MB | $(mb "${RSSN[$m]}") MB | $(pct "${RSSN[$m]}" "${R10K[$m]}") | $(pc "${IDLES[$m]}") | $(pc "${IDLE0[$m]}") | $(pc "${IDLEZ[$m]}") |"
-done
-say ""
+if [[ -n $MODES ]]; then
+	say "| mode | processes forked | s | RSS at start | after 10,000 | after all | all vs 10,000 | CPU before the storm | idle CPU after | after, a zombie standing |"
+	say "|---|---|---|---|---|---|---|---|---|---|"
+	for m in $MODES; do
+		name=$m
+		[[ $m == top ]] && name="mptrace top (tmux)" || name="mptrace -$m -q"
+		say "| $name | ${FORKED[$m]} | ${SECS_USED[$m]} | $(mb "${RSS0[$m]}") MB | $(mb "${R10K[$m]}") MB | $(mb "${RSSN[$m]}") MB | $(pct "${RSSN[$m]}" "${R10K[$m]}") | $(pc "${IDLES[$m]}") | $(pc "${IDLE0[$m]}") | $(pc "${IDLEZ[$m]}") |"
+	done
+	say ""
+fi
 
 if ((CHAIN)); then
 	/usr/bin/time -f '%e %M' -o "$tmp/t.live" "$MPTRACE" -q --record "$tmp/chain.mpt" \
@@ -257,8 +259,10 @@ if ((CMD_N)); then
 fi
 
 # RSS against processes forked, one line per mode
-mkdir -p -- "$(dirname -- "$SVG")"
-python3 "$here/soak_plot.py" "$tmp/samples" "$SVG"
-[[ -z ${SOAK_SAMPLES:-} ]] || cp -- "$tmp/samples" "$SOAK_SAMPLES"
-say ""
-say "RSS every 10 s against processes forked: $SVG"
+if [[ -n $MODES ]]; then
+	mkdir -p -- "$(dirname -- "$SVG")"
+	python3 "$here/soak_plot.py" "$tmp/samples" "$SVG"
+	[[ -z ${SOAK_SAMPLES:-} ]] || cp -- "$tmp/samples" "$SOAK_SAMPLES"
+	say ""
+	say "RSS every 10 s against processes forked: $SVG"
+fi
