@@ -429,6 +429,14 @@ static void read_markers(struct trace *t)
 	}
 }
 
+/* mptrace top with no report: what is kept is only for its view, which
+ * walks every kept process each frame */
+static bool view_only(const struct opts *o)
+{
+	return o->mode == RUN_TOP && !o->top_report && !o->json_file && !o->svg_file &&
+	       !o->perfetto_file && !o->junit_file;
+}
+
 /* -a, top, -p: the oldest reaped processes are folded away (forget.h);
  * the live view keeps its rows for LINGER first. Nothing to do is O(1). */
 static void forget(struct trace *t)
@@ -934,7 +942,8 @@ int trace_run(const struct opts *o)
 	meta.wall_t0_ns = now_ns(CLOCK_REALTIME);
 	t.pt = ptree_new(&meta);
 	if (t.pt->forgets)
-		t.pt->fg = fg_new(FG_KEEP, FG_RING, o->live ? FG_LIVE_GRACE_NS : 0);
+		t.pt->fg = fg_new(view_only(o) ? FG_KEEP_VIEW : FG_KEEP, FG_RING,
+				  o->live ? FG_LIVE_GRACE_NS : 0);
 	if (o->record_file) {
 		struct rec_params rp = { .lock_threshold_ns = o->lock_thr_ns,
 					 .flags = o->no_locks ? REC_F_NO_LOCKS : 0 };
