@@ -550,11 +550,14 @@ static void settle(struct trace *t)
 	uint64_t deadline = mono() + 2500000000ull, quiet;
 	size_t z;
 
-	pump(t, 2);
+	/* what is in the ring now; a run that leaves no zombie (the command
+	 * reaped by mptrace, its children by it) has nothing to wait for */
+	pump(t, 0);
 	release_root(t);
-	if (t->pt->zombies_now)
+	if (t->pt->zombies_now) {
 		syscall(SYS_membarrier, 1 /* MEMBARRIER_CMD_GLOBAL */, 0, 0);
-	pump(t, 2);
+		pump(t, 2);
+	}
 	/* a burst of releases comes in batches: until they stop for 250 ms
 	 * (RCU callbacks run late on a busy machine: 50 ms once left releases
 	 * of a 2,000-process storm out, and with them false zombie findings) */
