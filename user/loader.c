@@ -10,12 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include "mptrace.skel.h"
+#include "corebtf.h"
 #include "loader.h"
 #include "log.h"
 #include "ptree.h"
@@ -144,11 +146,19 @@ out:
 }
 
 /* Opens the object and sets its knobs; the file-lock programs load only
- * with their feature (not with --no-locks or on a kernel without them). */
-static int open_skel(struct loader *l, const struct loader_opts *o)
+ * with their feature (not with --no-locks or on a kernel without them).
+ * core_fd >= 0: libbpf's CO-RE relocations search that BTF. */
+static int open_skel(struct loader *l, const struct loader_opts *o, int core_fd)
 {
-	struct mptrace_bpf *s = mptrace_bpf__open();
+	char path[64];
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	struct mptrace_bpf *s;
 
+	if (core_fd >= 0) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", core_fd);
+		oo.btf_custom_path = path;
+	}
+	s = mptrace_bpf__open_opts(&oo);
 	if (!s) {
 		p_err("cannot open the BPF object: %s", strerror(errno));
 		return EXIT_ENV;
@@ -167,24 +177,58 @@ static int open_skel(struct loader *l, const struct loader_opts *o)
 	return 0;
 }
 
-/* Open and load; once more without the file-lock programs when the kernel
- * turns out to lack what they need. On failure l->skel is NULL. */
+/* The kernel's BTF cut down to the types the object relocates against, in
+ * a memfd (corebtf.c): libbpf's candidate search over the whole kernel BTF
+ * is half of the start-up. -1 when it cannot be made: then libbpf searches
+ * the whole BTF, only slower. */
+static int core_btf(void)
+{
+	struct mptrace_bpf *s = mptrace_bpf__open();
+	int fd = s ? memfd_create("mptrace-core-btf", MFD_CLOEXEC) : -1;
+	int err;
+
+	if (fd >= 0) {
+		err = corebtf_write(bpf_object__btf(s->obj), fd);
+		if (err) {
+			p_debug("cannot cut the kernel's BTF down for CO-RE: %s", strerror(-err));
+			close(fd);
+			fd = -1;
+		}
+	}
+	mptrace_bpf__destroy(s);
+	return fd;
+}
+
+/* Open and load with the cut-down BTF; if that fails, with the whole one;
+ * once more without the file-lock programs when the kernel turns out to
+ * lack what they need. On failure l->skel is NULL. */
 static int load_skel(struct loader *l, const struct loader_opts *o)
 {
 	enum diagnosis d = LOAD_RETRY;
-	int err = 0;
+	int core_fd = core_btf(), err = 0;
 
-	for (int attempt = 0; attempt < 2 && d == LOAD_RETRY; attempt++) {
-		if (open_skel(l, o))
-			return EXIT_ENV;
+	for (int attempt = 0; attempt < 3 && d == LOAD_RETRY; attempt++) {
+		err = open_skel(l, o, core_fd);
+		if (err)
+			break;
 		err = mptrace_bpf__load(l->skel);
 		if (!err)
-			return 0;
-		d = diagnose(l);
+			break;
 		mptrace_bpf__destroy(l->skel);
 		l->skel = NULL;
+		if (core_fd >= 0) {
+			p_debug("loading with the cut-down kernel BTF failed: with the whole BTF now");
+			close(core_fd);
+			core_fd = -1;
+			continue;
+		}
+		d = diagnose(l);
 	}
-	if (d == LOAD_ENV)
+	if (core_fd >= 0)
+		close(core_fd);
+	if (!err)
+		return 0;
+	if (d == LOAD_ENV || err == EXIT_ENV)
 		return EXIT_ENV;
 	p_err("cannot load the BPF programs: %s%s", strerror(-err),
 	      o->verbose ? "" : " (run with -v for the verifier's log)");
