@@ -1174,8 +1174,10 @@ static __always_inline int wait_begins(struct task_struct *prev)
  * call on this CPU is pending: in sched_switch interrupts are off, so a
  * second tracer on the same tracepoint (another mptrace, -a) can take the
  * slot first. The wait then began with the (tgid, address) key; when the
- * waiter is woken and when it runs again the key is tried once more, and
- * cached for its next waits.
+ * waiter runs again (its switch-in) the key is tried once more, and cached
+ * for its next waits. Not in on_waking too: the walk behind bpf_find_vma
+ * made that program 250 times longer to verify, for a retry a few
+ * microseconds before this one.
  */
 static __always_inline void retry_futex_key(struct task_struct *t, struct lock_start *ls)
 {
