@@ -590,6 +590,9 @@ int BPF_PROG(on_free, struct task_struct *p)
 		k = e->nwps;
 		if (i >= n || k >= MPT_FREE_WPS)
 			break;
+		/* keep the mask: a verifier before 6.11 does not carry the
+		 * bound of k over to the k + 1 the compiler reuses */
+		barrier_var(k);
 		e->wps[k & (MPT_FREE_WPS - 1)] = w->p[(n - 1 - i) & (MPT_FREE_WPS - 1)];
 		e->nwps = k + 1;
 	}
