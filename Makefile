@@ -37,7 +37,7 @@ USER_SRCS  := $(wildcard user/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 SAN_OBJS   := $(patsubst user/%.c,$(BUILD)/san/obj/%.o,$(USER_SRCS))
 # The pure modules: what unit tests link (no libbpf, no curses).
-PURE       := ptree analyze forget event out_json out_text util record tui_rows
+PURE       := ptree analyze forget event out_json out_perfetto out_text timeline util record tui_rows
 PURE_SAN   := $(patsubst %,$(BUILD)/san/obj/%.o,$(filter $(PURE),$(basename $(notdir $(USER_SRCS)))))
 EX_SRCS    := $(wildcard examples/*.c)
 EX_BINS    := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EX_SRCS))
@@ -99,6 +99,12 @@ $(BUILD)/examples/%: examples/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -pthread -o $@ $< -lrt
 
+# loads the BPF object with the whole and the cut-down kernel BTF (user/corebtf.c)
+$(BUILD)/tests/corebtf_check: tests/helpers/corebtf_check.c user/corebtf.c user/corebtf.h $(BUILD)/mptrace.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -I$(BUILD) -Iuser -D_GNU_SOURCE -o $@ tests/helpers/corebtf_check.c user/corebtf.c -lbpf -lelf -lz
+
 $(BUILD)/tests/%: tests/helpers/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
@@ -152,7 +158,7 @@ check-repeat: deps-test
 	$(Q)bash scripts/check-repeat.sh $(RUNS)
 
 mutate: all san $(UNIT_BINS)
-	$(Q)python3 scripts/mutate.py $(MUTATE)
+	$(Q)python3 scripts/mutate.py $(if $(MUTATE),'$(MUTATE)')
 
 FUZZ_SECS ?= 60
 fuzz:

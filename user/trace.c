@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <langinfo.h>
 #include <locale.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -481,13 +482,25 @@ static void read_markers(struct trace *t)
 	}
 }
 
+/* mptrace top with no report: what is kept is only for its view, which
+ * walks every kept process each frame */
+static bool view_only(const struct opts *o)
+{
+	return o->mode == RUN_TOP && !o->top_report && !o->json_file && !o->svg_file &&
+	       !o->perfetto_file && !o->junit_file;
+}
+
 /* -a, top, -p: the oldest reaped processes are folded away (forget.h);
  * the live view keeps its rows for LINGER first. Nothing to do is O(1). */
 static void forget(struct trace *t)
 {
-	if (fg_step(t->pt, &t->an, t->pt->last_ts, t->tui ? tui_slot_moved : NULL, t->tui) &&
-	    t->tui)
+	if (!fg_step(t->pt, &t->an, t->pt->last_ts, t->tui ? tui_slot_moved : NULL, t->tui))
+		return;
+	if (t->tui)
 		tui_forgotten(t->tui);
+	/* thousands of small blocks were freed among kept ones: give the
+	 * free pages back, or the heap's holes count as RSS for days */
+	malloc_trim(0);
 }
 
 static void pump(struct trace *t, int timeout_ms)
@@ -601,13 +614,20 @@ static void release_root(struct trace *t)
 static void settle(struct trace *t)
 {
 	uint64_t deadline = mono() + 2500000000ull, quiet;
+	bool busy = leak_candidates_alive(t->pt);
 	size_t z;
 
-	pump(t, 2);
+	/* A run that leaves nothing behind (no zombie, nothing running: the
+	 * command reaped by mptrace, its children by it) has nothing in
+	 * flight to wait for. Else records get a moment: releases, and the
+	 * exec of a child forked just before the command exited (a leak is
+	 * named by what it runs). */
+	pump(t, busy ? 2 : 0);
 	release_root(t);
 	if (t->pt->zombies_now)
 		syscall(SYS_membarrier, 1 /* MEMBARRIER_CMD_GLOBAL */, 0, 0);
-	pump(t, 2);
+	if (busy || t->pt->zombies_now)
+		pump(t, 2);
 	/* a burst of releases comes in batches: until they stop for 250 ms
 	 * (RCU callbacks run late on a busy machine: 50 ms once left releases
 	 * of a 2,000-process storm out, and with them false zombie findings) */
@@ -985,7 +1005,8 @@ int trace_run(const struct opts *o)
 	if (!o->no_stacks)
 		t.stk = stk_new(true);
 	if (t.pt->forgets)
-		t.pt->fg = fg_new(FG_KEEP, FG_RING, o->live ? FG_LIVE_GRACE_NS : 0);
+		t.pt->fg = fg_new(view_only(o) ? FG_KEEP_VIEW : FG_KEEP, FG_RING,
+				  o->live ? FG_LIVE_GRACE_NS : 0);
 	if (o->record_file) {
 		struct rec_params rp = { .lock_threshold_ns = o->lock_thr_ns,
 					 .flags = o->no_locks ? REC_F_NO_LOCKS : 0 };
