@@ -99,6 +99,12 @@ $(BUILD)/examples/%: examples/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -pthread -o $@ $< -lrt
 
+# loads the BPF object with the whole and the cut-down kernel BTF (user/corebtf.c)
+$(BUILD)/tests/corebtf_check: tests/helpers/corebtf_check.c user/corebtf.c user/corebtf.h $(BUILD)/mptrace.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -I$(BUILD) -Iuser -D_GNU_SOURCE -o $@ tests/helpers/corebtf_check.c user/corebtf.c -lbpf -lelf -lz
+
 $(BUILD)/tests/%: tests/helpers/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
@@ -152,7 +158,7 @@ check-repeat: deps-test
 	$(Q)bash scripts/check-repeat.sh $(RUNS)
 
 mutate: all san $(UNIT_BINS)
-	$(Q)python3 scripts/mutate.py $(MUTATE)
+	$(Q)python3 scripts/mutate.py $(if $(MUTATE),'$(MUTATE)')
 
 FUZZ_SECS ?= 60
 fuzz:
