@@ -89,7 +89,7 @@ t_features() {
 t_says_missing() {	# a missing feature is said once on stderr; a present one not at all
 	local want=1
 	[ "$k_holders" = true ] && want=0
-	mpt -q -- true 2> /tmp/kt.err
+	mpt -q -- true 2> /tmp/kt.err || { cat /tmp/kt.err; return 1; }
 	cat /tmp/kt.err
 	[ "$(grep -c 'cannot tell who holds a file lock' /tmp/kt.err)" = "$want" ]
 }
