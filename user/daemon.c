@@ -343,7 +343,7 @@ void daemon_event(struct daemon *d, struct ptree *pt, const struct mpt_hdr *h,
 		break;
 	case MPT_EV_FREE:
 		/* a slow reap; one that passed the threshold unreaped was told then */
-		if (p && p->state == PT_REAPED && !p->zombie_noted)
+		if (p && chg->other == p && p->state == PT_REAPED && !p->zombie_noted)
 			emit_proc(d, pt, p, h->ts, AN_ZOMBIE);
 		break;
 	case MPT_EV_DEADLOCK:

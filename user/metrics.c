@@ -100,7 +100,9 @@ void mx_event(struct mx *m, const struct ptree *pt, const struct mpt_hdr *h,
 			count_orphans(m, p, h->ts);
 		break;
 	case MPT_EV_FREE:
-		if (p)
+		/* other: this record reaped it (a second one, the kernel's after
+		 * mptrace's own for the command, changes nothing) */
+		if (p && chg->other == p)
 			count_reap(m, p);
 		break;
 	case MPT_EV_LOCK:
