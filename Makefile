@@ -6,6 +6,7 @@
 #                    (or KERNEL_IMAGE=vmlinuz KERNEL_MODULES=.../lib/modules/VER): docs/kernels.md
 #   make unit | bats | bench | fuzz | install PREFIX=... | clean | vmlinux
 #   make mutate [MUTATE=REGEX]  deliberate bugs the tests must catch (tests/mutations/)
+#   make check-repeat [RUNS=10] the suite RUNS times in a row beside a CPU hog
 
 CC       ?= gcc
 CLANG    ?= clang
@@ -32,7 +33,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all demo check unit bats bench fuzz install clean deps deps-test vmlinux san mutate kernel-test
+.PHONY: all demo check unit bats bench fuzz install clean deps deps-test vmlinux san mutate check-repeat kernel-test
 
 USER_SRCS  := $(wildcard user/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
@@ -147,6 +148,11 @@ bench: all
 	$(Q)if [ "$${BENCH_SOAK:-1}" != 0 ]; then bash bench/soak.sh; fi
 
 # Not in .ci/run: one rebuild and test run per mutation (tests/mutations/README.md).
+# the suite RUNS times in a row beside a CPU hog (flaky tests show here)
+RUNS ?= 10
+check-repeat: deps-test
+	$(Q)bash scripts/check-repeat.sh $(RUNS)
+
 mutate: all san $(UNIT_BINS)
 	$(Q)python3 scripts/mutate.py $(MUTATE)
 

@@ -144,6 +144,17 @@ usage_is() {
 	[ "$status" -eq 2 ]
 }
 
+@test "two outputs on stdout are refused, naming both" {
+	run_mptrace --json - --svg - -- true
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == *"--json - and --svg - both ask for stdout"* ]]
+	run_mptrace report -o - --events-jsonl - x.mpt
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"-o - and --events-jsonl - both ask for stdout"* ]]
+}
+
 @test "-p and a command together are refused" {
 	run_mptrace -p 1 -- true
 	[ "$status" -eq 2 ]

@@ -116,6 +116,16 @@ teardown() {
 	[ "$(jq -r '.processes[0].argv[0]' <<<"$output")" = /bin/true ]
 }
 
+@test "-o - puts the stream and report on stdout, the command's stdout on stderr; no file named -" {
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr timeout 120 "$MPTRACE" -o - -- sh -c 'echo from-the-command-$((6*7))'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"1 process"*"events lost"* ]]
+	[[ "$output" != *from-the-command-42* ]]
+	[[ "$stderr" == *from-the-command-42* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/-" ]
+}
+
 @test "a report on stdout stays parseable: the command's stdout goes to stderr" {
 	# zombie_demo prints a line per child on stdout
 	timeout 120 "$MPTRACE" -q --json - -- "$EX/zombie_demo" -n 2 --sleep 0.2 \

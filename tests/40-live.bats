@@ -5,20 +5,17 @@
 
 setup() {
 	load helpers/common
+	load helpers/tmux
 	require_bpf
 	require_examples
-	command -v tmux >/dev/null || skip "tmux is not installed"
-	# a tmux server of our own: nothing of the user's is touched, and
-	# teardown ends everything it ran
-	SOCK="mptrace-live-$$-${BATS_TEST_NUMBER}"
+	tmux_setup
 	S=live
 	RC="$BATS_TEST_TMPDIR/rc"
 	ERR="$BATS_TEST_TMPDIR/err"
 }
 
 teardown() {
-	tmux -L "$SOCK" kill-server 2>/dev/null || true
-	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"
+	tmux_teardown
 	if [ -n "${BG:-}" ]; then
 		kill "$BG" 2>/dev/null || true
 		wait "$BG" 2>/dev/null || true
@@ -36,58 +33,6 @@ start_view() {
 		"cd $(printf '%q' "$TOP") && env TERM=xterm-256color LC_ALL=C.UTF-8 \
 		 ASAN_OPTIONS=$ASAN_OPTIONS UBSAN_OPTIONS=$UBSAN_OPTIONS \
 		 $(printf '%q' "$MPTRACE")$q 2>$(printf '%q' "$ERR"); echo \$? >$(printf '%q' "$RC"); sleep 600"
-}
-
-screen() {
-	tmux -L "$SOCK" capture-pane -p -t "$S"
-}
-
-# wait_screen ERE [SECS]: until the screen matches (grep -E), or fail
-# showing the last screen.
-wait_screen() {
-	local deadline=$((SECONDS + ${2:-10}))
-	while [ "$SECONDS" -lt "$deadline" ]; do
-		if screen | grep -qE -- "$1"; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "the screen never matched: $1" >&2
-	screen >&2
-	return 1
-}
-
-# wait_gone ERE [SECS]: until the screen no longer matches (a bare
-# `! screen | grep` would not fail the test: set -e ignores a negated command)
-wait_gone() {
-	local deadline=$((SECONDS + ${2:-10}))
-	while [ "$SECONDS" -lt "$deadline" ]; do
-		if ! screen | grep -qE -- "$1"; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "the screen still matches: $1" >&2
-	screen >&2
-	return 1
-}
-
-# wait_count ERE N [SECS]: until at least N lines match
-wait_count() {
-	local deadline=$((SECONDS + ${3:-10}))
-	while [ "$SECONDS" -lt "$deadline" ]; do
-		if [ "$(screen | grep -cE -- "$1")" -ge "$2" ]; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "fewer than $2 lines matched: $1" >&2
-	screen >&2
-	return 1
-}
-
-keys() {
-	tmux -L "$SOCK" send-keys -t "$S" "$@"
 }
 
 # wait_exit [SECS]: mptrace has ended; $rc is its exit status

@@ -20,7 +20,7 @@ static const char usage_text[] =
 "       mptrace daemon [OPTIONS]                whole-system service: metrics, findings (daemon --help)\n"
 "\n"
 "Output:\n"
-"  -o FILE                 event stream and report to FILE instead of stderr\n"
+"  -o FILE                 event stream and report to FILE instead of stderr (- for stdout)\n"
 "  -q                      no event stream; only the tree, summary and findings\n"
 "  --findings-only         no stream, no tree: the summary, findings and --check verdict\n"
 "  --no-fold               every process on its own line (default: short-lived helpers\n"
@@ -105,7 +105,7 @@ static const char report_text[] =
 "run, without root. Options may come before or after FILE. The event stream and the report go to\n"
 "stdout, or to stderr when another output is written to stdout (FILE is -).\n"
 "\n"
-"  -o FILE                 the event stream and report to FILE\n"
+"  -o FILE                 the event stream and report to FILE (- for stdout)\n"
 "  -q                      no event stream; only the tree, summary and findings\n"
 "  --json FILE             JSON report (- for stdout)\n"
 "  --events-jsonl FILE     every event as one JSON object per line (- for stdout)\n"
@@ -675,10 +675,36 @@ void opts_free(struct opts *o)
 	o->allow_leak = NULL;
 }
 
+/* Two outputs on stdout would interleave into something neither reader can
+ * parse: refuse, naming both. */
+static int one_stdout(const struct opts *o)
+{
+	const char *outs[][2] = {
+		{ o->out_file, "-o" }, { o->json_file, "--json" },
+		{ o->jsonl_file, "--events-jsonl" }, { o->junit_file, "--junit" },
+		{ o->svg_file, "--svg" }, { o->perfetto_file, "--perfetto" },
+	};
+	const char *first = NULL;
+
+	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {
+		if (!outs[i][0] || strcmp(outs[i][0], "-"))
+			continue;
+		if (first) {
+			p_usage("%s - and %s - both ask for stdout; only one output can go there: "
+				"write the other to a file", first, outs[i][1]);
+			return EXIT_USAGE;
+		}
+		first = outs[i][1];
+	}
+	return -1;
+}
+
 int opts_parse(int argc, char **argv, struct opts *o)
 {
 	int r = parse(argc, argv, o);
 
+	if (r < 0)
+		r = one_stdout(o);
 	if (r >= 0)
 		opts_free(o);
 	return r;

@@ -108,8 +108,9 @@ static bool is_stdout(const char *path)
 
 bool stdout_wanted(const struct opts *o)
 {
-	return is_stdout(o->json_file) || is_stdout(o->jsonl_file) || is_stdout(o->junit_file) ||
-	       is_stdout(o->svg_file) || is_stdout(o->perfetto_file) || is_stdout(o->otlp_file);
+	return is_stdout(o->out_file) || is_stdout(o->json_file) || is_stdout(o->jsonl_file) ||
+	       is_stdout(o->junit_file) || is_stdout(o->svg_file) || is_stdout(o->perfetto_file) ||
+	       is_stdout(o->otlp_file);
 }
 
 int open_streams(const struct opts *o, FILE *deflt, FILE **out, FILE **jsonl)
@@ -131,7 +132,7 @@ int open_streams(const struct opts *o, FILE *deflt, FILE **out, FILE **jsonl)
 			return err;
 	}
 	if (o->out_file) {
-		*out = open_stream(o->out_file, "output", &err);
+		*out = is_stdout(o->out_file) ? stdout : open_stream(o->out_file, "output", &err);
 		if (!*out)
 			return err;
 	}

@@ -1077,10 +1077,10 @@ out:
 	loader_close(t.ld);
 	if (t.jsonl && t.jsonl != stdout)
 		fclose(t.jsonl);
-	if (t.out != stderr)
+	if (t.out != stderr && t.out != stdout)
 		fclose(t.out);
 	else
-		fflush(stderr);
+		fflush(t.out);
 	if (t.pt)
 		fg_free(t.pt->fg);
 	ptree_free(t.pt);
