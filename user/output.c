@@ -110,7 +110,7 @@ bool stdout_wanted(const struct opts *o)
 {
 	return is_stdout(o->out_file) || is_stdout(o->json_file) || is_stdout(o->jsonl_file) ||
 	       is_stdout(o->junit_file) || is_stdout(o->svg_file) || is_stdout(o->perfetto_file) ||
-	       is_stdout(o->otlp_file);
+	       is_stdout(o->otlp_file) || is_stdout(o->findings_file);
 }
 
 int open_streams(const struct opts *o, FILE *deflt, FILE **out, FILE **jsonl)
