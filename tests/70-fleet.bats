@@ -109,8 +109,8 @@ prom_until() {
 	# every line is one object with a time and a message
 	run jq -e 'has("time_unix_ms") and (.message | type == "string")' "$D/findings.jsonl"
 	[ "$status" -eq 0 ]
-	! grep -q 'end of the trace' "$D/findings.jsonl"
-	! grep -qE 'AddressSanitizer|runtime error' "$D/daemon.err"
+	run ! grep -q 'end of the trace' "$D/findings.jsonl"
+	run ! grep -qE 'AddressSanitizer|runtime error' "$D/daemon.err"
 }
 
 @test "daemon: takes no command, refuses a stream; a bound port is exit 1" {
@@ -202,7 +202,7 @@ prom_until() {
 	grep -q '^mptrace_findings_total{kind="zombie"} 2$' "$D/mptrace.prom"
 	grep -q '^mptrace_zombie_seconds_count 3$' "$D/mptrace.prom"
 	# node_exporter has its own process_* metrics
-	! grep -q '^process_' "$D/mptrace.prom"
+	run ! grep -q '^process_' "$D/mptrace.prom"
 }
 
 @test "--otlp: OpenTelemetry's protobuf definitions decode it; a span per process, parents, attributes" {
