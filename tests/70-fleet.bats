@@ -164,7 +164,7 @@ prom_until() {
 	"$EX/zombie_demo" -n 4 --sleep 60 >/dev/null 2>&1 &
 	ZPID=$!
 	BG="$BG $ZPID"
-	prom_until 'sum(mptrace_zombies{comm="zombie_demo"})' '.data.result[0].value[1] | tonumber >= 4'
+	prom_until 'sum(mptrace_zombies{comm="zombie_demo"})' '(.data.result[0].value[1] // "0") | tonumber >= 4'
 	# the reap is counted and the gauge falls back
 	kill "$ZPID"
 	wait "$ZPID" || true
@@ -182,7 +182,7 @@ prom_until() {
 	kill -STOP "$DPID"
 	"$TOP/build/bench/forkstorm" 20000
 	kill -CONT "$DPID"
-	prom_until 'mptrace_events_lost_total' '.data.result[0].value[1] | tonumber > 0'
+	prom_until 'mptrace_events_lost_total' '(.data.result[0].value[1] // "0") | tonumber > 0'
 	stop_daemon
 }
 
