@@ -158,7 +158,7 @@ struct mpt_lock {
 	__u32 flags;		/* MPT_LOCK_* */
 	__u64 dev;		/* shared: backing device; private: tgid */
 	__u64 ino;		/* shared: backing inode; private: address; sysv: semid */
-	__u64 off;		/* futex: offset in the file; file locks: 0 */
+	__u64 off;		/* futex: offset in the file; sysv: sem_num; file locks: 0 */
 	__u32 op;		/* futex op / fcntl cmd / flock op */
 	__s32 ret;		/* 0: the return value is not seen (no syscall hook) */
 	__u32 waker;		/* tgid of the traced task that woke it, or 0 */

@@ -918,6 +918,7 @@ __noinline int lock_begin(__u32 kind, __u64 arg, __u32 op, __u64 val, int is_fut
 		break;
 	case MPT_LOCK_SYSV:
 		s.ino = arg;
+		s.off = val;	/* each semaphore of a set is a lock of its own */
 		s.holder = sem_holder(t, arg, val);
 		if (s.holder == tgid)
 			s.holder = 0;

@@ -25,13 +25,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/sem.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-enum kind { K_FLOCK, K_FCNTL, K_POSIX, K_MUTEX };
-static const char *const kind_name[] = { "flock", "fcntl", "posix", "mutex" };
+enum kind { K_FLOCK, K_FCNTL, K_POSIX, K_MUTEX, K_SYSV, K_NKINDS };
+static const char *const kind_name[] = { "flock", "fcntl", "posix", "mutex", "sysv" };
 
 static enum kind kind = K_FLOCK;
 static char dir[PATH_MAX], paths[2][PATH_MAX + 8];
@@ -42,6 +44,7 @@ static int ready[2] = { -1, -1 };	/* each worker writes a byte once it opened th
  * lock whatever the scheduler did, and the deadlock always happens. */
 static int barrier, took[2] = { -1, -1 }, go[2] = { -1, -1 };
 static pthread_mutex_t *mutexes;	/* two, in shared memory */
+static int semid = -1;			/* --kind sysv: a set of two, each 1 */
 
 static void usage(void)
 {
@@ -51,6 +54,7 @@ static void usage(void)
 	       "         fcntl   OFD locks, F_OFD_SETLKW, on two temp files\n"
 	       "         posix   classic F_SETLKW locks: the kernel detects it (EDEADLK)\n"
 	       "         mutex   two process-shared pthread mutexes in shared memory\n"
+	       "         sysv    a System V semaphore set of two, each one slot\n"
 	       "  --timeout SECS  kill both with SIGKILL if still stuck after SECS\n"
 	       "                  (default 5); exit 1 if it had to, else 0\n"
 	       "  --ordered       both take lock1 first: no deadlock\n");
@@ -82,6 +86,14 @@ static int lock(int i)
 		return fcntl(fds[i], F_SETLKW, &fl) < 0 ? errno : 0;
 	case K_MUTEX:
 		return pthread_mutex_lock(&mutexes[i]);
+	case K_SYSV: {
+		/* SEM_UNDO: the kernel gives the slot back if the holder dies */
+		struct sembuf op = { .sem_num = i, .sem_op = -1, .sem_flg = SEM_UNDO };
+
+		return semop(semid, &op, 1) < 0 ? errno : 0;
+	}
+	default:
+		break;
 	}
 	return EINVAL;
 }
@@ -95,6 +107,13 @@ static void unlock(int i)
 	case K_FCNTL: fcntl(fds[i], F_OFD_SETLK, &fl); break;
 	case K_POSIX: fcntl(fds[i], F_SETLK, &fl); break;
 	case K_MUTEX: pthread_mutex_unlock(&mutexes[i]); break;
+	case K_SYSV: {
+		struct sembuf op = { .sem_num = i, .sem_op = 1, .sem_flg = SEM_UNDO };
+
+		semop(semid, &op, 1);
+		break;
+	}
+	default: break;
 	}
 }
 
@@ -106,7 +125,7 @@ static void worker(const char *name, int first, int second)
 	/* Open the files here, not in the parent: flock and OFD locks belong
 	 * to an open file description, and one shared by A and B would make
 	 * them the same lock owner, so they could never block each other. */
-	if (kind != K_MUTEX)
+	if (kind != K_MUTEX && kind != K_SYSV)
 		for (int i = 0; i < 2; i++)
 			if ((fds[i] = open(paths[i], O_RDWR)) < 0)
 				die(paths[i]);
@@ -176,7 +195,7 @@ static void after_spawn(void)
 	while (n < 2 && ((r = read(ready[0], b, sizeof(b))) > 0 || (r < 0 && errno == EINTR)))
 		n += r > 0 ? r : 0;
 	close(ready[0]);
-	if (kind != K_MUTEX) {
+	if (kind != K_MUTEX && kind != K_SYSV) {
 		for (int i = 0; i < 2; i++)
 			unlink(paths[i]);
 		rmdir(dir);
@@ -226,9 +245,9 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
-			for (i = 0; i < 4 && strcmp(optarg, kind_name[i]); i++)
+			for (i = 0; i < K_NKINDS && strcmp(optarg, kind_name[i]); i++)
 				;
-			if (i == 4)
+			if (i == K_NKINDS)
 				bad_usage("unknown lock kind", optarg);
 			kind = i;
 			break;
@@ -261,6 +280,13 @@ int main(int argc, char **argv)
 		pthread_mutex_init(&mutexes[0], &a);
 		pthread_mutex_init(&mutexes[1], &a);
 		printf("parent %d: lock1, lock2 = two process-shared mutexes in shared memory\n", getpid());
+	} else if (kind == K_SYSV) {
+		unsigned short one[2] = { 1, 1 };
+
+		semid = semget(IPC_PRIVATE, 2, IPC_CREAT | 0600);
+		if (semid < 0 || semctl(semid, 0, SETALL, one) < 0)
+			die("semget");
+		printf("parent %d: lock1, lock2 = System V semaphores 0 and 1 of set %d\n", getpid(), semid);
 	} else {
 		const char *tmp = getenv("TMPDIR");
 
@@ -329,5 +355,7 @@ int main(int argc, char **argv)
 	} else {
 		printf("no deadlock: both finished\n");
 	}
+	if (semid >= 0)
+		semctl(semid, 0, IPC_RMID);
 	return alive ? 1 : 0;
 }

@@ -226,6 +226,28 @@ usage_is() {
 	[[ "$stderr" == *"sudo"* ]]
 }
 
+@test "a kernel without BTF: exit 1 and one line saying what mptrace needs" {
+	require_bpf
+	# /sys/kernel/btf hidden in a mount namespace of the test's own
+	run --separate-stderr timeout 60 unshare -m sh -c \
+		'mount -t tmpfs none /sys/kernel/btf && exec "$0" -q -- /bin/true' "$MPTRACE"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == *"no BTF (/sys/kernel/btf/vmlinux)"*"CONFIG_DEBUG_INFO_BTF"* ]]
+}
+
+@test "-v -v shows libbpf's messages on stderr; without -v there are none" {
+	require_bpf
+	run_mptrace -q -- /bin/true
+	[ "$status" -eq 0 ]
+	[[ "$stderr" != *libbpf:* ]]
+	run_mptrace -v -v -q -- /bin/true
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"libbpf: "* ]]
+	[[ "$output" != *libbpf* ]]
+}
+
 @test "the suite has no negated command that cannot fail (set -e ignores '! cmd')" {
 	# write `run ! cmd`, `! cmd || false`, or poll until the condition holds
 	run grep -nE '^[[:space:]]*! ' "$TOP"/tests/*.bats "$TOP"/tests/helpers/*.bash

@@ -8,13 +8,7 @@ setup() {
 }
 
 teardown() {
-	local p
-	# (a -p test's children wait for this file)
-	touch "$BATS_TEST_TMPDIR/go"
-	for p in ${BG:-}; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	bg_teardown
 }
 
 @test "sh -c 'true; true' with builtins is one process, exit 0" {

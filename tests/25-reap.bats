@@ -9,6 +9,10 @@ setup() {
 	J="$BATS_TEST_TMPDIR/r.json"
 }
 
+teardown() {
+	bg_teardown
+}
+
 # the children of process $1 in the report, oldest first, as "field field ..."
 kids() {
 	jqr "$J" "[.processes[] | select(.ppid == $1)] | sort_by(.start_ms) | .[$2].$3"
@@ -92,4 +96,47 @@ EOF
 	[ "$(kids "$root" 0 reap)" = auto ]
 	[ "$(kids "$root" 0 adopted_by)" = null ]
 	[ "$(kids "$root" 0 zombie_ms)" = 0 ]
+}
+
+@test "-p: mptrace waits for the untraced parent that reaps the target 1 s after its exit, and names it" {
+	go="$BATS_TEST_TMPDIR/go"
+	kid="$BATS_TEST_TMPDIR/kid"
+	ev="$BATS_TEST_TMPDIR/ev.jsonl"
+	# the parent (not traced) reaps its child a second after the child exits
+	"$PY" -c '
+import os, sys, time
+go, kid = sys.argv[1], sys.argv[2]
+def wait_go():
+    while not os.path.exists(go):
+        time.sleep(0.02)
+c = os.fork()
+if c == 0:
+    wait_go()
+    os._exit(5)
+with open(kid + ".tmp", "w") as f:
+    f.write(str(c))
+os.rename(kid + ".tmp", kid)
+wait_go()
+time.sleep(1.0)
+os.waitpid(c, 0)' "$go" "$kid" 3>&- &
+	p=$!
+	BG=$p
+	timeout 30 bash -c 'until [ -s "$1" ]; do sleep 0.02; done' _ "$kid"
+	c=$(cat "$kid")
+	timeout 60 "$MPTRACE" -q --json "$J" --events-jsonl "$ev" -p "$c" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	m=$!
+	BG="$p $m"
+	timeout 30 bash -c 'until grep -q "\"type\":\"proc\"" "$1" 2>/dev/null; do sleep 0.05; done' _ "$ev"
+	touch "$go"
+	st=0
+	wait "$m" || st=$?
+	wait "$p"
+	BG=
+	[ "$st" -eq 0 ] || { cat "$BATS_TEST_TMPDIR/err"; false; }
+	validate_report "$J"
+	[ "$(jqr "$J" ".processes[] | select(.pid == $c) | .exit_code")" -eq 5 ]
+	# its reap, a second after its exit, by its parent
+	[ "$(jqr "$J" ".processes[] | select(.pid == $c) | .reap")" = parent ]
+	[ "$(jqr "$J" ".processes[] | select(.pid == $c) | .reaped_by")" -eq "$p" ]
+	[ "$(jqr "$J" ".processes[] | select(.pid == $c) | .reaped_ms - .exit_ms >= 900")" = true ]
 }

@@ -158,6 +158,34 @@ if os.fork() == 0:
 	kill "$sleep" 2>/dev/null || true
 }
 
+@test "--kill-leaks: a killed leak left a zombie by its leaked parent is not a zombie finding" {
+	# P ignores SIGTERM and never reaps; its child C dies of mptrace's
+	# SIGTERM and stays P's zombie until the SIGKILL a second later
+	cat > "$BATS_TEST_TMPDIR/p.py" <<'PY'
+import os, signal, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+if os.fork() == 0:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    open(sys.argv[1], "w").close()
+    time.sleep(40)
+    os._exit(0)
+time.sleep(40)
+PY
+	r="$BATS_TEST_TMPDIR/ready"
+	run_mptrace -q --kill-leaks=1 --zombie-threshold=100ms --json "$J" -- \
+		sh -c "$PY $BATS_TEST_TMPDIR/p.py $r >/dev/null 2>&1 & until [ -e $r ]; do sleep 0.02; done"
+	[ "$status" -eq 0 ]
+	p=$(jqr "$J" '[.processes[] | select((.argv[1] // "") | endswith("p.py"))] | sort_by(.start_ms) | .[0].pid')
+	c=$(jqr "$J" "[.processes[] | select(.ppid == $p)][0].pid")
+	# both leaks killed: C by SIGTERM, P by SIGKILL; C was P's zombie meanwhile
+	[ "$(jqr "$J" ".processes[] | select(.pid == $c) | .signal")" -eq 15 ]
+	[ "$(jqr "$J" ".processes[] | select(.pid == $p) | .signal")" -eq 9 ]
+	[ "$(jqr "$J" ".processes[] | select(.pid == $c) | .zombie_ms > 500")" = true ]
+	# a zombie of mptrace's own making: no finding
+	[ "$(count ".pid == $c and .kind == \"zombie\"")" -eq 0 ]
+	[ "$(count ".kind == \"leak\" and .killed == true")" -eq 2 ]
+}
+
 @test "--check fails on a leaked sleep and names it, without waiting for it" {
 	# (the sleep's output goes elsewhere so that bats does not wait for it)
 	run_mptrace --check --json "$J" -- sh -c 'sleep 30 >/dev/null 2>&1 & exit 0'

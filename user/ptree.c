@@ -737,7 +737,8 @@ static struct pt_lock *get_lock(struct ptree *pt, const struct lock_key *k,
 	struct pt_lock *l;
 
 	if (k->kind == MPT_LOCK_SYSV)
-		snprintf(id, sizeof(id), "sysv_sem:%llu", (unsigned long long)k->ino);
+		snprintf(id, sizeof(id), "sysv_sem:%llu:%llu", (unsigned long long)k->ino,
+			 (unsigned long long)k->off);
 	else if (k->kind == MPT_LOCK_FUTEX && (k->flags & MPT_LOCK_PRIVATE))
 		snprintf(id, sizeof(id), "futex:pid%llu:0x%llx", (unsigned long long)k->dev,
 			 (unsigned long long)k->ino);

@@ -92,3 +92,16 @@ run_subreaped() {
 		"$BATS_TEST_TMPDIR/reaper.pid" "$delay" -- "$MPTRACE" "$@"
 	REAPER=$(cat "$BATS_TEST_TMPDIR/reaper.pid")
 }
+
+# bg_teardown: in teardown(), end the background processes a test started
+# ($BG, pids) that a failed assertion left running; a -p test's children
+# wait for $BATS_TEST_TMPDIR/go, which is created first.
+bg_teardown() {
+	local p
+
+	touch "$BATS_TEST_TMPDIR/go"
+	for p in ${BG:-}; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+}
