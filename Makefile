@@ -146,6 +146,7 @@ kernel-test: all
 bench: all
 	$(Q)bash bench/run.sh
 	$(Q)if [ "$${BENCH_SOAK:-1}" != 0 ]; then bash bench/soak.sh; fi
+	$(Q)if [ "$${BENCH_DAEMON:-1}" != 0 ]; then bash bench/daemon.sh; fi
 
 # Not in .ci/run: one rebuild and test run per mutation (tests/mutations/README.md).
 # the suite RUNS times in a row beside a CPU hog (flaky tests show here)
