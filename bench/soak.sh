@@ -15,11 +15,12 @@
 # Environment:
 #   SOAK_N=1000000     processes forked per mode
 #   SOAK_SECS=600      at most this long per mode (the count reached is reported)
-#   SOAK_MODES="top a p"
-#   SOAK_IDLE=30       seconds of each idle CPU measurement
+#   SOAK_MODES="top a p"  (empty: only the chain and command mode)
+#   SOAK_IDLE=60       seconds of each idle CPU measurement
 #   SOAK_CHAIN=100000  depth of the fork chain (0 skips it)
 #   SOAK_CMD_N=1000000 processes of the command-mode run (0 skips it)
-#   SOAK_SVG=docs/soak.svg
+#   SOAK_SVG=docs/img/soak.svg
+#   SOAK_SAMPLES=path  keep the samples (mode secs forked rss_kb cpu_ticks)
 #   MPTRACE=path       the mptrace to measure (default: build/mptrace)
 set -euo pipefail
 
@@ -31,11 +32,11 @@ MPTRACE=${MPTRACE:-$root/build/mptrace}
 BIN=${BENCH_BIN:-$root/build/bench}
 N=${SOAK_N:-1000000}
 SECS=${SOAK_SECS:-600}
-MODES=${SOAK_MODES:-top a p}
-IDLE=${SOAK_IDLE:-30}
+MODES=${SOAK_MODES-top a p}	# SOAK_MODES= (empty): none
+IDLE=${SOAK_IDLE:-60}
 CHAIN=${SOAK_CHAIN:-100000}
 CMD_N=${SOAK_CMD_N:-1000000}
-SVG=${SOAK_SVG:-$root/docs/soak.svg}
+SVG=${SOAK_SVG:-$root/docs/img/soak.svg}
 CHUNK=10000
 TICK=$(getconf CLK_TCK)
 
@@ -130,6 +131,10 @@ EOF2
 
 # idle MODE PID: idle CPU without, then with, a standing zombie
 idle() {
+	if [[ $1 == p ]]; then	# it sees its own tree only: nothing to idle on
+		IDLE0[$1]=- IDLEZ[$1]=-
+		return
+	fi
 	IDLE0[$1]=$(idle_cpu "$2")
 	# sleep 0 exits at once; the sleep 600 that execs over sh never reaps it
 	sh -c 'sleep 0 & exec sleep 600' &
@@ -174,7 +179,11 @@ run_mode() {
 	RSS0[$mode]=$(rss_kb "$pid")
 	# the machine is shared: the CPU of this same wait before the storm
 	# is the baseline the idle figures after it compare with
-	IDLES[$mode]=$(idle_cpu "$pid")
+	if [[ $mode == p ]]; then
+		IDLES[$mode]=-
+	else
+		IDLES[$mode]=$(idle_cpu "$pid")
+	fi
 	if [[ $mode != p ]]; then
 		bash "$tmp/storm.sh" "$tmp/go" "$pid" "$N" "$SECS" "$CHUNK" "$BIN/forkstorm" "$tmp" &
 		driver=$!
@@ -215,16 +224,19 @@ for m in $MODES; do
 done
 
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+pc() { [[ $1 == - ]] && echo - || echo "$1%"; }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%+.1f%%", (a - b) * 100 / b; else print "?" }'; }
 
-say "| mode | processes forked | s | RSS at start | after 10,000 | after all | all vs 10,000 | CPU before the storm | idle CPU after | after, a zombie standing |"
-say "|---|---|---|---|---|---|---|---|---|---|"
-for m in $MODES; do
-	name=$m
-	[[ $m == top ]] && name="mptrace top (tmux)" || name="mptrace -$m -q"
-	say "| $name | ${FORKED[$m]} | ${SECS_USED[$m]} | $(mb "${RSS0[$m]}") MB | $(mb "${R10K[$m]}") MB | $(mb "${RSSN[$m]}") MB | $(pct "${RSSN[$m]}" "${R10K[$m]}") | ${IDLES[$m]}% | ${IDLE0[$m]}% | ${IDLEZ[$m]}% |"
-done
-say ""
+if [[ -n $MODES ]]; then
+	say "| mode | processes forked | s | RSS at start | after 10,000 | after all | all vs 10,000 | CPU before the storm | idle CPU after | after, a zombie standing |"
+	say "|---|---|---|---|---|---|---|---|---|---|"
+	for m in $MODES; do
+		name=$m
+		[[ $m == top ]] && name="mptrace top (tmux)" || name="mptrace -$m -q"
+		say "| $name | ${FORKED[$m]} | ${SECS_USED[$m]} | $(mb "${RSS0[$m]}") MB | $(mb "${R10K[$m]}") MB | $(mb "${RSSN[$m]}") MB | $(pct "${RSSN[$m]}" "${R10K[$m]}") | $(pc "${IDLES[$m]}") | $(pc "${IDLE0[$m]}") | $(pc "${IDLEZ[$m]}") |"
+	done
+	say ""
+fi
 
 if ((CHAIN)); then
 	/usr/bin/time -f '%e %M' -o "$tmp/t.live" "$MPTRACE" -q --record "$tmp/chain.mpt" \
@@ -247,39 +259,10 @@ if ((CMD_N)); then
 fi
 
 # RSS against processes forked, one line per mode
-python3 - "$tmp/samples" "$SVG" <<'PYEOF'
-import sys
-rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
-modes = []
-for r in rows:
-    if r[0] not in modes:
-        modes.append(r[0])
-W, H, L, B = 560, 300, 60, 40
-xs = [int(r[2]) for r in rows] or [1]
-ys = [int(r[3]) / 1024 for r in rows] or [1]
-xmax, ymax = max(max(xs), 1), max(max(ys) * 1.15, 1)
-def X(v): return L + (W - L - 20) * v / xmax
-def Y(v): return H - B - (H - B - 20) * v / ymax
-colors = {"top": "#d62728", "a": "#1f77b4", "p": "#2ca02c"}
-names = {"top": "mptrace top", "a": "mptrace -a", "p": "mptrace -p"}
-out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="11">' % (W, H),
-       '<rect width="100%" height="100%" fill="white"/>',
-       '<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black"/>' % (L, H - B, W - 20, H - B),
-       '<line x1="%d" y1="20" x2="%d" y2="%d" stroke="black"/>' % (L, L, H - B)]
-for i in range(5):
-    v = xmax * i / 4
-    out.append('<text x="%.0f" y="%d" text-anchor="middle">%s</text>' % (X(v), H - B + 15, "{:,}".format(int(v))))
-    w = ymax * i / 4
-    out.append('<text x="%d" y="%.0f" text-anchor="end">%.0f</text>' % (L - 5, Y(w) + 4, w))
-out.append('<text x="%d" y="%d" text-anchor="middle">processes forked</text>' % ((L + W) / 2, H - 5))
-out.append('<text x="14" y="%d" transform="rotate(-90 14 %d)" text-anchor="middle">RSS (MB)</text>' % (H / 2, H / 2))
-for k, m in enumerate(modes):
-    pts = " ".join("%.1f,%.1f" % (X(int(r[2])), Y(int(r[3]) / 1024)) for r in rows if r[0] == m)
-    c = colors.get(m, "gray")
-    out.append('<polyline fill="none" stroke="%s" stroke-width="1.5" points="%s"/>' % (c, pts))
-    out.append('<text x="%d" y="%d" fill="%s">%s</text>' % (L + 10 + 110 * k, 14, c, names.get(m, m)))
-out.append('</svg>')
-open(sys.argv[2], "w").write("\n".join(out) + "\n")
-PYEOF
-say ""
-say "RSS every 10 s against processes forked: $SVG"
+if [[ -n $MODES ]]; then
+	mkdir -p -- "$(dirname -- "$SVG")"
+	python3 "$here/soak_plot.py" "$tmp/samples" "$SVG"
+	[[ -z ${SOAK_SAMPLES:-} ]] || cp -- "$tmp/samples" "$SOAK_SAMPLES"
+	say ""
+	say "RSS every 10 s against processes forked: $SVG"
+fi

@@ -3,6 +3,8 @@
 # row (default 10) with a CPU hog beside them (a busy loop per CPU minus one,
 # HOGS=N to choose), to find tests that depend on a quiet machine. Stops at
 # the first failing run and keeps its TAP output. `make check-repeat`.
+# HOG_NICE=19 runs the hogs at that nice level (they then take only what the
+# rest of the machine leaves idle: every CPU stays busy).
 set -u
 runs=${1:-10}
 hogs=${HOGS:-$(($(nproc) > 1 ? $(nproc) - 1 : 1))}
@@ -22,10 +24,10 @@ trap 'exit 130' INT TERM
 
 make -C "$top" --no-print-directory all san >/dev/null && make -C "$top" --no-print-directory unit >/dev/null || exit 1
 for _ in $(seq "$hogs"); do
-	(while :; do :; done) &
+	nice -n "${HOG_NICE:-0}" bash -c 'while :; do :; done' &
 	pids+=($!)
 done
-echo "check-repeat: $runs runs, $hogs CPU hog(s) (pids ${pids[*]}), logs in $logdir"
+echo "check-repeat: $runs runs, $hogs CPU hog(s) at nice ${HOG_NICE:-0} (pids ${pids[*]}), logs in $logdir"
 passed=0
 for i in $(seq "$runs"); do
 	start=$SECONDS

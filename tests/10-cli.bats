@@ -125,6 +125,16 @@ usage_is() {
 	[[ "$stderr" == *"command not found"* ]]
 }
 
+@test "a script whose #! interpreter does not exist: 127 (as a shell), one line saying so" {
+	require_bpf
+	printf '#!/nonexistent/interp\necho hi\n' > "$BATS_TEST_TMPDIR/s.sh"
+	chmod +x "$BATS_TEST_TMPDIR/s.sh"
+	run -127 --separate-stderr timeout 60 "$MPTRACE" -q -- "$BATS_TEST_TMPDIR/s.sh"
+	[ -z "$output" ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == *"s.sh': cannot execute: its interpreter (the #! line) or loader was not found"* ]]
+}
+
 @test "a command that is not executable: 126 and one line" {
 	f="$BATS_TEST_TMPDIR/notexec"
 	echo 'echo hi' > "$f"

@@ -126,7 +126,11 @@ size_t fg_step(struct ptree *pt, const struct an_opts *an, uint64_t now,
 	struct fg_state *fg = pt->fg;
 	size_t n = 0;
 
-	if (!fg || pt->nreaped <= fg->keep)
+	if (!fg)
+		return 0;
+	/* a forgotten lock's finding is only counted */
+	fg->older[AN_LOCK] += ptree_forget_locks(pt, PT_KEEP_LOCKS);
+	if (pt->nreaped <= fg->keep)
 		return 0;
 	if (fg->batch_cap < pt->nreaped) {
 		fg->batch_cap = pt->nreaped * 2;

@@ -14,6 +14,7 @@
 #include "ptree.h"
 
 #define FG_KEEP 8192		/* reaped processes kept, at most */
+#define FG_KEEP_VIEW 1024	/* the same for mptrace top with no report */
 #define FG_RING 1024		/* findings of forgotten processes kept */
 #define FG_LIVE_GRACE_NS 6000000000ull	/* the live view shows a reaped process 5 s */
 

@@ -222,9 +222,9 @@ static void jforgotten(struct sbuf *b, const struct ptree *pt, const struct an_r
 
 	for (int k = 0; k < AN_NKINDS; k++)
 		older += r->older[k];
-	sb_printf(b, ",\n\"forgotten\":{\"processes\":%" PRIu64 ",\"findings_kept\":%zu"
-		  ",\"findings_not_kept\":%" PRIu64 ",\"by_comm\":[", pt->nforgotten, r->forgotten,
-		  older);
+	sb_printf(b, ",\n\"forgotten\":{\"processes\":%" PRIu64 ",\"locks\":%" PRIu64
+		  ",\"findings_kept\":%zu,\"findings_not_kept\":%" PRIu64 ",\"by_comm\":[",
+		  pt->nforgotten, pt->locks_forgotten, r->forgotten, older);
 	for (size_t i = 0; i < n; i++) {
 		sb_puts(b, i ? ",{\"comm\":" : "{\"comm\":");
 		jstr(b, c[i].comm);
@@ -371,6 +371,12 @@ static void jfeatures(struct sbuf *b, uint16_t f)
 void json_report(struct sbuf *b, struct ptree *pt, const struct an_result *r,
 		 const struct an_opts *o)
 {
+	json_report_spill(b, pt, r, o, NULL);
+}
+
+void json_report_spill(struct sbuf *b, struct ptree *pt, const struct an_result *r,
+		       const struct an_opts *o, const struct sb_spill *sp)
+{
 	static const char *const modes[] = { "command", "pid", "system" };
 	uint64_t end = pt->ended ? pt->end_ts : pt->last_ts;
 	const struct pt_proc *root = pt->root;
@@ -409,16 +415,19 @@ void json_report(struct sbuf *b, struct ptree *pt, const struct an_result *r,
 	for (size_t i = 0; i < pt->nprocs; i++) {
 		sb_puts(b, i ? ",\n" : "\n");
 		jprocess(b, pt, pt->procs[i], end);
+		sb_spill(b, sp);
 	}
 	sb_puts(b, "],\n\"findings\":[");
 	for (size_t i = 0; i < r->n; i++) {
 		sb_puts(b, i ? ",\n" : "\n");
 		json_finding(b, pt, &r->v[i]);
+		sb_spill(b, sp);
 	}
 	sb_puts(b, "],\n\"locks\":[");
 	for (size_t i = 0; i < pt->nlocks; i++) {
 		sb_puts(b, i ? ",\n" : "\n");
 		jlock(b, pt->locks[i]);
+		sb_spill(b, sp);
 	}
 	sb_puts(b, "],\n\"longest_lock_waits\":[");
 	for (size_t i = 0; i < pt->ntop; i++) {

@@ -344,6 +344,12 @@ static void deadlocks(struct pf *f)
 
 void perfetto_report(struct sbuf *b, const struct ptree *pt, const struct an_result *r)
 {
+	perfetto_report_spill(b, pt, r, NULL);
+}
+
+void perfetto_report_spill(struct sbuf *b, const struct ptree *pt, const struct an_result *r,
+			   const struct sb_spill *sp)
+{
 	struct pf f = { .b = b, .pt = pt, .next_tid = LANE_TID_BASE, .first = true };
 
 	f.end = pt->ended ? pt->end_ts : pt->last_ts;
@@ -375,6 +381,7 @@ void perfetto_report(struct sbuf *b, const struct ptree *pt, const struct an_res
 		lifetime(&f, p);
 		instants(&f, p);
 		waits(&f, p);
+		sb_spill(b, sp);
 	}
 	deadlocks(&f);
 	sb_puts(b, "\n]}\n");

@@ -11,5 +11,8 @@
 #include "util.h"
 
 void perfetto_report(struct sbuf *b, const struct ptree *pt, const struct an_result *r);
+/* The same, written out as it is made (util.h); the rest stays in b. */
+void perfetto_report_spill(struct sbuf *b, const struct ptree *pt, const struct an_result *r,
+			   const struct sb_spill *sp);
 
 #endif

@@ -1205,9 +1205,10 @@ static void findings_list(struct sbuf *b, const struct text_style *st, const str
 	}
 	for (int k = 0; k < AN_NKINDS; k++) {
 		if (r->older[k])
-			sb_printf(b, "  %s %llu older %s%s of forgotten processes, only counted\n",
+			sb_printf(b, "  %s %llu older %s%s of forgotten %s, only counted\n",
 				  st->utf8 ? "…" : "...", (unsigned long long)r->older[k],
-				  an_kind_name(k), r->older[k] == 1 ? "" : "s");
+				  an_kind_name(k), r->older[k] == 1 ? "" : "s",
+				  k == AN_LOCK ? "locks" : "processes");
 		if (listed[k] <= FINDINGS_LISTED)
 			continue;
 		sb_printf(b, "  %s %zu more %s%s (the JSON report lists every finding)\n",

@@ -145,16 +145,18 @@ int open_streams(const struct opts *o, FILE *deflt, FILE **out, FILE **jsonl)
 	return 0;
 }
 
-/* Writes b to path ("-" is stdout). */
-static int write_file(const char *what, const char *path, const struct sbuf *b)
+static FILE *open_out(const char *what, const char *path, int *err)
 {
-	int err = 0;
-	FILE *f = strcmp(path, "-") ? open_stream(path, what, &err) : stdout;
+	return strcmp(path, "-") ? open_stream(path, what, err) : stdout;
+}
+
+/* Writes the rest of a report, b, to f (open_out) and closes it. */
+static int close_out(const char *what, const char *path, FILE *f, const struct sbuf *b)
+{
 	int ok;
 
-	if (!f)
-		return err;
 	ok = fwrite(b->s ? b->s : "", 1, b->len, f) == b->len;
+	ok = !ferror(f) && ok;	/* spill_to's writes too */
 	ok = (f == stdout ? fflush(f) == 0 : fclose(f) == 0) && ok;
 	if (!ok) {
 		p_err("cannot write the %s to '%s': %s", what, path, strerror(errno));
@@ -174,6 +176,15 @@ static void otlp_trace_id(uint8_t id[16])
 static void spill_to(struct sbuf *b, void *f)
 {
 	fwrite(b->s, 1, b->len, f);
+}
+
+/* Writes b to path ("-" is stdout). */
+static int write_file(const char *what, const char *path, const struct sbuf *b)
+{
+	int err = 0;
+	FILE *f = open_out(what, path, &err);
+
+	return f ? close_out(what, path, f, b) : err;
 }
 
 int write_outputs(struct ptree *pt, const struct an_result *r, const struct an_opts *an,
@@ -206,8 +217,13 @@ int write_outputs(struct ptree *pt, const struct an_result *r, const struct an_o
 		b.len = 0;
 	}
 	if (o->json_file) {
-		json_report(&b, pt, r, an);
-		err = write_file("JSON report", o->json_file, &b);
+		/* written as it is made: a million processes are ~400 MB */
+		FILE *f = open_out("JSON report", o->json_file, &err);
+
+		if (f) {
+			json_report_spill(&b, pt, r, an, &(struct sb_spill){ spill_to, f });
+			err = close_out("JSON report", o->json_file, f, &b);
+		}
 		b.len = 0;
 	}
 	if (!err && o->junit_file) {
@@ -221,8 +237,12 @@ int write_outputs(struct ptree *pt, const struct an_result *r, const struct an_o
 		b.len = 0;
 	}
 	if (!err && o->perfetto_file) {
-		perfetto_report(&b, pt, r);
-		err = write_file("Perfetto trace", o->perfetto_file, &b);
+		FILE *f = open_out("Perfetto trace", o->perfetto_file, &err);
+
+		if (f) {
+			perfetto_report_spill(&b, pt, r, &(struct sb_spill){ spill_to, f });
+			err = close_out("Perfetto trace", o->perfetto_file, f, &b);
+		}
 		b.len = 0;
 	}
 	if (!err && o->otlp_file) {

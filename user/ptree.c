@@ -58,6 +58,16 @@ static void idset_free(struct pt_idset *s)
 	free(s->v);
 }
 
+static void free_lock(struct pt_lock *l)
+{
+	free(l->name);
+	idset_free(&l->waiters);
+	idset_free(&l->wakers);
+	idset_free(&l->holders);
+	free(l->waiter_ns);
+	free(l);
+}
+
 static void free_proc(struct pt_proc *p)
 {
 	for (int j = 0; j < p->nexecs; j++) {
@@ -104,16 +114,8 @@ void ptree_free(struct ptree *pt)
 	free(pt->deadlocks);
 	free(pt->marks);
 	free(pt->mark_end);
-	for (size_t i = 0; i < pt->nlocks || i < pt->nlocks_all; i++) {
-		struct pt_lock *l = pt->locks[i];
-
-		free(l->name);
-		idset_free(&l->waiters);
-		idset_free(&l->wakers);
-		idset_free(&l->holders);
-		free(l->waiter_ns);
-		free(l);
-	}
+	for (size_t i = 0; i < pt->nlocks || i < pt->nlocks_all; i++)
+		free_lock(pt->locks[i]);
 	free(pt->locks);
 	free(pt->lhash);
 	free(pt->procs);
@@ -465,7 +467,7 @@ static void zombie_leave(struct ptree *pt, struct pt_proc *p)
 /* The reaped processes a forgetting model may free, oldest reap first. */
 static void reaped_enter(struct ptree *pt, struct pt_proc *p)
 {
-	if (!pt->forgets || p->pinned || p->is_root)
+	if (!pt->forgets || p->pins || p->is_root)
 		return;
 	p->rnext = NULL;
 	p->rprev = pt->reaped_tail;
@@ -493,11 +495,18 @@ static void reaped_leave(struct ptree *pt, struct pt_proc *p)
 	p->rnext = p->rprev = NULL;
 }
 
-/* Something keeps a pointer to p (a lock wait, a deadlock): never freed. */
+/* Something keeps a pointer to p (a lock wait, a deadlock): not freed
+ * until unpin() as often. */
 static void pin(struct ptree *pt, struct pt_proc *p)
 {
-	p->pinned = true;
+	p->pins++;
 	reaped_leave(pt, p);
+}
+
+static void unpin(struct ptree *pt, struct pt_proc *p)
+{
+	if (--p->pins == 0 && p->state == PT_REAPED)
+		reaped_enter(pt, p);
 }
 
 static void mark_leak_candidates(struct ptree *pt)
@@ -798,10 +807,12 @@ static void note_top_wait(struct ptree *pt, const struct pt_lockwait *w)
 		if (w->dur_ns <= pt->top[PT_TOP_WAITS - 1].dur_ns)
 			return;
 		i--;
+		pin(pt, w->proc);
+		unpin(pt, pt->top[i].proc);
 	} else {
 		pt->ntop++;
+		pin(pt, w->proc);
 	}
-	pin(pt, w->proc);
 	/* keep sorted, longest first; ties keep arrival order */
 	while (i > 0 && pt->top[i - 1].dur_ns < w->dur_ns) {
 		pt->top[i] = pt->top[i - 1];
@@ -810,12 +821,25 @@ static void note_top_wait(struct ptree *pt, const struct pt_lockwait *w)
 	pt->top[i] = *w;
 }
 
+/* -p, -a, top: the older half of the lock-wait log goes (only counted) */
+static void waitlog_halve(struct ptree *pt)
+{
+	size_t half = pt->nwaitlog / 2;
+
+	for (size_t i = 0; i < half; i++)
+		unpin(pt, pt->waitlog[i].proc);
+	memmove(pt->waitlog, pt->waitlog + half, (pt->nwaitlog - half) * sizeof(*pt->waitlog));
+	pt->nwaitlog -= half;
+	pt->waitlog_dropped += half;
+}
+
 static void count_lock_wait(struct ptree *pt, struct pt_proc *p, struct pt_lock *l,
 			    const struct pt_lockwait *w)
 {
 	size_t i;
 
 	l->waits++;
+	l->last_ts = pt->last_ts;
 	l->total_ns += w->dur_ns;
 	if (w->dur_ns > l->max_ns)
 		l->max_ns = w->dur_ns;
@@ -834,8 +858,10 @@ static void count_lock_wait(struct ptree *pt, struct pt_proc *p, struct pt_lock 
 	pt->lock_waits++;
 	pt->lock_wait_ns += w->dur_ns;
 	note_top_wait(pt, w);
-	/* each entry pins its process: a forgetting model keeps fewer */
-	if (pt->nwaitlog == (pt->forgets ? PT_MAX_WAITLOG_FORGET : PT_MAX_WAITLOG)) {
+	/* each entry pins its process: a forgetting model keeps the newest */
+	if (pt->forgets && pt->nwaitlog == PT_MAX_WAITLOG_FORGET)
+		waitlog_halve(pt);
+	if (pt->nwaitlog == PT_MAX_WAITLOG) {
 		pt->waitlog_dropped++;
 		return;
 	}
@@ -905,6 +931,7 @@ static int on_lock_begin(struct ptree *pt, const struct mpt_lock_begin *e, struc
 	if (!w)
 		return 0;
 	w->lock = get_lock(pt, &k, e->comps);
+	w->lock->last_ts = pt->last_ts;
 	w->holder = holder_pid(pt, e->holder, e->hkind);
 	chg->lock = w->lock;
 	return 0;
@@ -1538,4 +1565,87 @@ void ptree_forget(struct ptree *pt, struct pt_proc **v, size_t n,
 		free_proc(p);
 	}
 	pt->nforgotten += n;
+}
+
+static void keep_lock(struct pt_lock *l)
+{
+	if (l)
+		l->kept = true;
+}
+
+/* What points to a lock: waits in progress, the lock-wait log, the longest
+ * waits, deadlocks. */
+static void mark_kept_locks(struct ptree *pt)
+{
+	for (size_t i = 0; i < pt->nprocs; i++)
+		for (struct pt_inwait *w = pt->procs[i]->inwaits; w; w = w->next)
+			keep_lock(w->lock);
+	for (size_t i = 0; i < pt->nwaitlog; i++)
+		keep_lock(pt->waitlog[i].lock);
+	for (size_t i = 0; i < pt->ntop; i++)
+		keep_lock(pt->top[i].lock);
+	for (size_t i = 0; i < pt->ndeadlocks; i++)
+		for (int m = 0; m < pt->deadlocks[i].n; m++)
+			keep_lock(pt->deadlocks[i].m[m].waits_on);
+}
+
+static int by_last_ts(const void *a, const void *b)
+{
+	const struct pt_lock *x = *(const struct pt_lock *const *)a;
+	const struct pt_lock *y = *(const struct pt_lock *const *)b;
+
+	return (x->last_ts > y->last_ts) - (x->last_ts < y->last_ts);
+}
+
+static void unhash_lock(struct ptree *pt, struct pt_lock *l)
+{
+	unsigned h = 0;
+
+	for (const char *c = l->id; *c; c++)
+		h = h * 31 + (unsigned char)*c;
+	for (struct pt_lock **lp = &pt->lhash[h & 255]; *lp; lp = &(*lp)->hnext) {
+		if (*lp == l) {
+			*lp = l->hnext;
+			return;
+		}
+	}
+}
+
+size_t ptree_forget_locks(struct ptree *pt, size_t keep)
+{
+	struct pt_lock **v;
+	size_t n = 0, go, waited = 0, j = 0;
+
+	/* after the end, the unwaited locks sit past nlocks (nlocks_all) */
+	if (!pt->forgets || pt->ended || pt->nlocks <= keep || pt->nlocks < pt->locks_limit)
+		return 0;
+	mark_kept_locks(pt);
+	v = xcalloc(pt->nlocks, sizeof(*v));
+	for (size_t i = 0; i < pt->nlocks; i++) {
+		if (!pt->locks[i]->kept)
+			v[n++] = pt->locks[i];
+		pt->locks[i]->kept = false;
+	}
+	qsort(v, n, sizeof(*v), by_last_ts);
+	go = pt->nlocks - keep / 2;
+	if (go > n)
+		go = n;
+	for (size_t i = 0; i < go; i++) {
+		unhash_lock(pt, v[i]);
+		v[i]->kept = true;	/* here: doomed */
+	}
+	for (size_t i = 0; i < pt->nlocks; i++)
+		if (!pt->locks[i]->kept)
+			pt->locks[j++] = pt->locks[i];
+	pt->nlocks = j;
+	for (size_t i = 0; i < go; i++) {
+		waited += v[i]->waits > 0;
+		free_lock(v[i]);
+	}
+	free(v);
+	pt->locks_forgotten += go;
+	/* most may be kept (waits in progress): the next pass when they have
+	 * doubled, so that the passes cost O(1) a lock */
+	pt->locks_limit = 2 * pt->nlocks;
+	return waited;
 }

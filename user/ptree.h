@@ -120,7 +120,7 @@ struct pt_proc {
 	struct pt_proc *znext, *zprev;	/* ptree.zombies: the current zombies */
 	/* forgetting (ptree_forget; -a, top, -p) */
 	struct pt_proc *rnext, *rprev;	/* ptree.reaped: reaped, in order of reaping */
-	bool pinned;		/* kept by the lock-wait log, the longest waits or a deadlock */
+	uint32_t pins;		/* entries of the lock-wait log, the longest waits, deadlocks */
 	bool doomed;		/* ptree_forget: being freed */
 	bool relink;		/* ptree_forget: a kept parent of doomed children */
 	char **argv_copy;	/* an inherited argv of its own (forgetting frees parents) */
@@ -146,6 +146,8 @@ struct pt_lock {
 	struct pt_idset waiters, wakers, holders;
 	uint64_t *waiter_ns;	/* per waiter (same index as waiters.v) */
 	struct pt_lock *hnext;
+	uint64_t last_ts;	/* its newest wait (begin or end): forgetting frees the oldest */
+	bool kept;		/* ptree_forget_locks: something points to it */
 };
 
 struct pt_lockwait {		/* one of the longest lock waits */
@@ -160,7 +162,8 @@ struct pt_lockwait {		/* one of the longest lock waits */
 
 #define PT_TOP_WAITS 10
 #define PT_MAX_WAITLOG 200000	/* lock waits kept for chains and pictures */
-#define PT_MAX_WAITLOG_FORGET 8192	/* the same in -p, -a, top (entries pin processes) */
+#define PT_MAX_WAITLOG_FORGET 2048	/* -p, -a, top: the newest (entries pin processes) */
+#define PT_KEEP_LOCKS 4096	/* -p, -a, top: locks kept; past it, down to half */
 #define PT_RECENT 64
 
 struct pt_dl_member {
@@ -252,6 +255,8 @@ struct ptree {
 	struct pt_proc *reaped, *reaped_tail;	/* reaped and not pinned: forgettable */
 	size_t nreaped;
 	uint64_t nforgotten;	/* processes freed by ptree_forget */
+	uint64_t locks_forgotten;	/* locks freed by ptree_forget_locks */
+	size_t locks_limit;	/* ptree_forget_locks: no pass below this many */
 	struct fg_state *fg;	/* what forgotten processes left (forget.h), or NULL */
 	struct pt_lockwait *waitlog;	/* every lock wait, in order of ending */
 	size_t nwaitlog, waitlog_cap;
@@ -295,6 +300,14 @@ struct pt_proc *ptree_find(const struct ptree *pt, uint32_t pid);
  */
 void ptree_forget(struct ptree *pt, struct pt_proc **v, size_t n,
 		  void (*moved)(void *ctx, uint32_t from, uint32_t to), void *ctx);
+
+/*
+ * Forgetting: past `keep` locks, the ones waited on least recently that
+ * nothing points to (a wait in progress, the lock-wait log, the longest
+ * waits, a deadlock) are freed, down to keep / 2. Returns how many of them
+ * had been waited on (each was a finding). O(1) when there is nothing to do.
+ */
+size_t ptree_forget_locks(struct ptree *pt, size_t keep);
 
 /* ms since t0 (monotonic), for printing */
 double pt_ms(const struct ptree *pt, uint64_t ts);

@@ -247,16 +247,27 @@ int spawn_release(struct spawn *s, char *const argv[])
 	while (n < 0 && errno == EINTR);
 	close(s->err_fd);
 	s->err_fd = -1;
-	free(s->path);
-	s->path = NULL;
-	if (n != (ssize_t)sizeof(err))
+	if (n != (ssize_t)sizeof(err)) {
+		free(s->path);
+		s->path = NULL;
 		return 0;	/* EOF: exec succeeded (the pipe was close-on-exec) */
+	}
 	waitpid(s->pid, NULL, 0);
 	if (err < 0) {
 		p_err("cannot run '%s' as the requested user: %s", argv[0], strerror(-err));
-		return 126;
+		err = 126;
+	} else if (err == ENOENT && !check_file(s->path)) {
+		/* the file was there: what execve did not find is its #! interpreter
+		 * or its ELF loader (ENOENT at exec time: 127, as a shell says) */
+		p_err("'%s': cannot execute: its interpreter (the #! line) or loader was not found",
+		      argv[0]);
+		err = 127;
+	} else {
+		err = cannot_run(argv[0], err);
 	}
-	return cannot_run(argv[0], err);
+	free(s->path);
+	s->path = NULL;
+	return err;
 }
 
 void spawn_abort(struct spawn *s)

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <langinfo.h>
 #include <locale.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -438,13 +439,25 @@ static void read_markers(struct trace *t)
 	}
 }
 
+/* mptrace top with no report: what is kept is only for its view, which
+ * walks every kept process each frame */
+static bool view_only(const struct opts *o)
+{
+	return o->mode == RUN_TOP && !o->top_report && !o->json_file && !o->svg_file &&
+	       !o->perfetto_file && !o->junit_file;
+}
+
 /* -a, top, -p: the oldest reaped processes are folded away (forget.h);
  * the live view keeps its rows for LINGER first. Nothing to do is O(1). */
 static void forget(struct trace *t)
 {
-	if (fg_step(t->pt, &t->an, t->pt->last_ts, t->tui ? tui_slot_moved : NULL, t->tui) &&
-	    t->tui)
+	if (!fg_step(t->pt, &t->an, t->pt->last_ts, t->tui ? tui_slot_moved : NULL, t->tui))
+		return;
+	if (t->tui)
 		tui_forgotten(t->tui);
+	/* thousands of small blocks were freed among kept ones: give the
+	 * free pages back, or the heap's holes count as RSS for days */
+	malloc_trim(0);
 }
 
 /* What the metrics take from the BPF side: drops and the ring's fill. */
@@ -970,7 +983,8 @@ int trace_run(const struct opts *o)
 	meta.wall_t0_ns = now_ns(CLOCK_REALTIME);
 	t.pt = ptree_new(&meta);
 	if (t.pt->forgets)
-		t.pt->fg = fg_new(FG_KEEP, FG_RING, o->live ? FG_LIVE_GRACE_NS : 0);
+		t.pt->fg = fg_new(view_only(o) ? FG_KEEP_VIEW : FG_KEEP, FG_RING,
+				  o->live ? FG_LIVE_GRACE_NS : 0);
 	if (o->record_file) {
 		struct rec_params rp = { .lock_threshold_ns = o->lock_thr_ns,
 					 .flags = o->no_locks ? REC_F_NO_LOCKS : 0 };

@@ -135,6 +135,14 @@ void sb_free(struct sbuf *b)
 	b->len = b->cap = 0;
 }
 
+void sb_spill(struct sbuf *b, const struct sb_spill *s)
+{
+	if (s && s->fn && b->len >= 65536) {
+		s->fn(b, s->ctx);
+		b->len = 0;
+	}
+}
+
 size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cpp)
 {
 	size_t len;

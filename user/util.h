@@ -30,6 +30,13 @@ void sb_putc(struct sbuf *b, char c);
 void sb_puts(struct sbuf *b, const char *s);
 void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_free(struct sbuf *b);
+/* A report written as it is made: past 64 KiB, fn writes b out and it is
+ * emptied. No fn: b holds the whole report. */
+struct sb_spill {
+	void (*fn)(struct sbuf *b, void *ctx);
+	void *ctx;
+};
+void sb_spill(struct sbuf *b, const struct sb_spill *s);
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if invalid. */
 size_t utf8_len(const unsigned char *s, size_t n);
 /* The same, and the code point in *cp. */

@@ -11,6 +11,7 @@
 #include "event.h"
 #include "forget.h"
 #include "out_json.h"
+#include "out_perfetto.h"
 #include "out_text.h"
 #include "ptree.h"
 #include "tap.h"
@@ -240,6 +241,72 @@ static void test_pinned_and_command(void)
 	stop();
 }
 
+/* A machine's short-lived processes each wait on locks of their own (their
+ * private futexes): over days neither the processes in the lock-wait log
+ * nor the locks may stay for good. */
+static void test_locks_forgotten(void)
+{
+	const uint32_t n = 3 * PT_MAX_WAITLOG_FORGET + 3 * PT_KEEP_LOCKS;
+	struct mpt_lock_begin b = { .kind = MPT_LOCK_FUTEX, .flags = MPT_LOCK_PRIVATE };
+	struct mpt_lock l = { .kind = MPT_LOCK_FLOCK, .dev = 9, .ino = 9 };
+	struct mpt_lock f = { .kind = MPT_LOCK_FUTEX, .flags = MPT_LOCK_PRIVATE };
+	size_t max_locks = 0, max_log = 0;
+	struct an_result r;
+
+	start(PT_MODE_SYSTEM, 64, 8);
+	spawn(1, 50, "daemon");
+	/* the daemon waits on a lock all along: its lock is never forgotten */
+	b.dev = 50;
+	b.ino = 0x50;
+	put(&b, MPT_EV_LOCK_BEGIN, sizeof(b), 50);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t pid = 1000 + i;
+
+		now_ms++;
+		spawn(50, pid, "job");
+		f.dev = pid;
+		f.ino = 0x1000;
+		f.start_ts = T0 + now_ms * MS;
+		put(&f, MPT_EV_LOCK, sizeof(f), pid);
+		if (i % 16 == 0) {
+			l.start_ts = T0 + now_ms * MS;
+			put(&l, MPT_EV_LOCK, sizeof(l), pid);
+		}
+		die(pid, 0, 1);
+		reaped(50, pid);
+		if (pt->nlocks > max_locks)
+			max_locks = pt->nlocks;
+		if (pt->nwaitlog > max_log)
+			max_log = pt->nwaitlog;
+	}
+	ok(max_log <= PT_MAX_WAITLOG_FORGET, "the lock-wait log kept at most %d: %zu",
+	   PT_MAX_WAITLOG_FORGET, max_log);
+	/* (1000 to 1009 are the longest waits, all of 0 ns: kept) */
+	ok(!ptree_find(pt, 1020), "a job in the log once was forgotten after it left it");
+	ok(max_nodes <= 2 + 64 + 1 + PT_MAX_WAITLOG_FORGET,
+	   "nodes: the living, the reaped kept and the log's at most: %zu", max_nodes);
+	ok(max_locks <= 2 * PT_KEEP_LOCKS, "locks never passed 2 x %d: %zu", PT_KEEP_LOCKS,
+	   max_locks);
+	ok(pt->locks_forgotten >= n - PT_KEEP_LOCKS, "the others were forgotten: %llu",
+	   (unsigned long long)pt->locks_forgotten);
+	{
+		bool daemon = false, shared = false;
+
+		for (size_t i = 0; i < pt->nlocks; i++) {
+			daemon |= !strcmp(pt->locks[i]->id, "futex:pid50:0x50");
+			shared |= !strcmp(pt->locks[i]->id, "flock:9:9");
+		}
+		ok(daemon, "the lock of a wait in progress is kept");
+		ok(shared, "a lock waited on all along is kept");
+	}
+	analyze(pt, &an, pt->last_ts, &r);
+	ok(r.count[AN_LOCK] == n + 1 && r.older[AN_LOCK] >= n - PT_KEEP_LOCKS,
+	   "every lock waited on counts as a finding, the forgotten ones as older: %llu, %llu",
+	   (unsigned long long)r.count[AN_LOCK], (unsigned long long)r.older[AN_LOCK]);
+	an_result_free(&r);
+	stop();
+}
+
 static void test_zombie_set(void)
 {
 	start(PT_MODE_COMMAND, 0, 0);
@@ -319,12 +386,64 @@ static void test_deep_tree_text(void)
 	stop();
 }
 
+struct spilled {
+	struct sbuf all;	/* what was written, in order */
+	size_t most;		/* the most b held when written out */
+};
+
+static void take(struct sbuf *b, void *ctx)
+{
+	struct spilled *s = ctx;
+
+	if (b->len > s->most)
+		s->most = b->len;
+	sb_printf(&s->all, "%.*s", (int)b->len, b->s);
+}
+
+/* A report of a million processes must not be held whole in memory: the
+ * JSON report and the Perfetto trace go out in pieces as they are made,
+ * the same bytes as made whole. */
+static void test_reports_stream(void)
+{
+	struct an_result r;
+	struct sbuf whole = { 0 }, b = { 0 };
+	struct spilled s = { 0 };
+
+	start(PT_MODE_COMMAND, 0, 0);
+	spawn(1, 100, "root");
+	for (uint32_t i = 0; i < 4000; i++) {
+		now_ms++;
+		spawn(100 + i, 101 + i, "link");
+	}
+	analyze(pt, &an, pt->last_ts, &r);
+	json_report(&whole, pt, &r, &an);
+	json_report_spill(&b, pt, &r, &an, &(struct sb_spill){ take, &s });
+	sb_printf(&s.all, "%.*s", (int)b.len, b.s);
+	ok(whole.len > 1000000, "the JSON of 4,000 processes is over 1 MB: %zu", whole.len);
+	ok(s.most && s.most < 70000, "it was written out in pieces under 70 KB: %zu", s.most);
+	ok(s.all.len == whole.len && !memcmp(s.all.s, whole.s, whole.len), "the same bytes");
+	whole.len = b.len = s.all.len = s.most = 0;
+	perfetto_report(&whole, pt, &r);
+	perfetto_report_spill(&b, pt, &r, &(struct sb_spill){ take, &s });
+	sb_printf(&s.all, "%.*s", (int)b.len, b.s);
+	ok(s.most && s.most < 70000 && whole.len > 1000000,
+	   "so was the Perfetto trace (%zu bytes): pieces under 70 KB: %zu", whole.len, s.most);
+	ok(s.all.len == whole.len && !memcmp(s.all.s, whole.s, whole.len), "the same bytes");
+	an_result_free(&r);
+	sb_free(&whole);
+	sb_free(&b);
+	sb_free(&s.all);
+	stop();
+}
+
 int main(void)
 {
 	test_bounded();
 	test_ring();
 	test_lineage();
 	test_pinned_and_command();
+	test_locks_forgotten();
+	test_reports_stream();
 	test_zombie_set();
 	test_deep_tree_text();
 	return tap_done();
