@@ -101,6 +101,12 @@ $(BUILD)/examples/%: examples/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -pthread -o $@ $< -lrt
 
+# loads the BPF object with the whole and the cut-down kernel BTF (user/corebtf.c)
+$(BUILD)/tests/corebtf_check: tests/helpers/corebtf_check.c user/corebtf.c user/corebtf.h $(BUILD)/mptrace.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -I$(BUILD) -Iuser -D_GNU_SOURCE -o $@ tests/helpers/corebtf_check.c user/corebtf.c -lbpf -lelf -lz
+
 $(BUILD)/tests/%: tests/helpers/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)

@@ -590,6 +590,9 @@ int BPF_PROG(on_free, struct task_struct *p)
 		k = e->nwps;
 		if (i >= n || k >= MPT_FREE_WPS)
 			break;
+		/* keep the mask: a verifier before 6.11 does not carry the
+		 * bound of k over to the k + 1 the compiler reuses */
+		barrier_var(k);
 		e->wps[k & (MPT_FREE_WPS - 1)] = w->p[(n - 1 - i) & (MPT_FREE_WPS - 1)];
 		e->nwps = k + 1;
 	}
@@ -712,32 +715,55 @@ int BPF_PROG(on_signal, int sig, struct kernel_siginfo *info, struct task_struct
 #define FUTEX_CMD_MASK (~(128 | 256))
 
 
-static __always_inline void file_path(struct mpt_lock *e, struct file *f)
-{
-	struct dentry *d = BPF_CORE_READ(f, f_path.dentry), *parent;
-	struct vfsmount *vmnt = BPF_CORE_READ(f, f_path.mnt);
-	struct mount *mnt = container_of(vmnt, struct mount, mnt);
-	struct mount *mparent;
-	int i, slot = 0;
+/* One step of the walk up from a file's dentry, across mount points: the
+ * next component into lock_scratch's comps, or a hop to the parent mount.
+ * A bpf_loop callback, so the verifier checks one step, not every one. */
+struct path_walk {
+	__u64 d;	/* struct dentry * */
+	__u64 mnt;	/* struct mount * */
+	__u32 slot;
+};
 
-	e->dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
-	e->ino = BPF_CORE_READ(f, f_inode, i_ino);
-	for (i = 0; i < MPT_PATH_COMPS + 4 && slot < MPT_PATH_COMPS; i++) {
-		parent = BPF_CORE_READ(d, d_parent);
-		if (d == parent) {
-			/* root of this mount: continue in the parent mount */
-			mparent = BPF_CORE_READ(mnt, mnt_parent);
-			if (mparent == mnt)
-				break;
-			d = BPF_CORE_READ(mnt, mnt_mountpoint);
-			mnt = mparent;
-			continue;
-		}
-		bpf_probe_read_kernel_str(e->comps[slot & (MPT_PATH_COMPS - 1)], MPT_COMP_LEN,
-					  BPF_CORE_READ(d, d_name.name));
-		slot++;
-		d = parent;
+static long path_step(__u32 i, void *data)
+{
+	struct path_walk *w = data;
+	struct dentry *d = (struct dentry *)w->d, *parent;
+	struct mount *mnt = (struct mount *)w->mnt, *mparent;
+	struct mpt_lock *e;
+	__u32 zero = 0;
+
+	if (w->slot >= MPT_PATH_COMPS)
+		return 1;
+	parent = BPF_CORE_READ(d, d_parent);
+	if (d == parent) {
+		/* root of this mount: continue in the parent mount */
+		mparent = BPF_CORE_READ(mnt, mnt_parent);
+		if (mparent == mnt)
+			return 1;
+		w->d = (__u64)BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = (__u64)mparent;
+		return 0;
 	}
+	e = bpf_map_lookup_elem(&lock_scratch, &zero);
+	if (!e)
+		return 1;
+	bpf_probe_read_kernel_str(e->comps[w->slot & (MPT_PATH_COMPS - 1)], MPT_COMP_LEN,
+				  BPF_CORE_READ(d, d_name.name));
+	w->slot++;
+	w->d = (__u64)parent;
+	return 0;
+}
+
+/* The path's last components into lock_scratch's comps, last first. */
+static __always_inline void file_path(struct file *f)
+{
+	struct vfsmount *vmnt = BPF_CORE_READ(f, f_path.mnt);
+	struct path_walk w = {
+		.d = (__u64)BPF_CORE_READ(f, f_path.dentry),
+		.mnt = (__u64)container_of(vmnt, struct mount, mnt),
+	};
+
+	bpf_loop(MPT_PATH_COMPS + 4, path_step, &w, 0);
 }
 
 /* Caches the path of the file behind a lock key (file locks, shared
@@ -755,7 +781,7 @@ __noinline int cache_path(__u64 file, __u64 dev, __u64 ino)
 	if (!e)
 		return 0;
 	__builtin_memset(e->comps, 0, sizeof(e->comps));
-	file_path(e, (struct file *)file);
+	file_path((struct file *)file);
 	bpf_map_update_elem(&paths, &k, e->comps, BPF_ANY);
 	return 0;
 }
@@ -1152,8 +1178,10 @@ static __always_inline int wait_begins(struct task_struct *prev)
  * call on this CPU is pending: in sched_switch interrupts are off, so a
  * second tracer on the same tracepoint (another mptrace, -a) can take the
  * slot first. The wait then began with the (tgid, address) key; when the
- * waiter is woken and when it runs again the key is tried once more, and
- * cached for its next waits.
+ * waiter runs again (its switch-in) the key is tried once more, and cached
+ * for its next waits. Not in on_waking too: the walk behind bpf_find_vma
+ * made that program 250 times longer to verify, for a retry a few
+ * microseconds before this one.
  */
 static __always_inline void retry_futex_key(struct task_struct *t, struct lock_start *ls)
 {
@@ -1226,8 +1254,5 @@ int BPF_PROG(on_waking, struct task_struct *p)
 		return 0;
 	if (is_tracked(tgid))
 		ls->waker = tgid;
-	/* one more chance for a key that failed when the wait began */
-	if (ls->kind == MPT_LOCK_FUTEX && (ls->flags & MPT_LOCK_KEY_FAIL))
-		retry_futex_key(p, ls);
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include "mptrace.skel.h"
+#include "corebtf.h"
 #include "loader.h"
 #include "log.h"
 #include "ptree.h"
@@ -86,43 +87,31 @@ static bool has_file_lock_holders(const struct btf *vm)
 		btf_has_member(vm, "file_lock", "fl_blocker"));
 }
 
-/*
- * Optional features, found in the kernel's BTF rather than from its version
- * (distribution kernels backport): a missing one switches its programs off
- * and is said once, with what it costs the report (docs/kernels.md).
- */
-static uint16_t probe_features(struct mptrace_bpf *s, const struct btf *vm, bool locks)
-{
-	uint16_t f = PT_FEAT_KNOWN;
+/* futex_wait(2) (Linux 6.7) has number 455 on every architecture (the
+ * numbers from 424 on are shared). A flag it does not know makes it fail
+ * with EINVAL before it looks at anything else; without the call, ENOSYS. */
+#define NR_FUTEX_WAIT 455
 
-	if (locks)
-		f |= PT_FEAT_LOCK_WAITS;
-	if (locks && has_file_lock_holders(vm))
-		f |= PT_FEAT_FILE_LOCK_HOLDERS;
-	else if (locks)
-		p_warn("this kernel cannot tell who holds a file lock (no filelock tracepoints or "
-		       "lock layout): flock and fcntl lock waits are reported without their holder, "
-		       "and deadlocks on them are not found (docs/kernels.md)");
-	if (!(f & PT_FEAT_FILE_LOCK_HOLDERS)) {
-		bpf_program__set_autoload(s->progs.on_posix_lock, false);
-		bpf_program__set_autoload(s->progs.on_flock_lock, false);
-	}
-	/* futex_wait/futex_wake (6.7): on a kernel without them no program can
-	 * wait that way, so nothing is lost; the report says it all the same */
-	if (btf_has(vm, "__x64_sys_futex_wait", BTF_KIND_FUNC) ||
-	    btf_has(vm, "__arm64_sys_futex_wait", BTF_KIND_FUNC))
-		f |= PT_FEAT_FUTEX2;
-	else
-		p_debug("this kernel has no futex_wait/futex_wake system calls (Linux 6.7)");
-	return f;
+static bool has_futex2(void)
+{
+	return syscall(NR_FUTEX_WAIT, NULL, 0UL, 0UL, 0x80000000u, NULL, 0) < 0 && errno != ENOSYS;
 }
 
 /*
+ * Hooks and optional features are not probed before the load: parsing the
+ * kernel's BTF costs ~20 ms, and libbpf parses it again to load. A kernel
+ * that has everything pays nothing; when the load fails, diagnose() reads
+ * the BTF to say why, or switches the file-lock programs off for a second
+ * attempt.
+ *
  * Every hook is a BTF tracepoint (tp_btf): its prototype comes from the
  * kernel's BTF, so the check for a hook is a lookup of btf_trace_<name>.
- * The required ones stop mptrace with a message; the rest are features.
+ * A missing required one stops mptrace with its name; a missing optional
+ * feature is said once, with what it costs the report (docs/kernels.md).
  */
-static int probe_hooks(struct loader *l, bool locks)
+enum diagnosis { LOAD_FAILED, LOAD_RETRY, LOAD_ENV };
+
+static enum diagnosis diagnose(struct loader *l)
 {
 	static const char *const required[] = {
 		"sched_process_fork", "sched_process_exec", "sched_process_exit",
@@ -130,25 +119,121 @@ static int probe_hooks(struct loader *l, bool locks)
 		"signal_generate",
 	};
 	struct btf *vm = btf__load_vmlinux_btf();
+	enum diagnosis d = LOAD_FAILED;
 	char name[64];
-	int err = 0;
 
 	if (!vm) {
 		p_err("cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): %s", strerror(errno));
-		return EXIT_ENV;
+		return LOAD_ENV;
 	}
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		snprintf(name, sizeof(name), "btf_trace_%s", required[i]);
 		if (!btf_has(vm, name, BTF_KIND_TYPEDEF)) {
 			p_err("this kernel lacks the tracepoint %s that mptrace needs", required[i]);
-			err = EXIT_ENV;
+			d = LOAD_ENV;
 			goto out;
 		}
 	}
-	l->features = probe_features(l->skel, vm, locks);
+	if ((l->features & PT_FEAT_FILE_LOCK_HOLDERS) && !has_file_lock_holders(vm)) {
+		p_warn("this kernel cannot tell who holds a file lock (no filelock tracepoints or "
+		       "lock layout): flock and fcntl lock waits are reported without their holder, "
+		       "and deadlocks on them are not found (docs/kernels.md)");
+		l->features &= ~PT_FEAT_FILE_LOCK_HOLDERS;
+		d = LOAD_RETRY;
+	}
 out:
 	btf__free(vm);
-	return err;
+	return d;
+}
+
+/* Opens the object and sets its knobs; the file-lock programs load only
+ * with their feature (not with --no-locks or on a kernel without them).
+ * core_fd >= 0: libbpf's CO-RE relocations search that BTF. */
+static int open_skel(struct loader *l, const struct loader_opts *o, int core_fd)
+{
+	char path[64];
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	struct mptrace_bpf *s;
+
+	if (core_fd >= 0) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", core_fd);
+		oo.btf_custom_path = path;
+	}
+	s = mptrace_bpf__open_opts(&oo);
+	if (!s) {
+		p_err("cannot open the BPF object: %s", strerror(errno));
+		return EXIT_ENV;
+	}
+	s->rodata->self_pid = o->self_pid;
+	s->rodata->trace_all = o->trace_all;
+	s->rodata->trace_locks = o->locks;
+	s->rodata->lock_min_ns = o->lock_min_ns;
+	s->rodata->mutex_owner_off = o->mutex_owner_off;
+	bpf_map__set_max_entries(s->maps.rb, o->ring_mb * 1024u * 1024u);
+	if (!(l->features & PT_FEAT_FILE_LOCK_HOLDERS)) {
+		bpf_program__set_autoload(s->progs.on_posix_lock, false);
+		bpf_program__set_autoload(s->progs.on_flock_lock, false);
+	}
+	l->skel = s;
+	return 0;
+}
+
+/* The kernel's BTF cut down to the types the object relocates against, in
+ * a memfd (corebtf.c): libbpf's candidate search over the whole kernel BTF
+ * is half of the start-up. -1 when it cannot be made: then libbpf searches
+ * the whole BTF, only slower. */
+static int core_btf(void)
+{
+	struct mptrace_bpf *s = mptrace_bpf__open();
+	int fd = s ? memfd_create("mptrace-core-btf", MFD_CLOEXEC) : -1;
+	int err;
+
+	if (fd >= 0) {
+		err = corebtf_write(bpf_object__btf(s->obj), fd);
+		if (err) {
+			p_debug("cannot cut the kernel's BTF down for CO-RE: %s", strerror(-err));
+			close(fd);
+			fd = -1;
+		}
+	}
+	mptrace_bpf__destroy(s);
+	return fd;
+}
+
+/* Open and load with the cut-down BTF; if that fails, with the whole one;
+ * once more without the file-lock programs when the kernel turns out to
+ * lack what they need. On failure l->skel is NULL. */
+static int load_skel(struct loader *l, const struct loader_opts *o)
+{
+	enum diagnosis d = LOAD_RETRY;
+	int core_fd = core_btf(), err = 0;
+
+	for (int attempt = 0; attempt < 3 && d == LOAD_RETRY; attempt++) {
+		err = open_skel(l, o, core_fd);
+		if (err)
+			break;
+		err = mptrace_bpf__load(l->skel);
+		if (!err)
+			break;
+		mptrace_bpf__destroy(l->skel);
+		l->skel = NULL;
+		if (core_fd >= 0) {
+			p_debug("loading with the cut-down kernel BTF failed: with the whole BTF now");
+			close(core_fd);
+			core_fd = -1;
+			continue;
+		}
+		d = diagnose(l);
+	}
+	if (core_fd >= 0)
+		close(core_fd);
+	if (!err)
+		return 0;
+	if (d == LOAD_ENV || err == EXIT_ENV)
+		return EXIT_ENV;
+	p_err("cannot load the BPF programs: %s%s", strerror(-err),
+	      o->verbose ? "" : " (run with -v for the verifier's log)");
+	return EXIT_ENV;
 }
 
 int loader_open(struct loader **out, const struct loader_opts *o, loader_cb cb, void *ctx)
@@ -173,27 +258,16 @@ int loader_open(struct loader **out, const struct loader_opts *o, loader_cb cb, 
 		p_err("out of memory");
 		return EXIT_ENV;
 	}
-	l->skel = mptrace_bpf__open();
-	if (!l->skel) {
-		p_err("cannot open the BPF object: %s", strerror(errno));
-		goto out_free;
-	}
-	l->skel->rodata->self_pid = o->self_pid;
-	l->skel->rodata->trace_all = o->trace_all;
-	l->skel->rodata->trace_locks = o->locks;
-	l->skel->rodata->lock_min_ns = o->lock_min_ns;
-	l->skel->rodata->mutex_owner_off = o->mutex_owner_off;
-	bpf_map__set_max_entries(l->skel->maps.rb, o->ring_mb * 1024u * 1024u);
-	err = probe_hooks(l, o->locks);
+	l->features = PT_FEAT_KNOWN;
+	if (o->locks)
+		l->features |= PT_FEAT_LOCK_WAITS | PT_FEAT_FILE_LOCK_HOLDERS;
+	if (has_futex2())
+		l->features |= PT_FEAT_FUTEX2;
+	else
+		p_debug("this kernel has no futex_wait/futex_wake system calls (Linux 6.7)");
+	err = load_skel(l, o);
 	if (err)
 		goto out_destroy_quiet;
-
-	err = mptrace_bpf__load(l->skel);
-	if (err) {
-		p_err("cannot load the BPF programs: %s%s", strerror(-err),
-		      o->verbose ? "" : " (run with -v for the verifier's log)");
-		goto out_destroy;
-	}
 	err = mptrace_bpf__attach(l->skel);
 	if (err) {
 		p_err("cannot attach the BPF programs to their tracepoints: %s", strerror(-err));
@@ -213,9 +287,6 @@ out_destroy_quiet:
 	mptrace_bpf__destroy(l->skel);
 	free(l);
 	return err;
-out_free:
-	free(l);
-	return EXIT_ENV;
 }
 
 int loader_track(struct loader *l, uint32_t pid, uint64_t start)

@@ -589,13 +589,20 @@ static void release_root(struct trace *t)
 static void settle(struct trace *t)
 {
 	uint64_t deadline = mono() + 2500000000ull, quiet;
+	bool busy = leak_candidates_alive(t->pt);
 	size_t z;
 
-	pump(t, 2);
+	/* A run that leaves nothing behind (no zombie, nothing running: the
+	 * command reaped by mptrace, its children by it) has nothing in
+	 * flight to wait for. Else records get a moment: releases, and the
+	 * exec of a child forked just before the command exited (a leak is
+	 * named by what it runs). */
+	pump(t, busy ? 2 : 0);
 	release_root(t);
 	if (t->pt->zombies_now)
 		syscall(SYS_membarrier, 1 /* MEMBARRIER_CMD_GLOBAL */, 0, 0);
-	pump(t, 2);
+	if (busy || t->pt->zombies_now)
+		pump(t, 2);
 	/* a burst of releases comes in batches: until they stop for 250 ms
 	 * (RCU callbacks run late on a busy machine: 50 ms once left releases
 	 * of a 2,000-process storm out, and with them false zombie findings) */

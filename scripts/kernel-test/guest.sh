@@ -27,6 +27,11 @@ check() {
 }
 
 cd "$repo" || exit 1
+if [ -f /run/results/cmd ]; then	# KT_CMD (run.sh): one command, for debugging
+	timeout 600 bash /run/results/cmd > /run/results/out 2>&1
+	echo "# guest done: KT_CMD exited $?" >> /run/results/out
+	exit 0
+fi
 export M=$repo/build/mptrace EX=$repo/build/examples J=/tmp/kt.json
 bats_files=${KT_BATS:-}
 t_make_demo() {	# the README's first command, as on the host (the build is up to date)
