@@ -161,7 +161,7 @@ check-repeat: deps-test
 	$(Q)bash scripts/check-repeat.sh $(RUNS)
 
 mutate: all san $(UNIT_BINS)
-	$(Q)python3 scripts/mutate.py $(MUTATE)
+	$(Q)python3 scripts/mutate.py $(if $(MUTATE),'$(MUTATE)')
 
 FUZZ_SECS ?= 60
 fuzz:
