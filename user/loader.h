@@ -36,6 +36,8 @@ int loader_scan_waits(struct loader *l, uint64_t before, struct mpt_lock_begin *
 		      size_t *nlocks, struct mpt_wait_begin **waits, size_t *nwaits);
 /* The optional features this run has: PT_FEAT_* of ptree.h. */
 uint16_t loader_features(const struct loader *l);
+/* Bytes written to the ring buffer and not yet read. */
+uint64_t loader_ring_used(struct loader *l);
 void loader_close(struct loader *l);
 /* Kernel start_time (CLOCK_MONOTONIC ns) of a process is not in /proc:
  * this returns 0, the model's "unknown", which matches any start. */
