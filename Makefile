@@ -12,6 +12,7 @@ CC       ?= gcc
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
 PREFIX   ?= /usr/local
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 BUILD    := build
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/;s/ppc64le/powerpc/;s/riscv64/riscv/;s/s390x/s390/')
@@ -19,7 +20,8 @@ ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/;s/ppc64le/pow
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -DMPTRACE_VERSION='"$(VERSION)"' \
 	    -I$(BUILD) -Ibpf -Iuser -MMD -MP
-LDLIBS   := -lbpf -ldw -lelf -lz -lncursesw -lm
+# libmicrohttpd: the metrics endpoint (a hardened HTTP server mptrace does not write itself)
+LDLIBS   := -lbpf -ldw -lelf -lz -lncursesw -lm -lmicrohttpd -lpthread
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 ifeq ($(V),1)
@@ -37,7 +39,7 @@ USER_SRCS  := $(wildcard user/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 SAN_OBJS   := $(patsubst user/%.c,$(BUILD)/san/obj/%.o,$(USER_SRCS))
 # The pure modules: what unit tests link (no libbpf, no curses).
-PURE       := ptree analyze forget event out_json out_perfetto out_text timeline util record tui_rows
+PURE       := ptree analyze forget event out_json out_perfetto out_text timeline util record tui_rows metrics out_otlp
 PURE_SAN   := $(patsubst %,$(BUILD)/san/obj/%.o,$(filter $(PURE),$(basename $(notdir $(USER_SRCS)))))
 EX_SRCS    := $(wildcard examples/*.c)
 EX_BINS    := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EX_SRCS))
@@ -150,6 +152,7 @@ kernel-test: all
 bench: all
 	$(Q)bash bench/run.sh
 	$(Q)if [ "$${BENCH_SOAK:-1}" != 0 ]; then bash bench/soak.sh; fi
+	$(Q)if [ "$${BENCH_DAEMON:-1}" != 0 ]; then bash bench/daemon.sh; fi
 
 # Not in .ci/run: one rebuild and test run per mutation (tests/mutations/README.md).
 # the suite RUNS times in a row beside a CPU hog (flaky tests show here)
@@ -170,6 +173,9 @@ install: $(BUILD)/mptrace
 	install -m 0644 docs/mptrace.1 $(DESTDIR)$(PREFIX)/share/man/man1/mptrace.1
 	install -d $(DESTDIR)$(PREFIX)/share/mptrace
 	install -m 0644 docs/report.schema.json $(DESTDIR)$(PREFIX)/share/mptrace/report.schema.json
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' examples/systemd/mptrace.service > $(DESTDIR)$(SYSTEMDUNITDIR)/mptrace.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/mptrace.service
 
 clean:
 	rm -rf $(BUILD)

@@ -27,6 +27,7 @@ struct loader {
 	struct ring_buffer *rb;
 	int verbose;
 	uint16_t features;	/* PT_FEAT_* */
+	const unsigned long *cons_pos, *prod_pos;	/* the ring's positions, read-only */
 };
 
 static int verbose_level;
@@ -407,6 +408,39 @@ void loader_close(struct loader *l)
 	if (!l)
 		return;
 	ring_buffer__free(l->rb);
+	if (l->cons_pos)
+		munmap((void *)l->cons_pos, sysconf(_SC_PAGESIZE));
+	if (l->prod_pos)
+		munmap((void *)l->prod_pos, sysconf(_SC_PAGESIZE));
 	mptrace_bpf__destroy(l->skel);
 	free(l);
+}
+
+/*
+ * The ring's fill: its consumer page (offset 0) and producer page (the next
+ * one) mapped read-only, as libbpf maps them. libbpf 1.1 has no
+ * ring__avail_data_size(). 0 if the pages cannot be mapped.
+ */
+uint64_t loader_ring_used(struct loader *l)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	int fd = bpf_map__fd(l->skel->maps.rb);
+	void *c, *p;
+
+	if (!l->cons_pos && !l->prod_pos) {
+		c = mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, 0);
+		p = mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, pg);
+		if (c == MAP_FAILED || p == MAP_FAILED) {
+			if (c != MAP_FAILED)
+				munmap(c, pg);
+			if (p != MAP_FAILED)
+				munmap(p, pg);
+			l->cons_pos = l->prod_pos = NULL;
+			return 0;
+		}
+		l->cons_pos = c;
+		l->prod_pos = p;
+	}
+	return __atomic_load_n(l->prod_pos, __ATOMIC_ACQUIRE) -
+	       __atomic_load_n(l->cons_pos, __ATOMIC_ACQUIRE);
 }

@@ -42,6 +42,8 @@ int loader_stack(struct loader *l, uint32_t tid, uint64_t ts, struct mpt_stack *
 uint64_t loader_lost_stacks(struct loader *l);
 /* The optional features this run has: PT_FEAT_* of ptree.h. */
 uint16_t loader_features(const struct loader *l);
+/* Bytes written to the ring buffer and not yet read. */
+uint64_t loader_ring_used(struct loader *l);
 void loader_close(struct loader *l);
 /* Kernel start_time (CLOCK_MONOTONIC ns) of a process is not in /proc:
  * this returns 0, the model's "unknown", which matches any start. */

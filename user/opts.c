@@ -6,6 +6,7 @@
 #include <string.h>
 #include "analyze.h"
 #include "log.h"
+#include "metrics.h"
 #include "opts.h"
 #include "out_text.h"
 #include "util.h"
@@ -16,6 +17,7 @@ static const char usage_text[] =
 "       mptrace [OPTIONS] -a                    trace the whole system\n"
 "       mptrace top [OPTIONS]                   live view of the whole system (top --help)\n"
 "       mptrace report [OPTIONS] FILE.mpt       replay a recording, no root needed (report --help)\n"
+"       mptrace daemon [OPTIONS]                whole-system service: metrics, findings (daemon --help)\n"
 "\n"
 "Output:\n"
 "  -o FILE                 event stream and report to FILE instead of stderr (- for stdout)\n"
@@ -35,6 +37,11 @@ static const char usage_text[] =
 "  --record FILE           record events to a zlib-compressed .mpt file\n"
 "  --svg FILE              timeline picture (SVG)\n"
 "  --perfetto FILE         Chrome/Perfetto trace JSON\n"
+"  --otlp FILE             OpenTelemetry trace: OTLP/JSON, a span per process (docs/fleet.md)\n"
+"  --metrics-file FILE     Prometheus metrics of the run, node_exporter textfile format\n"
+"  --metrics ADDR:PORT     serve Prometheus metrics at http://ADDR:PORT/metrics while tracing\n"
+"  --metrics-comms N       comm label values in the metrics: the N most active (default 20)\n"
+"  --findings-jsonl FILE   each finding as a JSON line as it is found (- for stdout)\n"
 "  --live                  full-screen live tree view\n"
 "  --interval T            live view refresh (default 0.2s)\n"
 "  --exit-on-end           leave the live view when the command ends\n"
@@ -87,7 +94,8 @@ static const char top_text[] =
 "  --deadlock-after T      a cycle of waits older than T is a deadlock (default 1s)\n"
 "  --record FILE           also record the events for 'mptrace report'\n"
 "  -o FILE, -q, --json FILE, --events-jsonl FILE, --svg FILE, --perfetto FILE, --junit FILE,\n"
-"  --check[=LIST], --zombie-threshold T, --color[=WHEN]: outputs, as in mptrace --help\n"
+"  --check[=LIST], --zombie-threshold T, --color[=WHEN], --otlp FILE, --metrics ADDR:PORT,\n"
+"  --metrics-file FILE, --findings-jsonl FILE: outputs, as in mptrace --help\n"
 "  --ring-size MB, -v, -h, --help\n"
 "\n"
 "Not with top: -p, -a, -u, a command.\n"
@@ -104,7 +112,7 @@ static const char report_text[] =
 "  -q                      no event stream; only the tree, summary and findings\n"
 "  --json FILE             JSON report (- for stdout)\n"
 "  --events-jsonl FILE     every event as one JSON object per line (- for stdout)\n"
-"  --svg FILE, --perfetto FILE, --junit FILE   as for a live run\n"
+"  --svg FILE, --perfetto FILE, --junit FILE, --otlp FILE   as for a live run\n"
 "  --color[=WHEN]          auto, always (no value) or never\n"
 "  --check[=LIST]          fail on findings of LIST, or when the recording is damaged or cut short\n"
 "  --check-exitcode N      exit status of a failed check (default 3)\n"
@@ -120,16 +128,34 @@ static const char report_text[] =
 "Exit status: the recorded command's, or --check-exitcode's for a failed check; 2 usage error;\n"
 "1 the recording cannot be read.\n";
 
+static const char daemon_text[] =
+"usage: mptrace daemon [OPTIONS]\n"
+"Traces the whole system (as -a) as a service: no terminal output, Prometheus metrics over HTTP,\n"
+"findings as JSON lines. SIGTERM or SIGINT ends it (BPF programs detached, exit 0); SIGHUP reopens\n"
+"--findings-jsonl (log rotation). Run it under systemd: examples/systemd/mptrace.service.\n"
+"\n"
+"  --metrics ADDR:PORT     where to serve /metrics (default 127.0.0.1:9464; off: nowhere)\n"
+"  --metrics-comms N       comm label values: the N most active, the rest comm=\"other\" (default 20)\n"
+"  --findings-jsonl FILE   each finding as a JSON line, appended and flushed (- for stdout)\n"
+"  --zombie-threshold T    unreaped longer than T is a finding (default 1s)\n"
+"  --no-locks, --lock-threshold T, --deadlock-after T, --ring-size MB, -v\n"
+"  --record FILE, --json FILE, --otlp FILE   also written, at the end\n"
+"  -h, --help\n"
+"\n"
+"Exit status: 0 ended by a signal; 1 no privilege, kernel feature or the metrics address cannot be\n"
+"bound; 2 usage error.\n";
+
 static void usage(FILE *f, enum run_mode mode)
 {
-	fputs(mode == RUN_TOP ? top_text : mode == RUN_REPORT ? report_text : usage_text, f);
+	fputs(mode == RUN_TOP ? top_text : mode == RUN_REPORT ? report_text :
+	      mode == RUN_SYSTEM ? daemon_text : usage_text, f);
 }
 
 enum {
 	O_JSON = 256, O_JSONL, O_RECORD, O_LIVE, O_INTERVAL, O_COLOR, O_CHECK, O_CHECK_EXIT,
 	O_JUNIT, O_ZTHR, O_LTHR, O_NOLOCKS, O_KILL, O_WAITALL, O_SVG, O_PERFETTO, O_DLAFTER,
 	O_ONDL, O_ALLOW, O_LEAKGRACE, O_VERSION, O_HELP, O_RING, O_EXITEND, O_NOFOLD, O_FONLY, O_FROMEXEC,
-	O_REPORT, O_NOSTACKS,
+	O_REPORT, O_FINDINGS, O_METRICS, O_METRICS_FILE, O_METRICS_COMMS, O_OTLP, O_NOSTACKS,
 };
 
 static const struct option longopts[] = {
@@ -162,6 +188,11 @@ static const struct option longopts[] = {
 	{ "comm", required_argument, 0, 'n' },
 	{ "from-exec", required_argument, 0, O_FROMEXEC },
 	{ "report", no_argument, 0, O_REPORT },
+	{ "findings-jsonl", required_argument, 0, O_FINDINGS },
+	{ "metrics", required_argument, 0, O_METRICS },
+	{ "metrics-file", required_argument, 0, O_METRICS_FILE },
+	{ "metrics-comms", required_argument, 0, O_METRICS_COMMS },
+	{ "otlp", required_argument, 0, O_OTLP },
 	{ "version", no_argument, 0, O_VERSION },
 	{ "help", no_argument, 0, O_HELP },
 	{ 0 },
@@ -331,8 +362,8 @@ static int positional(struct opts *o, const char *word, const struct option *bar
 
 	if (r >= 0)
 		return r;
-	if (o->mode == RUN_TOP) {
-		p_usage("mptrace top takes no command");
+	if (o->mode == RUN_TOP || o->daemon) {
+		p_usage("mptrace %s takes no command", o->daemon ? "daemon" : "top");
 		return EXIT_USAGE;
 	}
 	if (o->report_file) {
@@ -389,8 +420,21 @@ static int parse_option(struct opts *o, int c, char **argv)
 	case O_FONLY: o->findings_only = o->quiet = true; break;
 	case O_FROMEXEC: o->from_exec = optarg; break;
 	case O_REPORT: o->top_report = true; break;
+	case O_FINDINGS: o->findings_file = optarg; break;
+	case O_METRICS: o->metrics_addr = optarg; break;
+	case O_METRICS_FILE: o->metrics_file = optarg; break;
+	case O_OTLP: o->otlp_file = optarg; break;
+	case O_METRICS_COMMS: {
+		char *end;
+		long v = strtol(optarg, &end, 10);
+
+		if (*end || end == optarg || v < 0 || v > MX_MAX_COMMS)
+			r = bad_value("--metrics-comms", optarg, "a number from 0 to 1024");
+		o->metrics_comms = v;
+		break;
+	}
 	case 'v': o->verbose++; break;
-	case 'h': case O_HELP: usage(stdout, o->mode); return 0;
+	case 'h': case O_HELP: usage(stdout, o->daemon ? RUN_SYSTEM : o->mode); return 0;
 	case O_VERSION: printf("mptrace %s\n", MPTRACE_VERSION); return 0;
 	case O_JSON: o->json_file = optarg; break;
 	case O_JSONL: o->jsonl_file = optarg; break;
@@ -523,6 +567,29 @@ static int command_words(struct opts *o, int argc, char **argv, const struct opt
 	return -1;
 }
 
+/* mptrace daemon: -a without a terminal; metrics on the default port. */
+static int daemon_words(struct opts *o, int argc)
+{
+	if (optind < argc) {
+		p_usage("mptrace daemon takes no command");
+		return EXIT_USAGE;
+	}
+	if (o->mode != RUN_SYSTEM || o->user || o->live) {
+		p_usage("mptrace daemon traces the whole system: -p, -u and --live do not apply");
+		return EXIT_USAGE;
+	}
+	if (o->out_file || o->jsonl_file || o->svg_file || o->perfetto_file || o->junit_file ||
+	    o->metrics_file) {
+		p_usage("mptrace daemon writes no stream or timeline: use --findings-jsonl, --metrics, "
+			"--json, --otlp or --record");
+		return EXIT_USAGE;
+	}
+	o->quiet = true;
+	if (!o->metrics_addr)
+		o->metrics_addr = "127.0.0.1:9464";
+	return -1;
+}
+
 static void set_defaults(struct opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -535,6 +602,7 @@ static void set_defaults(struct opts *o)
 	o->check_exitcode = EXIT_CHECK_DEFAULT;
 	o->ring_mb = 16;
 	o->argv_width = -1;
+	o->metrics_comms = MX_DEFAULT_COMMS;
 }
 
 /*
@@ -555,11 +623,15 @@ static int parse(int argc, char **argv, struct opts *o)
 		o->live = true;
 	} else if (argc > 1 && !strcmp(argv[1], "report")) {
 		o->mode = RUN_REPORT;
+	} else if (argc > 1 && !strcmp(argv[1], "daemon")) {
+		o->mode = RUN_SYSTEM;
+		o->daemon = true;
 	}
 	if (o->mode != RUN_COMMAND) {
 		optstring = "-:o:qp:au:vhn:s:tre:";
 		optind = 2;
-		log_help = o->mode == RUN_TOP ? "mptrace top --help" : "mptrace report --help";
+		log_help = o->mode == RUN_TOP ? "mptrace top --help" :
+			   o->daemon ? "mptrace daemon --help" : "mptrace report --help";
 	}
 	opterr = 0;
 	for (;;) {
@@ -583,6 +655,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			bare_end = optind;
 		}
 	}
+	if (o->daemon)
+		return daemon_words(o, argc);
 	if (o->mode == RUN_TOP || o->mode == RUN_REPORT) {
 		/* words after "--" */
 		for (; optind < argc; optind++) {

@@ -35,6 +35,13 @@ struct opts {
 	const char *comm, *from_exec;
 	long argv_width;		/* -s; -1 unset */
 	unsigned events;		/* -e TE_* bits, 0 all */
+	/* fleet (docs/fleet.md) */
+	bool daemon;			/* mptrace daemon: -a, no terminal output */
+	const char *findings_file;	/* --findings-jsonl */
+	const char *metrics_addr;	/* --metrics ADDR:PORT, "off"; NULL: none */
+	const char *metrics_file;	/* --metrics-file */
+	int metrics_comms;		/* --metrics-comms N */
+	const char *otlp_file;		/* --otlp */
 };
 
 /* Returns -1 to go on, or an exit status (0 after --help/--version). */

@@ -262,7 +262,7 @@ static void jstack(struct sbuf *b, const struct pt_stack *st)
 	sb_putc(b, ']');
 }
 
-static void jfinding(struct sbuf *b, const struct ptree *pt, const struct an_finding *f)
+void json_finding(struct sbuf *b, const struct ptree *pt, const struct an_finding *f)
 {
 	const struct pt_proc *p = f->proc;
 
@@ -457,7 +457,7 @@ void json_report_spill(struct sbuf *b, struct ptree *pt, const struct an_result 
 	sb_puts(b, "],\n\"findings\":[");
 	for (size_t i = 0; i < r->n; i++) {
 		sb_puts(b, i ? ",\n" : "\n");
-		jfinding(b, pt, &r->v[i]);
+		json_finding(b, pt, &r->v[i]);
 		sb_spill(b, sp);
 	}
 	sb_puts(b, "],\n\"locks\":[");

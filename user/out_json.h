@@ -20,6 +20,8 @@ void json_report(struct sbuf *b, struct ptree *pt, const struct an_result *r,
  * JSON): what is left at the end stays in b. */
 void json_report_spill(struct sbuf *b, struct ptree *pt, const struct an_result *r,
 		       const struct an_opts *o, const struct sb_spill *sp);
+/* One finding as a JSON object (no newline), as in the report's "findings". */
+void json_finding(struct sbuf *b, const struct ptree *pt, const struct an_finding *f);
 /* One event as a JSON object (no newline), for --events-jsonl. */
 void json_event(struct sbuf *b, const struct ptree *pt, const struct mpt_hdr *ev);
 

@@ -652,6 +652,21 @@ static void subtrees(struct view *v)
 	}
 }
 
+/* "Short" is against the time the processes ran: from the start to the
+ * last exit, not to the end of tracing, which waits for adopters' reaps
+ * (up to 2.5 s on a busy machine) and would make a whole short command
+ * look like a helper of itself. */
+static void busy_span(struct view *v)
+{
+	uint64_t last = 0;
+
+	for (size_t i = 0; i < v->pt->nprocs; i++)
+		if (v->sub[i].last != PT_NONE && v->sub[i].last > last)
+			last = v->sub[i].last;
+	if (last > v->pt->meta.t0 && last - v->pt->meta.t0 < v->dur)
+		v->dur = last - v->pt->meta.t0;
+}
+
 static bool helper(const struct view *v, const struct pt_proc *c)
 {
 	const struct sub *s = &v->sub[c->slot];
@@ -1236,6 +1251,7 @@ void text_report(struct sbuf *b, const struct text_style *st, struct ptree *pt,
 		sb_putc(b, '\n');
 	if (!st->findings_only) {
 		subtrees(&v);
+		busy_span(&v);
 		trees(b, &v);
 		free(v.sub);
 		sb_putc(b, '\n');

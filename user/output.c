@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include "log.h"
 #include "out_json.h"
+#include "out_otlp.h"
 #include "out_junit.h"
 #include "out_perfetto.h"
 #include "out_svg.h"
@@ -107,8 +109,8 @@ static bool is_stdout(const char *path)
 bool stdout_wanted(const struct opts *o)
 {
 	return is_stdout(o->out_file) || is_stdout(o->json_file) || is_stdout(o->jsonl_file) ||
-	       is_stdout(o->junit_file) ||
-	       is_stdout(o->svg_file) || is_stdout(o->perfetto_file);
+	       is_stdout(o->junit_file) || is_stdout(o->svg_file) || is_stdout(o->perfetto_file) ||
+	       is_stdout(o->otlp_file) || is_stdout(o->findings_file);
 }
 
 int open_streams(const struct opts *o, FILE *deflt, FILE **out, FILE **jsonl)
@@ -116,6 +118,7 @@ int open_streams(const struct opts *o, FILE *deflt, FILE **out, FILE **jsonl)
 	const char *late[][2] = {
 		{ o->json_file, "JSON report" }, { o->junit_file, "JUnit report" },
 		{ o->svg_file, "SVG timeline" }, { o->perfetto_file, "Perfetto trace" },
+		{ o->otlp_file, "OTLP trace" },
 	};
 	int err = 0;
 
@@ -162,6 +165,14 @@ static int close_out(const char *what, const char *path, FILE *f, const struct s
 	return 0;
 }
 
+/* A random trace id (W3C: not all zero). */
+static void otlp_trace_id(uint8_t id[16])
+{
+	if (getrandom(id, 16, 0) != 16)
+		memset(id, 0, 16);
+	id[15] |= 1;
+}
+
 static void spill_to(struct sbuf *b, void *f)
 {
 	fwrite(b->s, 1, b->len, f);
@@ -184,7 +195,7 @@ int write_outputs(struct ptree *pt, const struct an_result *r, const struct an_o
 	int err = 0;
 
 	/* mptrace top is a view: a whole-system report only when asked */
-	if (o->mode != RUN_TOP || o->top_report) {
+	if ((o->mode != RUN_TOP || o->top_report) && !o->daemon) {
 		/* the text report goes out as it is made */
 		ts.spill = spill_to;
 		ts.spill_ctx = out;
@@ -232,6 +243,14 @@ int write_outputs(struct ptree *pt, const struct an_result *r, const struct an_o
 			perfetto_report_spill(&b, pt, r, &(struct sb_spill){ spill_to, f });
 			err = close_out("Perfetto trace", o->perfetto_file, f, &b);
 		}
+		b.len = 0;
+	}
+	if (!err && o->otlp_file) {
+		struct otlp_opts oo = { .wait_min_ns = o->lock_thr_ns, .version = MPTRACE_VERSION };
+
+		otlp_trace_id(oo.trace_id);
+		otlp_report(&b, pt, r, &oo);
+		err = write_file("OTLP trace", o->otlp_file, &b);
 		b.len = 0;
 	}
 	sb_free(&b);

@@ -24,6 +24,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include "analyze.h"
+#include "daemon.h"
 #include "deadlock.h"
 #include "event.h"
 #include "forget.h"
@@ -75,6 +76,7 @@ struct trace {
 	int markfd;		/* test-boundary markers from the runner (MPTRACE_FD) */
 	uint64_t kill_tree_at;	/* --on-deadlock=kill: then the rest of the tree */
 	int rec_err;
+	struct daemon *dm;	/* --metrics, --findings-jsonl, --metrics-file, daemon */
 };
 
 static uint64_t now_ns(clockid_t c)
@@ -152,6 +154,8 @@ static int on_record(void *ctx, const void *data, size_t len)
 		fwrite(t->line.s, 1, t->line.len, t->jsonl);
 		t->line.len = 0;
 	}
+	if (t->dm)
+		daemon_event(t->dm, t->pt, h, &chg);
 	if (t->tui)
 		tui_event(t->tui, h, &chg);
 	if (t->stream) {
@@ -198,6 +202,8 @@ static void zombie_alerts(struct trace *t, uint64_t now)
 		    p->killed_by_us || (p->parent && p->parent->killed_by_us))
 			continue;
 		p->zombie_noted = now;
+		if (t->dm)
+			daemon_zombie(t->dm, pt, p, now);
 		if (t->stream) {
 			text_zombie_alert(&t->line, &t->st, pt, p, now);
 			fwrite(t->line.s, 1, t->line.len, t->out);
@@ -221,6 +227,10 @@ static void handle_signals(struct trace *t)
 	while (read(t->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD)
 			continue;
+		if (si.ssi_signo == SIGHUP && t->o->daemon) {
+			daemon_reopen(t->dm);
+			continue;
+		}
 		if (si.ssi_signo == SIGWINCH) {
 			if (t->tui)
 				tui_resize(t->tui);
@@ -503,6 +513,18 @@ static void forget(struct trace *t)
 	malloc_trim(0);
 }
 
+/* What the metrics take from the BPF side: drops and the ring's fill. */
+static void fleet_counts(struct trace *t, struct mx_self *s)
+{
+	__u64 lost[MPT_EV_MAX], track;
+
+	loader_lost(t->ld, lost, &track);
+	s->lost = track + t->bad_records;
+	for (int i = 0; i < MPT_EV_MAX; i++)
+		s->lost += lost[i];
+	s->ring_used = loader_ring_used(t->ld);
+}
+
 static void pump(struct trace *t, int timeout_ms)
 {
 	struct epoll_event ev[4];
@@ -527,6 +549,12 @@ static void pump(struct trace *t, int timeout_ms)
 		signal_tree(t, SIGKILL);
 	}
 	forget(t);
+	if (t->dm) {
+		struct mx_self s = { 0 };
+
+		fleet_counts(t, &s);
+		daemon_tick(t->dm, t->pt, &s);
+	}
 	if (t->rec)
 		rec_tick(t->rec, mono());
 	if (t->tui) {
@@ -920,6 +948,8 @@ int trace_run(const struct opts *o)
 	t.an.allow_leak = o->allow_leak;
 	t.an.nallow = o->nallow;
 	err = open_outputs(&t);
+	if (!err)
+		err = daemon_check(o);
 	if (err)
 		return err;
 	if (o->mode == RUN_PID) {
@@ -992,6 +1022,17 @@ int trace_run(const struct opts *o)
 	err = setup_signals(&t);
 	if (err)
 		goto out;
+	if (daemon_wanted(o)) {
+		/* after the signals are blocked: the HTTP thread inherits the mask */
+		err = daemon_open(&t.dm, o, &t.an);
+		if (err)
+			goto out;
+		if (daemon_fd(t.dm) >= 0) {
+			struct epoll_event ev = { .events = EPOLLIN, .data.fd = daemon_fd(t.dm) };
+
+			epoll_ctl(t.epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+		}
+	}
 
 	meta.mode = o->mode == RUN_COMMAND ? PT_MODE_COMMAND :
 		    o->mode == RUN_PID ? PT_MODE_PID : PT_MODE_SYSTEM;
@@ -1072,6 +1113,12 @@ int trace_run(const struct opts *o)
 	analyze(t.pt, &t.an, t.pt->end_ts, &res);
 	status = o->mode == RUN_COMMAND && t.child_done ? exit_status_of(t.child_status) : 0;
 	err = write_outputs(t.pt, &res, &t.an, o, t.out, &t.st);
+	if (!err && t.dm) {
+		struct mx_self s = { 0 };
+
+		fleet_counts(&t, &s);
+		err = daemon_finish(t.dm, t.pt, &res, &s);
+	}
 	if (!err && o->check && !res.passed)
 		status = o->check_exitcode;
 	if (err)
@@ -1103,6 +1150,7 @@ out:
 		kill(t.child, SIGTERM);
 		waitpid(t.child, NULL, 0);
 	}
+	daemon_close(t.dm);
 	loader_close(t.ld);
 	if (t.jsonl && t.jsonl != stdout)
 		fclose(t.jsonl);

@@ -16,7 +16,7 @@ ok() { n=$((n + 1)); emit "ok $n - $kv: $*"; }
 notok() { n=$((n + 1)); emit "not ok $n - $kv: $*"; }
 # check NAME CMD...: one TAP line; on failure CMD's trace goes to the log
 check() {
-	local name=$1 log=/tmp/kt-check.log
+	local name=$1 log=/tmp/kt-check.log t0=$SECONDS
 	shift
 	if (set -x; "$@") > "$log" 2>&1; then
 		ok "$name"
@@ -24,6 +24,7 @@ check() {
 		notok "$name"
 		sed 's/^/#   /' "$log" | tail -n 40 | tee -a "$tap"
 	fi
+	emit "#   ($((SECONDS - t0)) s)"
 }
 
 cd "$repo" || exit 1
@@ -60,6 +61,14 @@ else
 	k_holders=false
 fi
 emit "# $kv: BTF says file lock holders can be known: $k_holders"
+# futex2 (6.7), from the system call itself: ENOSYS (38) on a kernel without
+timeout 120 python3 "$repo/scripts/kernel-test/futex2.py"
+case $? in
+0) k_futex2=true ;;
+38) k_futex2=false ;;
+*) k_futex2=unknown ;;
+esac
+emit "# $kv: futex_wait(2) and futex_wake(2) exist: $k_futex2"
 
 mpt() { timeout 300 "$M" "$@"; }
 jqr() { jq -r "$2" "$1"; }
@@ -72,7 +81,25 @@ t_basic() {
 }
 t_features() {
 	mpt -q --json "$J" -- true &&
-		[ "$(jqr "$J" '.features.file_lock_holders')" = "$k_holders" ]
+		[ "$(jqr "$J" '.features.lock_waits')" = true ] &&
+		[ "$(jqr "$J" '.features.file_lock_holders')" = "$k_holders" ] &&
+		[ "$(jqr "$J" '.features.futex2')" = "$k_futex2" ] &&
+		[ "$(jqr "$J" '.lost_events')" = 0 ] && [ "$(jqr "$J" '.complete')" = true ]
+}
+t_says_missing() {	# a missing feature is said once on stderr; a present one not at all
+	local want=1
+	[ "$k_holders" = true ] && want=0
+	mpt -q -- true 2> /tmp/kt.err || { cat /tmp/kt.err; return 1; }
+	cat /tmp/kt.err
+	[ "$(grep -c 'cannot tell who holds a file lock' /tmp/kt.err)" = "$want" ]
+}
+t_futex2() {	# a futex_wait(2) sleep is a futex lock wait; without futex2, ENOSYS
+	if [ "$k_futex2" = true ]; then
+		mpt -q --json "$J" -- python3 "$repo/scripts/kernel-test/futex2.py" &&
+			[ "$(jqr "$J" '[.locks[] | select(.type == "futex" and .waits >= 1)] | length')" = 1 ]
+	else
+		[ "$k_futex2" = false ]
+	fi
 }
 t_storm() {
 	mpt -q --json "$J" -- "$repo/build/bench/forkstorm" 2000 &&
@@ -118,6 +145,12 @@ t_deadlock() {	# t_deadlock KIND
 	mpt -q --check=deadlocks --json "$J" -- "$EX/deadlock_demo" --kind "$1" --timeout 4
 	[ $? = 3 ] && [ "$(count '.kind == "deadlock"')" = 1 ]
 }
+t_deadlock_unseen() {	# without file lock holders: no deadlock finding, as documented
+	mpt -q --json "$J" -- "$EX/deadlock_demo" --kind flock --timeout 4 2> /tmp/kt.err
+	cat /tmp/kt.err
+	grep -q 'cannot tell who holds a file lock' /tmp/kt.err &&
+		[ "$(count '.kind == "deadlock"')" = 0 ] && [ "$(count '.kind == "lock"')" -ge 1 ]
+}
 t_clean_check() {
 	mpt -q --check=zombies,orphans,leaks,deadlocks -- "$EX/pool_demo" -w 2 -t 4
 }
@@ -138,7 +171,9 @@ t_replay() {
 }
 
 check "mptrace loads and traces sh with a background child (exit 3, 2 processes, 0 lost)" t_basic
-check "the report's features agree with the kernel's BTF (file_lock_holders=$k_holders)" t_features
+check "the report's features agree with the kernel (file_lock_holders=$k_holders, futex2=$k_futex2)" t_features
+check "a missing feature is said once on stderr (file_lock_holders=$k_holders)" t_says_missing
+check "futex_wait(2) sleep: one futex lock (needs futex2: $k_futex2; without it the call is ENOSYS)" t_futex2
 check "fork storm of 2,000 children: lost_events 0, all reaped by the parent" t_storm
 check "ticket_demo --lock=sem: one futex lock finding" t_ticket sem futex
 check "ticket_demo --lock=mutex: one futex lock finding" t_ticket mutex futex
@@ -153,7 +188,7 @@ check "leak finding, killed by --kill-leaks; --check exits 3" t_leak
 if [ "$k_holders" = true ]; then
 	check "deadlock finding for two flocks (needs file_lock_holders)" t_deadlock flock
 else
-	emit "# $kv: no file lock holders: flock deadlocks cannot be found (docs/kernels.md)"
+	check "no deadlock finding for two flocks: the kernel lacks file_lock_holders (docs/kernels.md)" t_deadlock_unseen
 fi
 check "deadlock finding for two process-shared mutexes" t_deadlock mutex
 check "--check passes on pool_demo" t_clean_check
