@@ -774,12 +774,14 @@ static struct pt_lock *get_lock(struct ptree *pt, const struct lock_key *k,
 			continue;
 		if (!l->name && comps)
 			l->name = comps_path(comps);
+		l->keyfail |= !!(k->flags & MPT_LOCK_KEY_FAIL);
 		return l;
 	}
 	l = xcalloc(1, sizeof(*l));
 	memcpy(l->id, id, sizeof(id));
 	l->type = k->kind - 1;
 	l->kflags = k->flags & MPT_LOCK_PRIVATE;
+	l->keyfail = !!(k->flags & MPT_LOCK_KEY_FAIL);
 	l->kdev = k->dev;
 	l->kino = k->ino;
 	l->koff = k->off;
@@ -1558,7 +1560,8 @@ enum pt_wait_class pt_classify(enum pt_lock_type type, const struct pt_stack *st
 
 enum pt_wait_class pt_lock_class(const struct pt_lock *l)
 {
-	if (l->cls != PT_WC_SEMAPHORE || !(l->kflags & MPT_LOCK_PRIVATE))
+	/* a shared semaphore whose key could not be read looks private: a lock */
+	if (l->cls != PT_WC_SEMAPHORE || !(l->kflags & MPT_LOCK_PRIVATE) || l->keyfail)
 		return l->cls;
 	for (size_t i = 0; i < l->ktids.n; i++)
 		if (idset_index(&l->wtids, l->ktids.v[i]) < l->wtids.n)

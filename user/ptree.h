@@ -183,6 +183,7 @@ struct pt_lock {
 	struct pt_idset wtids, ktids;	/* threads that waited on it, that woke a waiter */
 	char comm[MPT_COMM_LEN + 1];	/* a private futex's process, at its first wait */
 	char *where;		/* a private futex's place: "heap", "sym+0x10 in lib.so"; or NULL */
+	bool keyfail;		/* a wait's shared key could not be read: maybe not private */
 	uint64_t last_ts;	/* its newest wait (begin or end): forgetting frees the oldest */
 	bool kept;		/* ptree_forget_locks: something points to it */
 };
