@@ -200,7 +200,7 @@ check "CI gate: --check fails on the bats test that leaks, and names it" t_ci_ga
 # bats_file FILE: its TAP lines, renumbered and named with the kernel
 bats_file() {
 	local f=$1 out=/tmp/kt-bats.tap rc l
-	timeout 900 bats --tap "tests/$f" > "$out" 2>&1
+	timeout -k 20 900 bats --tap "tests/$f" > "$out" 2>&1
 	rc=$?
 	while IFS= read -r l; do
 		case $l in
