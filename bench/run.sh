@@ -23,12 +23,7 @@
 #   MPTRACE=path        the mptrace to measure (default: build/mptrace)
 set -euo pipefail
 
-src=${BASH_SOURCE[0]}
-[[ $src == */* ]] || src=./$src
-here=$(cd -- "${src%/*}" && pwd)
-root=$(cd -- "$here/.." && pwd)
-MPTRACE=${MPTRACE:-$root/build/mptrace}
-BIN=${BENCH_BIN:-$root/build/bench}
+. "$(dirname -- "${BASH_SOURCE[0]}")/paths.sh"
 REPS=${BENCH_REPS:-7}
 CPU=${BENCH_CPU:-0}
 CPUS2=${BENCH_CPUS2:-0,1}

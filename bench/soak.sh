@@ -24,12 +24,7 @@
 #   MPTRACE=path       the mptrace to measure (default: build/mptrace)
 set -euo pipefail
 
-src=${BASH_SOURCE[0]}
-[[ $src == */* ]] || src=./$src
-here=$(cd -- "${src%/*}" && pwd)
-root=$(cd -- "$here/.." && pwd)
-MPTRACE=${MPTRACE:-$root/build/mptrace}
-BIN=${BENCH_BIN:-$root/build/bench}
+. "$(dirname -- "${BASH_SOURCE[0]}")/paths.sh"
 N=${SOAK_N:-1000000}
 SECS=${SOAK_SECS:-600}
 MODES=${SOAK_MODES-top a p}	# SOAK_MODES= (empty): none
