@@ -117,7 +117,7 @@ $(BUILD)/bench/%: bench/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -pthread -o $@ $< -lrt
 
-$(BUILD)/unit/%: tests/unit/%.c tests/unit/tap.h $(PURE_SAN)
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/tap.h tests/unit/synth.h $(PURE_SAN)
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -Itests/unit $< $(PURE_SAN) -o $@ -lz -lm

@@ -38,30 +38,7 @@ static void put(void *ev, uint32_t type, size_t size, uint32_t pid)
 	mx_event(&mx, pt, h, &chg);
 }
 
-static void spawn(uint32_t ppid, uint32_t pid, const char *comm)
-{
-	struct mpt_fork e = { .ppid = ppid, .ptid = ppid, .pstart = ppid };
-
-	snprintf(e.comm, sizeof(e.comm), "%s", comm);
-	put(&e, MPT_EV_FORK, sizeof(e), pid);
-}
-
-static void die(uint32_t pid, uint32_t status, uint32_t reaper)
-{
-	struct mpt_exit e = { .status = status, .reaper = reaper };
-	const struct pt_proc *p = ptree_find(pt, pid);
-
-	memcpy(e.comm, p->comm, sizeof(e.comm));
-	e.ppid = p->cur_ppid;
-	put(&e, MPT_EV_EXIT, sizeof(e), pid);
-}
-
-static void reaped(uint32_t waiter, uint32_t pid)
-{
-	struct mpt_free e = { .reaper = waiter };
-
-	put(&e, MPT_EV_FREE, sizeof(e), pid);
-}
+#include "synth.h"
 
 static void start(void)
 {
