@@ -536,7 +536,7 @@ static int on_exit_ev(struct ptree *pt, const struct mpt_exit *e, struct pt_chan
 {
 	struct pt_proc *p = get_proc(pt, e->h.pid, e->h.start, e->h.ts);
 
-	if (p->exited)
+	if (p->exited || p->gone)
 		return -EINVAL;
 	set_comm(p, e->comm);
 	drop_inwaits(pt, p);
@@ -681,8 +681,8 @@ static int on_free(struct ptree *pt, const struct mpt_free *e, struct pt_change 
 {
 	struct pt_proc *p = find_exact(pt, e->h.pid, e->h.start);
 
-	if (!p)
-		return 0;	/* released before we ever saw it: nothing to say */
+	if (!p || p->gone)
+		return 0;	/* released before we ever saw it, or found gone: nothing to say */
 	chg->proc = p;
 	if (!p->exited) {
 		/* its exit record was lost: it is gone all the same */
@@ -697,6 +697,35 @@ static int on_free(struct ptree *pt, const struct mpt_free *e, struct pt_change 
 	else if (p->reap != PT_REAP_AUTO)
 		return 0;
 	chg->other = p;
+	return 0;
+}
+
+/*
+ * After lost records: the kernel no longer has a process the model holds as
+ * running or a zombie. It leaves the living (and the zombies) as released,
+ * at a time and in a way nobody knows: no exit status, no reaper, no
+ * reap time; a forgetting model then frees it like any reaped process.
+ */
+static int on_gone(struct ptree *pt, const struct mpt_gone *e, struct pt_change *chg)
+{
+	struct pt_proc *p = find_exact(pt, e->h.pid, e->h.start);
+
+	if (!p || p->state == PT_REAPED || !e->h.start)
+		return -EINVAL;		/* its records came after all, or not this one */
+	chg->proc = p;
+	drop_inwaits(pt, p);
+	if (p->state == PT_ZOMBIE) {
+		zombie_leave(pt, p);
+	} else if (pt->live) {
+		pt->live--;
+	}
+	p->gone = true;
+	p->state = PT_REAPED;
+	p->reap = PT_REAP_NONE;
+	p->reaped_by = 0;
+	p->reaped_ts = PT_NONE;
+	pt->ngone++;
+	reaped_enter(pt, p);
 	return 0;
 }
 
@@ -1358,7 +1387,7 @@ int ptree_feed(struct ptree *pt, const struct mpt_hdr *ev, struct pt_change *chg
 	memset(chg, 0, sizeof(*chg));
 	if (pt->ended)
 		return -EINVAL;
-	if (ev->type < MPT_EV_MAX)
+	if (ev->type < MPT_EV_NTYPES)
 		pt->nevents[ev->type]++;
 	if (ev->ts > pt->last_ts)
 		pt->last_ts = ev->ts;
@@ -1405,6 +1434,9 @@ int ptree_feed(struct ptree *pt, const struct mpt_hdr *ev, struct pt_change *chg
 	case MPT_EV_STACK:
 	case MPT_EV_MAPS:
 		break;	/* for the symbolizer (stacks.c), which feeds ptree_add_stack() */
+	case MPT_EV_GONE:
+		err = on_gone(pt, (const struct mpt_gone *)ev, chg);
+		break;
 	case MPT_EV_KILL: {
 		struct pt_proc *p = find_exact(pt, ev->pid, ev->start);
 
@@ -1598,8 +1630,9 @@ uint64_t pt_zombie_ns(const struct pt_proc *p, uint64_t now)
 {
 	if (!p->exited || p->exit_ts == PT_NONE)
 		return 0;
-	if (p->state == PT_REAPED)
-		return p->reaped_ts >= p->exit_ts ? p->reaped_ts - p->exit_ts : 0;
+	if (p->state == PT_REAPED)	/* gone: its release time is unknown */
+		return p->reaped_ts != PT_NONE && p->reaped_ts >= p->exit_ts ?
+		       p->reaped_ts - p->exit_ts : 0;
 	return now >= p->exit_ts ? now - p->exit_ts : 0;
 }
 

@@ -126,6 +126,8 @@ struct pt_proc {
 	bool alive_at_root_exit;/* a leak candidate */
 	bool killed_by_us;	/* --kill-leaks signalled it */
 	bool killed_as_leak;	/* ... because it outlived the command (not a deadlock kill) */
+	bool gone;		/* its exit or release record was lost, then the kernel had it no
+				 * more (MPT_EV_GONE): state PT_REAPED, how it ended unknown */
 	uint32_t threads;
 	struct pt_waitstat lock_wait, join_wait;
 	struct pt_sig *sigs;
@@ -285,7 +287,8 @@ struct ptree {
 	uint64_t lost;		/* records dropped in the kernel */
 	uint64_t lost_track;	/* processes that could not be tracked */
 	uint64_t lost_type[MPT_EV_MAX];
-	uint64_t nevents[MPT_EV_MAX];
+	uint64_t nevents[MPT_EV_NTYPES];
+	uint64_t ngone;		/* processes found gone after lost records (MPT_EV_GONE) */
 	uint64_t execs, lock_waits, lock_wait_ns;
 	uint32_t live;		/* processes not exited */
 	uint32_t zombies_now;	/* exited, not yet reaped */

@@ -35,6 +35,7 @@
 #include "out_text.h"
 #include "output.h"
 #include "ptree.h"
+#include "reconcile.h"
 #include "record.h"
 #include "pty.h"
 #include "snapshot.h"
@@ -77,6 +78,7 @@ struct trace {
 	uint64_t kill_tree_at;	/* --on-deadlock=kill: then the rest of the tree */
 	int rec_err;
 	struct daemon *dm;	/* --metrics, --findings-jsonl, --metrics-file, daemon */
+	struct reconcile rc;	/* after lost records: processes the kernel no longer has */
 };
 
 static uint64_t now_ns(clockid_t c)
@@ -187,6 +189,23 @@ static int ring_record(void *ctx, const void *data, size_t len)
 static void feed_synthetic(struct trace *t, const void *rec, size_t len)
 {
 	on_record(t, rec, len);
+}
+
+static void feed_gone(void *ctx, const void *rec, size_t len)
+{
+	feed_synthetic(ctx, rec, len);
+}
+
+/* Records the ring dropped so far (not the untracked processes: nothing of
+ * theirs is in the model). */
+static uint64_t ring_drops(struct trace *t)
+{
+	__u64 lost[MPT_EV_MAX], track, n = 0;
+
+	loader_lost(t->ld, lost, &track);
+	for (int i = 0; i < MPT_EV_MAX; i++)
+		n += lost[i];
+	return n;
 }
 
 /* The stream says so as soon as a zombie passes the threshold. */
@@ -537,6 +556,7 @@ static void pump(struct trace *t, int timeout_ms)
 	epoll_wait(t->epfd, ev, 4, t->drained >= RING_BUDGET ? 0 : timeout_ms);
 	t->drained = 0;
 	loader_consume(t->ld);
+	rc_step(&t->rc, t->pt, ring_drops(t), t->drained < RING_BUDGET, mono(), feed_gone, t);
 	drain_output(t);
 	pty_keys(&t->pty);
 	handle_signals(t);
@@ -1043,6 +1063,7 @@ int trace_run(const struct opts *o)
 	meta.t0 = mono();
 	meta.wall_t0_ns = now_ns(CLOCK_REALTIME);
 	t.pt = ptree_new(&meta);
+	rc_init(&t.rc, meta.t0);
 	if (!o->no_stacks)
 		t.stk = stk_new(true);
 	if (t.pt->forgets)
@@ -1158,6 +1179,7 @@ out:
 		fclose(t.out);
 	else
 		fflush(t.out);
+	rc_free(&t.rc);
 	if (t.pt)
 		fg_free(t.pt->fg);
 	ptree_free(t.pt);
