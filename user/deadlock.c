@@ -90,39 +90,51 @@ static bool dfs(struct search *s, const struct pt_proc *p)
 	return false;
 }
 
+/* Of the waiting processes in a new cycle, the first created: the cycle is
+ * told from it, as a walk of every process in creation order would. */
+static const struct pt_proc *first_in_cycle(struct search *s)
+{
+	const struct pt_proc *best = NULL;
+
+	for (const struct pt_proc *p = s->pt->waiting; p; p = p->wnext) {
+		if (p->exited || (best && p->id > best->id))
+			continue;
+		s->depth = 0;
+		if (dfs(s, p))
+			best = p;
+	}
+	return best;
+}
+
 bool dl_detect(const struct ptree *pt, uint64_t now, uint64_t after, struct mpt_deadlock *rec)
 {
 	struct search s = { .pt = pt, .now = now, .after = after };
+	const struct pt_proc *p;
 
-	/* nothing waits: no walk over every process each scan */
+	/* nothing waits: no walk at all; else the waiting processes only */
 	if (!pt->ninwaits)
 		return false;
-	for (size_t i = 0; i < pt->nprocs; i++) {
-		const struct pt_proc *p = pt->procs[i];
+	p = first_in_cycle(&s);
+	if (!p)
+		return false;
+	s.depth = 0;
+	dfs(&s, p);
+	memset(rec, 0, sizeof(*rec));
+	rec->n = s.depth;
+	for (int k = 0; k < s.depth; k++) {
+		struct mpt_dl_member *m = &rec->m[k];
+		const struct pt_inwait *w = s.via[k];
 
-		if (!p->inwaits || p->exited)
-			continue;
-		s.depth = 0;
-		if (!dfs(&s, p))
-			continue;
-		memset(rec, 0, sizeof(*rec));
-		rec->n = s.depth;
-		for (int k = 0; k < s.depth; k++) {
-			struct mpt_dl_member *m = &rec->m[k];
-			const struct pt_inwait *w = s.via[k];
-
-			m->pid = s.path[k]->pid;
-			m->start = s.path[k]->kstart;
-			m->since = w->start_ts;
-			if (!w->child) {
-				m->kind = w->lock->type + 1;
-				m->flags = w->lock->kflags;
-				m->dev = w->lock->kdev;
-				m->ino = w->lock->kino;
-				m->off = w->lock->koff;
-			}
+		m->pid = s.path[k]->pid;
+		m->start = s.path[k]->kstart;
+		m->since = w->start_ts;
+		if (!w->child) {
+			m->kind = w->lock->type + 1;
+			m->flags = w->lock->kflags;
+			m->dev = w->lock->kdev;
+			m->ino = w->lock->kino;
+			m->off = w->lock->koff;
 		}
-		return true;
 	}
-	return false;
+	return true;
 }

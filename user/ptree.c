@@ -389,6 +389,32 @@ bool pt_wait_known(const struct ptree *pt, uint32_t pid, uint32_t tid, uint64_t 
 	return false;
 }
 
+/*
+ * The processes with waits in progress: the deadlock search and the lock
+ * forgetting walk them, not every process kept (docs/design.md "Runs for
+ * days"). Called whenever p->inwaits may have become empty or not.
+ */
+static void waiting_update(struct ptree *pt, struct pt_proc *p)
+{
+	if (p->inwaits && !p->waiting) {
+		p->wprev = NULL;
+		p->wnext = pt->waiting;
+		if (pt->waiting)
+			pt->waiting->wprev = p;
+		pt->waiting = p;
+		p->waiting = true;
+	} else if (!p->inwaits && p->waiting) {
+		if (p->wprev)
+			p->wprev->wnext = p->wnext;
+		else
+			pt->waiting = p->wnext;
+		if (p->wnext)
+			p->wnext->wprev = p->wprev;
+		p->wnext = p->wprev = NULL;
+		p->waiting = false;
+	}
+}
+
 /* Removes the in-progress wait of `tid` (a lock wait, or a child wait). */
 static struct pt_inwait *take_inwait(struct ptree *pt, struct pt_proc *p, uint32_t tid, bool child)
 {
@@ -398,6 +424,7 @@ static struct pt_inwait *take_inwait(struct ptree *pt, struct pt_proc *p, uint32
 		if (w->tid == tid && w->child == child) {
 			*pp = w->next;
 			pt->ninwaits--;
+			waiting_update(pt, p);
 			return w;
 		}
 	}
@@ -413,6 +440,7 @@ static void drop_inwaits(struct ptree *pt, struct pt_proc *p)
 		pt->ninwaits--;
 		free(w);
 	}
+	waiting_update(pt, p);
 }
 
 /* A parent's group died: whatever it still had running is orphaned and
@@ -1044,6 +1072,7 @@ static struct pt_inwait *add_inwait(struct ptree *pt, const struct mpt_hdr *h, s
 	w->next = p->inwaits;
 	p->inwaits = w;
 	pt->ninwaits++;
+	waiting_update(pt, p);
 	chg->proc = p;
 	return w;
 }
@@ -1841,8 +1870,8 @@ static void keep_lock(struct pt_lock *l)
  * waits, deadlocks. */
 static void mark_kept_locks(struct ptree *pt)
 {
-	for (size_t i = 0; i < pt->nprocs; i++)
-		for (struct pt_inwait *w = pt->procs[i]->inwaits; w; w = w->next)
+	for (const struct pt_proc *p = pt->waiting; p; p = p->wnext)
+		for (struct pt_inwait *w = p->inwaits; w; w = w->next)
 			keep_lock(w->lock);
 	for (size_t i = 0; i < pt->nwaitlog; i++)
 		keep_lock(pt->waitlog[i].lock);

@@ -141,6 +141,8 @@ struct pt_proc {
 	uint32_t findings;	/* PT_F_* bits, set by analyze */
 	char *test;		/* MPTRACE_TEST of its exec (or NULL): see pt_test_of() */
 	struct pt_inwait *inwaits;
+	struct pt_proc *wnext, *wprev;	/* ptree.waiting: it has waits in progress */
+	bool waiting;			/* on ptree.waiting */
 	uint64_t zombie_noted;	/* stream: threshold line already printed */
 	struct pt_proc *znext, *zprev;	/* ptree.zombies: the current zombies */
 	/* forgetting (ptree_forget; -a, top, -p) */
@@ -295,6 +297,7 @@ struct ptree {
 	struct pt_proc *zombies;	/* those zombies, in order of exit (znext) */
 	struct pt_proc *zombies_tail;
 	size_t ninwaits;	/* waits in progress (pt_proc.inwaits) of all processes */
+	struct pt_proc *waiting;	/* the processes with waits in progress (wnext) */
 	int nids;		/* ids given: every process seen */
 	bool forgets;		/* processes are forgotten (not command mode) */
 	struct pt_proc *reaped, *reaped_tail;	/* reaped and not pinned: forgettable */

@@ -79,6 +79,8 @@ struct trace {
 	int rec_err;
 	struct daemon *dm;	/* --metrics, --findings-jsonl, --metrics-file, daemon */
 	struct reconcile rc;	/* after lost records: processes the kernel no longer has */
+	size_t untrimmed;	/* processes forgotten since the last malloc_trim() */
+	uint64_t next_trim;
 };
 
 static uint64_t now_ns(clockid_t c)
@@ -217,6 +219,10 @@ static void zombie_alerts(struct trace *t, uint64_t now)
 		return;
 	t->next_zcheck = now + 50000000ull;
 	for (struct pt_proc *p = pt->zombies; p; p = p->znext) {
+		/* in order of exit: the ones after it are younger still (their
+		 * counted time is at most their age) */
+		if (p->exit_ts != PT_NONE && now <= p->exit_ts + t->an.zombie_threshold_ns)
+			break;
 		if (p->zombie_noted || !an_zombie_over(pt, p, &t->an, now) ||
 		    p->killed_by_us || (p->parent && p->parent->killed_by_us))
 			continue;
@@ -520,16 +526,27 @@ static bool view_only(const struct opts *o)
 }
 
 /* -a, top, -p: the oldest reaped processes are folded away (forget.h);
- * the live view keeps its rows for LINGER first. Nothing to do is O(1). */
+ * the live view keeps its rows for LINGER first, by the clock (once the
+ * events stop, the newest event's time would keep the last ones for good).
+ * Nothing to do is O(1). */
 static void forget(struct trace *t)
 {
-	if (!fg_step(t->pt, &t->an, t->pt->last_ts, t->tui ? tui_slot_moved : NULL, t->tui))
+	uint64_t now = t->tui ? mono() : t->pt->last_ts;
+	size_t n = fg_step(t->pt, &t->an, now, t->tui ? tui_slot_moved : NULL, t->tui);
+
+	if (!n)
 		return;
 	if (t->tui)
 		tui_forgotten(t->tui);
 	/* thousands of small blocks were freed among kept ones: give the
-	 * free pages back, or the heap's holes count as RSS for days */
-	malloc_trim(0);
+	 * free pages back, or the heap's holes count as RSS for days; not
+	 * after every small batch (it walks the whole heap) */
+	t->untrimmed += n;
+	if (t->untrimmed >= FG_KEEP / 2 || mono() >= t->next_trim) {
+		malloc_trim(0);
+		t->untrimmed = 0;
+		t->next_trim = mono() + 1000000000ull;
+	}
 }
 
 /* What the metrics take from the BPF side: drops and the ring's fill. */
@@ -547,19 +564,28 @@ static void fleet_counts(struct trace *t, struct mx_self *s)
 static void pump(struct trace *t, int timeout_ms)
 {
 	struct epoll_event ev[4];
+	bool sigs = false, keys = false;
+	int n;
 
 	/* the stream and the event lines are read while the trace runs */
 	fflush(t->out);
 	if (t->jsonl)
 		fflush(t->jsonl);	/* a reader follows the lines as they come */
 	/* the last drain stopped at its budget: more is waiting */
-	epoll_wait(t->epfd, ev, 4, t->drained >= RING_BUDGET ? 0 : timeout_ms);
+	n = epoll_wait(t->epfd, ev, 4, t->drained >= RING_BUDGET ? 0 : timeout_ms);
+	/* what else woke us: most wakeups are ring records, and the
+	 * signalfd and the terminal are read only when they have something */
+	for (int i = 0; i < n; i++) {
+		sigs |= ev[i].data.fd == t->sigfd;
+		keys |= t->tui && ev[i].data.fd == tui_fd(t->tui);
+	}
 	t->drained = 0;
 	loader_consume(t->ld);
 	rc_step(&t->rc, t->pt, ring_drops(t), t->drained < RING_BUDGET, mono(), feed_gone, t);
 	drain_output(t);
 	pty_keys(&t->pty);
-	handle_signals(t);
+	if (sigs || t->child > 0)
+		handle_signals(t);
 	if (t->markfd >= 0)
 		read_markers(t);
 	zombie_alerts(t, mono());
@@ -578,7 +604,7 @@ static void pump(struct trace *t, int timeout_ms)
 	if (t->rec)
 		rec_tick(t->rec, mono());
 	if (t->tui) {
-		int k = tui_tick(t->tui, mono());
+		int k = tui_tick(t->tui, mono(), keys);
 
 		if (k == TUI_QUIT)
 			quit_view(t);
