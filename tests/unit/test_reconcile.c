@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "analyze.h"
+#include "deadlock.h"
 #include "event.h"
 #include "forget.h"
 #include "out_json.h"
@@ -199,10 +200,67 @@ static void test_start_check(void)
 	ok(!start_matches(1234567890, 624, 0, 5000 * MS, tick), "but not past the sleep");
 }
 
+/* A flock wait of pid, begun at ms, on the lock `ino` held by `holder`. */
+static void lock_wait(uint32_t pid, uint64_t ms, uint64_t ino, uint32_t holder)
+{
+	struct mpt_lock_begin l = { .kind = MPT_LOCK_FLOCK, .dev = 1, .ino = ino,
+				    .holder = holder, .hkind = MPT_HOLDER_BLOCKER };
+	uint64_t at = now_ms;
+
+	now_ms = ms;
+	put(&l, MPT_EV_LOCK_BEGIN, sizeof(l), pid);
+	now_ms = at;
+}
+
+/*
+ * The deadlock search walks the processes with waits in progress only
+ * (ptree.waiting), and tells a cycle from its first-created member, as the
+ * walk of every process did; a wait that ends leaves the list.
+ */
+static void test_deadlock_waiting(void)
+{
+	struct pt_meta m = { .mode = PT_MODE_SYSTEM, .t0 = T0, .self_pid = 1 };
+	struct mpt_deadlock dl;
+	struct mpt_lock e = { .kind = MPT_LOCK_FLOCK, .dev = 1, .ino = 9 };
+
+	memset(starts, 0, sizeof(starts));
+	now_ms = 0;
+	pt = ptree_new(&m);
+	pt->fg = fg_new(1000, 16, 0);
+	for (uint32_t pid = 10; pid < 2010; pid++)	/* many, none waiting */
+		spawn(1, pid, "idle");
+	spawn(1, 3000, "a");
+	spawn(1, 3001, "b");
+	spawn(1, 3002, "c");
+	now_ms = 100;
+	lock_wait(3002, 100, 9, 0);		/* c waits, no cycle */
+	lock_wait(3001, 100, 7, 3000);		/* b waits on a's lock */
+	lock_wait(3000, 100, 8, 3001);		/* a waits on b's */
+	ok(pt->waiting && pt->ninwaits == 3, "three processes wait");
+	ok(!dl_detect(pt, T0 + 500 * MS, 1000 * MS, &dl), "no cycle younger than 1 s");
+	ok(dl_detect(pt, T0 + 1200 * MS, 1000 * MS, &dl), "a cycle after 1 s");
+	ok(dl.n == 2 && dl.m[0].pid == 3000 && dl.m[1].pid == 3001,
+	   "a (created first) then b: %u members, %u then %u", dl.n, dl.m[0].pid, dl.m[1].pid);
+	/* c's wait ends: it leaves the list */
+	e.start_ts = T0 + 100 * MS;
+	now_ms = 1300;
+	put(&e, MPT_EV_LOCK, sizeof(e), 3002);
+	{
+		size_t n = 0;
+
+		for (const struct pt_proc *p = pt->waiting; p; p = p->wnext)
+			n++;
+		is_int(n, 2, "two processes on the waiting list after c's wait ended");
+	}
+	fg_free(pt->fg);
+	ptree_free(pt);
+}
+
 int main(void)
 {
 	test_lost_exits();
 	test_forgotten();
 	test_start_check();
+	test_deadlock_waiting();
 	return tap_done();
 }
