@@ -631,7 +631,7 @@ static void fleet_counts(struct trace *t, struct mx_self *s)
 static void pump(struct trace *t, int timeout_ms)
 {
 	struct epoll_event ev[4];
-	bool sigs = false, keys = false;
+	bool sigs = false, keys = false, scrape = false;
 	int n;
 
 	/* the stream and the event lines are read while the trace runs */
@@ -645,6 +645,7 @@ static void pump(struct trace *t, int timeout_ms)
 	for (int i = 0; i < n; i++) {
 		sigs |= ev[i].data.fd == t->sigfd;
 		keys |= t->tui && ev[i].data.fd == tui_fd(t->tui);
+		scrape |= t->dm && ev[i].data.fd == daemon_fd(t->dm);
 	}
 	t->drained = 0;
 	loader_consume(t->ld);
@@ -662,7 +663,7 @@ static void pump(struct trace *t, int timeout_ms)
 		signal_tree(t, SIGKILL);
 	}
 	forget(t);
-	if (t->dm) {
+	if (scrape) {		/* a scrape waits for its page */
 		struct mx_self s = { 0 };
 
 		fleet_counts(t, &s);
