@@ -90,43 +90,24 @@ static bool dfs(struct search *s, const struct pt_proc *p)
 	return false;
 }
 
-/* Of the waiting processes in a new cycle, the first created: the cycle is
- * told from it, as a walk of every process in creation order would. */
-static const struct pt_proc *first_in_cycle(struct search *s)
+/* The cycle in s->path, told from its first-created member, as a walk of
+ * every process in creation order told it. */
+static void make_record(const struct search *s, struct mpt_deadlock *rec)
 {
-	const struct pt_proc *best = NULL;
+	int first = 0;
 
-	for (const struct pt_proc *p = s->pt->waiting; p; p = p->wnext) {
-		if (p->exited || (best && p->id > best->id))
-			continue;
-		s->depth = 0;
-		if (dfs(s, p))
-			best = p;
-	}
-	return best;
-}
-
-bool dl_detect(const struct ptree *pt, uint64_t now, uint64_t after, struct mpt_deadlock *rec)
-{
-	struct search s = { .pt = pt, .now = now, .after = after };
-	const struct pt_proc *p;
-
-	/* nothing waits: no walk at all; else the waiting processes only */
-	if (!pt->ninwaits)
-		return false;
-	p = first_in_cycle(&s);
-	if (!p)
-		return false;
-	s.depth = 0;
-	dfs(&s, p);
+	for (int k = 1; k < s->depth; k++)
+		if (s->path[k]->id < s->path[first]->id)
+			first = k;
 	memset(rec, 0, sizeof(*rec));
-	rec->n = s.depth;
-	for (int k = 0; k < s.depth; k++) {
-		struct mpt_dl_member *m = &rec->m[k];
-		const struct pt_inwait *w = s.via[k];
+	rec->n = s->depth;
+	for (int j = 0; j < s->depth; j++) {
+		int k = (first + j) % s->depth;
+		struct mpt_dl_member *m = &rec->m[j];
+		const struct pt_inwait *w = s->via[k];
 
-		m->pid = s.path[k]->pid;
-		m->start = s.path[k]->kstart;
+		m->pid = s->path[k]->pid;
+		m->start = s->path[k]->kstart;
 		m->since = w->start_ts;
 		if (!w->child) {
 			m->kind = w->lock->type + 1;
@@ -136,5 +117,57 @@ bool dl_detect(const struct ptree *pt, uint64_t now, uint64_t after, struct mpt_
 			m->off = w->lock->koff;
 		}
 	}
-	return true;
+}
+
+static bool search_from(struct search *s, const struct pt_proc *p)
+{
+	if (!p || p->exited || !p->inwaits)
+		return false;
+	s->depth = 0;
+	return dfs(s, p);
+}
+
+/*
+ * A cycle is complete when its youngest wait becomes old enough (`after`):
+ * every edge is a wait, and a wait's holder is fixed when it begins. So the
+ * search looks from the processes whose waits just became old (ptree.young,
+ * in order of beginning), not from every process each scan. A process that
+ * was in a cycle is looked from again, for a second cycle, before it goes.
+ */
+bool dl_detect(struct ptree *pt, uint64_t now, uint64_t after, struct mpt_deadlock *rec)
+{
+	struct search s = { .pt = pt, .now = now, .after = after };
+
+	if (!pt->ninwaits) {
+		pt->young_n = 0;
+		pt->young_over = false;
+		return false;
+	}
+	if (pt->young_over) {
+		/* the ring overflowed: from every waiting process, once */
+		pt->young_over = false;
+		for (const struct pt_proc *p = pt->waiting; p; p = p->wnext) {
+			if (search_from(&s, p)) {
+				make_record(&s, rec);
+				pt->young_over = true;	/* and again, for more */
+				return true;
+			}
+		}
+		return false;
+	}
+	while (pt->young_n) {
+		const struct pt_young *y = &pt->young[pt->young_head];
+		const struct pt_proc *p;
+
+		if (now < y->start_ts || now - y->start_ts < after)
+			break;		/* the next ones began later still */
+		p = ptree_find(pt, y->pid);
+		if (p && (p->kstart == y->kstart || !y->kstart) && search_from(&s, p)) {
+			make_record(&s, rec);
+			return true;
+		}
+		pt->young_head = (pt->young_head + 1) % PT_YOUNG_MAX;
+		pt->young_n--;
+	}
+	return false;
 }

@@ -10,7 +10,9 @@
 #include <stdbool.h>
 #include "ptree.h"
 
-/* Fills rec (all but its header) with a cycle not reported before. */
-bool dl_detect(const struct ptree *pt, uint64_t now, uint64_t after, struct mpt_deadlock *rec);
+/* Fills rec (all but its header) with a cycle not reported before. It
+ * looks from the processes whose waits became `after` old since the last
+ * call (ptree.young, which it consumes), so it must be called regularly. */
+bool dl_detect(struct ptree *pt, uint64_t now, uint64_t after, struct mpt_deadlock *rec);
 
 #endif

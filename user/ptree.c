@@ -36,7 +36,8 @@ struct ptree *ptree_new(const struct pt_meta *meta)
 		pt->meta.argv[i] = xstrdup(meta->argv[i]);
 	pt->hsize = 4096;
 	pt->hash = xcalloc(pt->hsize, sizeof(*pt->hash));
-	pt->lhash = xcalloc(256, sizeof(*pt->lhash));
+	pt->lhsize = 256;
+	pt->lhash = xcalloc(pt->lhsize, sizeof(*pt->lhash));
 	pt->tids = xcalloc(1024, sizeof(*pt->tids));
 	pt->last_ts = meta->t0;
 	pt->root_exit_ts = PT_NONE;
@@ -121,6 +122,7 @@ void ptree_free(struct ptree *pt)
 	}
 	free(pt->waitlog);
 	free(pt->deadlocks);
+	free(pt->young);
 	free(pt->marks);
 	free(pt->mark_end);
 	for (size_t i = 0; i < pt->nlocks || i < pt->nlocks_all; i++)
@@ -413,6 +415,19 @@ static void waiting_update(struct ptree *pt, struct pt_proc *p)
 		p->wnext = p->wprev = NULL;
 		p->waiting = false;
 	}
+}
+
+/* A new wait, for the deadlock search once it is old (dl_detect()). */
+static void young_add(struct ptree *pt, const struct pt_proc *p, uint64_t start_ts)
+{
+	if (pt->young_n == PT_YOUNG_MAX) {
+		pt->young_over = true;	/* nobody searched for long (a replay) */
+		pt->young_n = 0;
+	}
+	if (!pt->young)
+		pt->young = xcalloc(PT_YOUNG_MAX, sizeof(*pt->young));
+	pt->young[(pt->young_head + pt->young_n++) % PT_YOUNG_MAX] =
+		(struct pt_young){ .pid = p->pid, .kstart = p->kstart, .start_ts = start_ts };
 }
 
 /* Removes the in-progress wait of `tid` (a lock wait, or a child wait). */
@@ -799,6 +814,31 @@ struct lock_key {
 };
 
 /* `comps` (or NULL) names the lock if it has no name yet */
+static unsigned lock_hash(const char *id)
+{
+	unsigned h = 0;
+
+	for (const char *c = id; *c; c++)
+		h = h * 31 + (unsigned char)*c;
+	return h;
+}
+
+/* Two locks a bucket at most on average: a lookup costs the same with a
+ * million locks (command mode keeps them all) as with a hundred. */
+static void lock_rehash(struct ptree *pt)
+{
+	free(pt->lhash);
+	pt->lhsize *= 2;
+	pt->lhash = xcalloc(pt->lhsize, sizeof(*pt->lhash));
+	for (size_t i = 0; i < pt->nlocks; i++) {
+		struct pt_lock *l = pt->locks[i];
+		unsigned h = lock_hash(l->id) & (pt->lhsize - 1);
+
+		l->hnext = pt->lhash[h];
+		pt->lhash[h] = l;
+	}
+}
+
 static struct pt_lock *get_lock(struct ptree *pt, const struct lock_key *k,
 				const char (*comps)[MPT_COMP_LEN])
 {
@@ -823,9 +863,7 @@ static struct pt_lock *get_lock(struct ptree *pt, const struct lock_key *k,
 	else
 		snprintf(id, sizeof(id), "%s:%llu:%llu", kinds[k->kind], (unsigned long long)k->dev,
 			 (unsigned long long)k->ino);
-	for (const char *c = id; *c; c++)
-		h = h * 31 + (unsigned char)*c;
-	h &= 255;
+	h = lock_hash(id) & (pt->lhsize - 1);
 	for (l = pt->lhash[h]; l; l = l->hnext) {
 		if (strcmp(l->id, id))
 			continue;
@@ -843,6 +881,10 @@ static struct pt_lock *get_lock(struct ptree *pt, const struct lock_key *k,
 	l->kino = k->ino;
 	l->koff = k->off;
 	l->name = comps ? comps_path(comps) : NULL;
+	if (pt->nlocks >= 2 * pt->lhsize) {
+		lock_rehash(pt);
+		h = lock_hash(id) & (pt->lhsize - 1);
+	}
 	l->hnext = pt->lhash[h];
 	pt->lhash[h] = l;
 	if (pt->nlocks == pt->lcap) {
@@ -1073,6 +1115,7 @@ static struct pt_inwait *add_inwait(struct ptree *pt, const struct mpt_hdr *h, s
 	p->inwaits = w;
 	pt->ninwaits++;
 	waiting_update(pt, p);
+	young_add(pt, p, h->ts);
 	chg->proc = p;
 	return w;
 }
@@ -1892,11 +1935,9 @@ static int by_last_ts(const void *a, const void *b)
 
 static void unhash_lock(struct ptree *pt, struct pt_lock *l)
 {
-	unsigned h = 0;
+	unsigned h = lock_hash(l->id) & (pt->lhsize - 1);
 
-	for (const char *c = l->id; *c; c++)
-		h = h * 31 + (unsigned char)*c;
-	for (struct pt_lock **lp = &pt->lhash[h & 255]; *lp; lp = &(*lp)->hnext) {
+	for (struct pt_lock **lp = &pt->lhash[h]; *lp; lp = &(*lp)->hnext) {
 		if (*lp == l) {
 			*lp = l->hnext;
 			return;

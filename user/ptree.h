@@ -233,6 +233,16 @@ struct pt_testmark {		/* a runner's begin/end marker interval */
 	uint64_t begin_ts, end_ts;	/* end PT_NONE while open */
 };
 
+/* A wait in progress, as it began: the deadlock search looks from its
+ * process once the wait is old enough to be in a cycle (deadlock.c). */
+struct pt_young {
+	uint32_t pid;
+	uint64_t kstart;
+	uint64_t start_ts;
+};
+
+#define PT_YOUNG_MAX 16384	/* past it, the next search looks from every waiting process */
+
 struct pt_tid {			/* thread id -> process, from thread forks */
 	uint32_t tid;
 	struct pt_proc *proc;
@@ -275,7 +285,8 @@ struct ptree {
 	size_t nprocs, cap;
 	struct pt_proc **hash;	/* pid -> newest process with that pid */
 	size_t hsize;
-	struct pt_lock **lhash;
+	struct pt_lock **lhash;	/* lhsize buckets, doubled as locks come */
+	size_t lhsize;
 	struct pt_lock **locks;	/* in order of first wait */
 	size_t nlocks, lcap;
 	size_t nlocks_all;	/* with those dropped at the end (never waited on) */
@@ -298,6 +309,9 @@ struct ptree {
 	struct pt_proc *zombies_tail;
 	size_t ninwaits;	/* waits in progress (pt_proc.inwaits) of all processes */
 	struct pt_proc *waiting;	/* the processes with waits in progress (wnext) */
+	struct pt_young *young;		/* waits begun, in order, not yet searched from (a ring) */
+	size_t young_head, young_n;
+	bool young_over;		/* the ring overflowed: search from every waiting one */
 	int nids;		/* ids given: every process seen */
 	bool forgets;		/* processes are forgotten (not command mode) */
 	struct pt_proc *reaped, *reaped_tail;	/* reaped and not pinned: forgettable */

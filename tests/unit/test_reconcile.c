@@ -252,6 +252,26 @@ static void test_deadlock_waiting(void)
 			n++;
 		is_int(n, 2, "two processes on the waiting list after c's wait ended");
 	}
+	{
+		struct mpt_deadlock f = { .n = 2 };
+
+		f.m[0].pid = 3000;
+		f.m[0].start = 3000;
+		f.m[1].pid = 3001;
+		f.m[1].start = 3001;
+		now_ms = 1300;
+		put(&f, MPT_EV_DEADLOCK, sizeof(f), 0);	/* as the live loop records it */
+	}
+	ok(!dl_detect(pt, T0 + 1300 * MS, 1000 * MS, &dl), "the cycle is not told twice");
+	/* d waits on e's lock at 2000, e on d's at 2500: complete when e's wait
+	 * is 1 s old, not d's */
+	spawn(1, 3003, "d");
+	spawn(1, 3004, "e");
+	lock_wait(3003, 2000, 5, 3004);
+	lock_wait(3004, 2500, 6, 3003);
+	ok(!dl_detect(pt, T0 + 3100 * MS, 1000 * MS, &dl), "d's wait is old, e's not: no cycle yet");
+	ok(dl_detect(pt, T0 + 3600 * MS, 1000 * MS, &dl) && dl.n == 2 && dl.m[0].pid == 3003,
+	   "at e's, the cycle, told from d");
 	fg_free(pt->fg);
 	ptree_free(pt);
 }
