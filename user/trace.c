@@ -1039,6 +1039,7 @@ static int setup_signals(struct trace *t)
 		p_err("cannot set up signal handling: %s", strerror(errno));
 		return EXIT_ENV;
 	}
+	ev.data.fd = t->sigfd;	/* pump() reads it only when epoll names it */
 	epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->sigfd, &ev);
 	ev.data.fd = loader_fd(t->ld);
 	epoll_ctl(t->epfd, EPOLL_CTL_ADD, loader_fd(t->ld), &ev);
