@@ -69,6 +69,9 @@ teardown() {
 	timeout 120 "$TOP/build/bench/forkstorm" 20000
 	kill "${pids[@]}"
 	wait "${pids[@]}" 2>/dev/null || true
+	# their releases come an RCU grace period after the reap: dropped too
+	# while the ring stays full (else a release alone ends them, exit unknown)
+	sleep 1
 	kill -CONT "$MP"
 	# reconciled after the loss: a "gone" record each (events, as they come)
 	timeout 60 sh -c "until [ \$(grep -c '\"type\":\"gone\"' '$T/ev.jsonl') -ge 40 ]; do sleep 0.2; done"
