@@ -319,6 +319,7 @@ void json_finding(struct sbuf *b, const struct ptree *pt, const struct an_findin
 			jstr(b, prev->waits_on ? prev->waits_on->id : "exit");
 			sb_puts(b, ",\"since_ms\":");
 			jms(b, pt, m->since);
+			sb_printf(b, ",\"holder_inferred\":%s", m->inferred ? "true" : "false");
 			jstack(b, m->stack);
 			sb_putc(b, '}');
 		}
@@ -482,7 +483,8 @@ void json_report_spill(struct sbuf *b, struct ptree *pt, const struct an_result 
 		jpid(b, w->waker);
 		sb_puts(b, ",\"holder\":");
 		jpid(b, w->holder);
-		sb_printf(b, ",\"unfinished\":%s,\"class\":", w->unfinished ? "true" : "false");
+		sb_printf(b, ",\"holder_inferred\":%s,\"unfinished\":%s,\"class\":",
+			  w->holder_inferred ? "true" : "false", w->unfinished ? "true" : "false");
 		jstr(b, pt_wait_class_name(pt_wait_class_of(w)));
 		jstack(b, w->stack);
 		sb_putc(b, '}');

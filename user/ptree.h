@@ -90,9 +90,18 @@ struct pt_inwait {
 	int32_t target;		/* child wait: the pid waited for, -1 any */
 	struct pt_lock *lock;	/* lock wait */
 	uint32_t holder;	/* process (tgid) holding the lock, 0 if unknown */
+	bool holder_inferred;	/* holder inferred, not seen (a semaphore in a deadlock) */
 	uint64_t start_ts;
 	const struct pt_stack *stack;	/* where it waits, or NULL */
 };
+
+/* A shared file mapping a process has used (a page of it is in its page
+ * tables): from its MPT_EV_MAPS records, for semaphore holder inference. */
+struct pt_shm {
+	uint64_t dev, ino;	/* the kernel's s_dev and inode, as in a futex key */
+};
+
+#define PT_MAX_SHM 256	/* per process; past it its mappings count as unknown */
 
 struct pt_proc {
 	int id;			/* 1.. in order of creation; unique per report */
@@ -149,6 +158,10 @@ struct pt_proc {
 	char **argv_copy;	/* an inherited argv of its own (forgetting frees parents) */
 	char *lineage;		/* its forgotten ancestors' names, nearest last, or NULL */
 	struct pt_tid *threads_l;	/* its thread ids (pt_tid.pnext) */
+	struct pt_shm *shm;	/* its used shared file mappings, at maps_ts */
+	uint32_t nshm;
+	bool shm_full;		/* more than PT_MAX_SHM: not all known */
+	uint64_t maps_ts;	/* its newest MPT_EV_MAPS record; 0: none */
 };
 
 enum pt_lock_type { PT_LK_FUTEX, PT_LK_FLOCK, PT_LK_POSIX, PT_LK_OFD, PT_LK_SYSV };
@@ -195,6 +208,7 @@ struct pt_lockwait {		/* one of the longest lock waits */
 	struct pt_lock *lock;
 	uint32_t waker;
 	uint32_t holder;	/* process holding it, 0 if unknown */
+	bool holder_inferred;	/* the holder was inferred (pt_infer_holder), not seen */
 	bool unfinished;	/* still waiting when tracing ended */
 	const struct pt_stack *stack;	/* where it waited, or NULL */
 	uint8_t cls;		/* enum pt_wait_class */
@@ -212,6 +226,7 @@ struct pt_dl_member {
 	struct pt_lock *waits_on;	/* NULL: it waits for its children */
 	uint64_t since;
 	const struct pt_stack *stack;	/* where it waits, or NULL */
+	bool inferred;		/* that the next member holds waits_on is inferred */
 };
 
 struct pt_deadlock {
@@ -418,5 +433,22 @@ const char *pt_test_of(const struct ptree *pt, const struct pt_proc *p);
 bool pt_wait_known(const struct ptree *pt, uint32_t pid, uint32_t tid, uint64_t start_ts);
 /* The process a thread id belongs to, or NULL. */
 struct pt_proc *pt_proc_of_tid(const struct ptree *pt, uint32_t tid);
+
+/*
+ * Semaphore holders, inferred (docs/findings.md#deadlock). A POSIX semaphore
+ * has no owner and an uncontended sem_wait never enters the kernel, but to
+ * take one a process must touch its page, and fork does not copy a shared
+ * mapping's page table entries: the processes that could hold a semaphore
+ * are the live ones whose mappings (MPT_EV_MAPS, read after the wait began)
+ * show a used page of its file, less those waiting on it. Is l a semaphore
+ * shared through a file (a named one, Python's multiprocessing.Lock)?
+ */
+bool pt_sem_lock(const struct pt_lock *l);
+/* The one process that could hold the semaphore waiter's wait w is on, or 0
+ * when none or several could (or one's mappings are not known since w began). */
+uint32_t pt_infer_holder(const struct ptree *pt, const struct pt_proc *waiter,
+			 const struct pt_inwait *w);
+/* Is p's mapping of the file (dev, ino) known to be used? */
+bool pt_maps_file(const struct pt_proc *p, uint64_t dev, uint64_t ino);
 
 #endif
