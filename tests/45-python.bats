@@ -122,7 +122,7 @@ PYEOF
 	# default options but the kill; the demo's own timeout (60 s) must not
 	# be what ends it (timeout: a regression of the kill fails, not hangs)
 	MPTRACE_TEST_TIMEOUT=40 run_mptrace --on-deadlock=kill --json "$J" -- "$PY" "$P/deadlock.py" --timeout 60
-	[ "$status" -ne 124 ] && [ "$status" -ne 137 ]
+	[ "$status" -ne 124 ]	# (137: the command itself was killed, with the tree)
 	no_sanitizer_report
 	validate_report "$J"
 	[ "$(count '.kind == "deadlock"')" -eq 1 ] || { echo "$stderr" | tail -30; false; }
