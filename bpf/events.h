@@ -144,6 +144,11 @@ enum mpt_lock_kind {
 
 #define MPT_LOCK_PRIVATE 0x1	/* key is (tgid, address): no shared backing file */
 #define MPT_LOCK_KEY_FAIL 0x2	/* the backing mapping could not be read */
+/* struct mpt_lock only: the thread that woke the waiter (the releasing
+ * holder) had itself been blocked reading input (a pipe, a socket, poll) for
+ * at least half of the wait: the waiter queued for input, not for work done
+ * under the lock (docs/findings.md). Not part of the lock's identity. */
+#define MPT_LOCK_HOLDER_INPUT 0x4
 
 /* Where a lock's holder came from. */
 enum mpt_holder_kind {

@@ -150,6 +150,21 @@ struct {
 	__type(value, struct mpt_stack);
 } stack_scratch SEC(".maps");
 
+struct input_wait {
+	__u64 begin;	/* it blocked reading input */
+	__u64 end;	/* it was woken; 0: not seen (no lock wait was in progress) */
+};
+
+/* tid -> a tracked thread's latest wait for input (a pipe, a socket, poll):
+ * a lock released by a holder that was waiting for input makes its waiters
+ * queue for that input, not contend (MPT_LOCK_HOLDER_INPUT). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct input_wait);
+} inputs SEC(".maps");
+
 /* Scratch space for records too big for the BPF stack. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -1252,6 +1267,7 @@ static __always_inline int wait_begins(struct task_struct *prev)
 	struct pt_regs *regs;
 	__u64 a0, a1, a3;
 	__u32 op;
+	long nr;
 
 	if (IS_COMPAT_SYSCALL(prev))
 		return 0;
@@ -1270,7 +1286,8 @@ static __always_inline int wait_begins(struct task_struct *prev)
 	}
 	if (!trace_locks)
 		return 0;
-	switch (SYSCALL_NR(regs)) {
+	nr = SYSCALL_NR(regs);
+	switch (nr) {
 	case NR_futex:
 		a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
 		op = PT_REGS_PARM2_CORE_SYSCALL(regs);
@@ -1314,6 +1331,12 @@ static __always_inline int wait_begins(struct task_struct *prev)
 		return lock_begin(MPT_LOCK_SYSV, PT_REGS_PARM1_CORE_SYSCALL(regs), 0, semnum, 0);
 	}
 	default:
+		if (IS_INPUT_WAIT(nr)) {
+			struct input_wait iw = { bpf_ktime_get_ns(), 0 };
+			__u32 tid = BPF_CORE_READ(prev, pid);
+
+			bpf_map_update_elem(&inputs, &tid, &iw, BPF_ANY);
+		}
 		return 0;
 	}
 }
@@ -1377,6 +1400,21 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	return wait_begins(prev);
 }
 
+/* A futex waiter woken by `tid`, the holder releasing it: was that holder
+ * waiting for input for at least half of the wait? */
+static __always_inline void held_for_input(struct lock_start *ls, __u32 tid)
+{
+	struct input_wait *iw = bpf_map_lookup_elem(&inputs, &tid);
+	__u64 now = bpf_ktime_get_ns(), lo, hi;
+
+	if (!iw || !iw->end || now <= ls->ts)
+		return;
+	lo = iw->begin > ls->ts ? iw->begin : ls->ts;
+	hi = iw->end < now ? iw->end : now;
+	if (hi > lo && (hi - lo) * 2 >= now - ls->ts)
+		ls->flags |= MPT_LOCK_HOLDER_INPUT;
+}
+
 /* The waker of a blocked tracked thread is `current` (a futex wake, an
  * unlock, a child's exit). Interrupt-time wakes (timeouts) name whatever
  * ran; only traced wakers are kept for locks. */
@@ -1386,11 +1424,15 @@ int BPF_PROG(on_waking, struct task_struct *p)
 	__u32 tid, tgid;
 	struct lock_start *ls;
 	struct wait_start *ws;
+	struct input_wait *iw;
 
 	if (blocked <= 0)
 		return 0;
 	tid = BPF_CORE_READ(p, pid);
 	tgid = bpf_get_current_pid_tgid() >> 32;
+	iw = bpf_map_lookup_elem(&inputs, &tid);
+	if (iw && !iw->end)
+		iw->end = bpf_ktime_get_ns();
 	ws = bpf_map_lookup_elem(&waits, &tid);
 	if (ws)
 		ws->waker = tgid;
@@ -1400,6 +1442,8 @@ int BPF_PROG(on_waking, struct task_struct *p)
 	if (is_tracked(tgid)) {
 		ls->waker = tgid;
 		ls->waker_tid = (__u32)bpf_get_current_pid_tgid();
+		if (ls->kind == MPT_LOCK_FUTEX)
+			held_for_input(ls, ls->waker_tid);
 	}
 	return 0;
 }

@@ -853,6 +853,8 @@ static void count_lock_wait(struct ptree *pt, struct pt_proc *p, struct pt_lock 
 	l->waits++;
 	l->last_ts = pt->last_ts;
 	l->total_ns += w->dur_ns;
+	if (w->holder_input)
+		l->qwait_ns += w->dur_ns;
 	if (w->dur_ns > l->max_ns)
 		l->max_ns = w->dur_ns;
 	i = idset_index(&l->waiters, p->pid);
@@ -992,6 +994,7 @@ static int on_lock(struct ptree *pt, const struct mpt_lock *e, struct pt_change 
 		w.stack = in->stack;
 	w.cls = pt_classify(l->type, w.stack, e->hkind);
 	w.waker_tid = e->waker_tid;
+	w.holder_input = !!(e->flags & MPT_LOCK_HOLDER_INPUT);
 	w.dur_ns = e->h.ts >= e->start_ts ? e->h.ts - e->start_ts : 0;
 	free(in);
 	count_lock_wait(pt, p, l, &w);
@@ -1374,7 +1377,7 @@ bool pt_sem_lock(const struct pt_lock *l)
 	/* without a stack (--no-stacks), glibc's file name for a named semaphore */
 	if (l->cls == PT_WC_UNKNOWN)
 		return l->name && !strncmp(l->name, "/dev/shm/sem.", 13);
-	return pt_lock_class(l) == PT_WC_SEMAPHORE;
+	return pt_lock_class(l) == PT_WC_SEMAPHORE || pt_lock_class(l) == PT_WC_QUEUE;
 }
 
 static bool waits_on(const struct pt_proc *p, const struct pt_lock *l)
@@ -1630,7 +1633,7 @@ const char *pt_wait_class_name(enum pt_wait_class c)
 		[PT_WC_UNKNOWN] = "unknown", [PT_WC_MUTEX] = "mutex",
 		[PT_WC_SEMAPHORE] = "semaphore", [PT_WC_CONDITION] = "condition",
 		[PT_WC_JOIN] = "thread join", [PT_WC_RWLOCK] = "rwlock",
-		[PT_WC_BARRIER] = "barrier", [PT_WC_OTHER] = "other",
+		[PT_WC_BARRIER] = "barrier", [PT_WC_OTHER] = "other", [PT_WC_QUEUE] = "queue",
 		[PT_WC_FILE] = "file lock", [PT_WC_SYSV] = "sysv semaphore",
 	};
 
@@ -1697,6 +1700,8 @@ enum pt_wait_class pt_classify(enum pt_lock_type type, const struct pt_stack *st
 
 enum pt_wait_class pt_lock_class(const struct pt_lock *l)
 {
+	if (l->cls == PT_WC_SEMAPHORE && l->total_ns && l->qwait_ns >= l->total_ns - l->total_ns / 10)
+		return PT_WC_QUEUE;
 	/* a shared semaphore whose key could not be read looks private: a lock */
 	if (l->cls != PT_WC_SEMAPHORE || !(l->kflags & MPT_LOCK_PRIVATE) || l->keyfail)
 		return l->cls;
@@ -1708,6 +1713,8 @@ enum pt_wait_class pt_lock_class(const struct pt_lock *l)
 
 enum pt_wait_class pt_wait_class_of(const struct pt_lockwait *w)
 {
+	if (w->cls == PT_WC_SEMAPHORE && w->holder_input)
+		return PT_WC_QUEUE;
 	return w->cls == PT_WC_SEMAPHORE && w->lock ? pt_lock_class(w->lock) : w->cls;
 }
 
@@ -1718,6 +1725,7 @@ bool pt_lock_contended(const struct pt_lock *l)
 	case PT_WC_JOIN:
 	case PT_WC_BARRIER:
 	case PT_WC_OTHER:
+	case PT_WC_QUEUE:
 		return false;
 	default:
 		return true;

@@ -171,6 +171,7 @@ enum pt_wait_class {
 	PT_WC_UNKNOWN,		/* a futex wait without a usable stack */
 	PT_WC_MUTEX, PT_WC_SEMAPHORE, PT_WC_CONDITION, PT_WC_JOIN, PT_WC_RWLOCK,
 	PT_WC_BARRIER, PT_WC_OTHER,
+	PT_WC_QUEUE,		/* a semaphore whose holder was waiting for input: a queue */
 	PT_WC_FILE,		/* flock, fcntl, OFD locks */
 	PT_WC_SYSV,		/* System V semaphores */
 	PT_WC_N
@@ -197,6 +198,7 @@ struct pt_lock {
 	char comm[MPT_COMM_LEN + 1];	/* a private futex's process, at its first wait */
 	char *where;		/* a private futex's place: "heap", "sym+0x10 in lib.so"; or NULL */
 	bool keyfail;		/* a wait's shared key could not be read: maybe not private */
+	uint64_t qwait_ns;	/* of total_ns, waits whose holder was waiting for input */
 	uint64_t last_ts;	/* its newest wait (begin or end): forgetting frees the oldest */
 	bool kept;		/* ptree_forget_locks: something points to it */
 };
@@ -209,6 +211,7 @@ struct pt_lockwait {		/* one of the longest lock waits */
 	uint32_t waker;
 	uint32_t holder;	/* process holding it, 0 if unknown */
 	bool holder_inferred;	/* the holder was inferred (pt_infer_holder), not seen */
+	bool holder_input;	/* its releaser was waiting for input (MPT_LOCK_HOLDER_INPUT) */
 	bool unfinished;	/* still waiting when tracing ended */
 	const struct pt_stack *stack;	/* where it waited, or NULL */
 	uint8_t cls;		/* enum pt_wait_class */
@@ -391,7 +394,9 @@ const char *pt_wait_class_name(enum pt_wait_class c);
 /* A wait's kind from its lock type, stack (or NULL) and holder kind. */
 enum pt_wait_class pt_classify(enum pt_lock_type type, const struct pt_stack *st, uint32_t hkind);
 /* The lock's kind: a private semaphore no waiter ever released to another
- * (Python's Condition, Event, Queue and join) signals: a condition. */
+ * (Python's Condition, Event, Queue and join) signals: a condition; a
+ * semaphore whose waits went, nine tenths of their time, to holders waiting
+ * for input (a Pool's task queue lock) is a queue. */
 enum pt_wait_class pt_lock_class(const struct pt_lock *l);
 /* Does waiting on it mean contention (a finding, --check=locks)? Mutexes,
  * rwlocks, semaphores used as locks, file and SysV locks, and futexes of

@@ -128,18 +128,26 @@ static void child_wait_begin(struct ptree *pt, uint64_t ms, uint32_t pid)
 	feed(pt, &e);
 }
 
-/* the wait of pid that began at start_ms ends at ms (woken, or killed) */
-static void sem_wait_end(struct ptree *pt, uint64_t ms, uint32_t pid, uint64_t start_ms, uint64_t ino)
+/* the wait of pid that began at start_ms ends at ms (woken, or killed);
+ * flags: MPT_LOCK_HOLDER_INPUT when its releaser was waiting for input */
+static void sem_wait_end_f(struct ptree *pt, uint64_t ms, uint32_t pid, uint64_t start_ms, uint64_t ino,
+			   uint32_t flags)
 {
 	struct mpt_lock e = { 0 };
 
 	hdr(&e.h, MPT_EV_LOCK, sizeof(e), ms, pid);
+	e.flags = flags;
 	e.start_ts = T0 + start_ms * MS;
 	e.kind = MPT_LOCK_FUTEX;
 	e.dev = SHM_DEV;
 	e.ino = ino;
 	sem_path(e.comps, ino);
 	feed(pt, &e);
+}
+
+static void sem_wait_end(struct ptree *pt, uint64_t ms, uint32_t pid, uint64_t start_ms, uint64_t ino)
+{
+	sem_wait_end_f(pt, ms, pid, start_ms, ino, 0);
 }
 
 static const struct pt_inwait *inwait(const struct ptree *pt, uint32_t pid)
@@ -283,11 +291,54 @@ static void test_ticket_not_deadlock(void)
 	ptree_free(pt);
 }
 
+/* A Pool's task queue lock: each worker queues on it while the one holding
+ * it waits in a pipe read for the next task (its releaser had waited for
+ * input). A queue, not contention; a lock held for work is contention. */
+static void test_queue(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	struct an_opts o = { .zombie_threshold_ns = 1000 * MS, .check = AN_CHECK(AN_LOCK) };
+	struct an_result r;
+	const struct pt_lock *q, *l;
+
+	fork_(pt, 1, SELF, P);
+	fork_(pt, 5, P, A);
+	fork_(pt, 6, P, B);
+	/* S1: the task queue's lock, 3 waits of 30 ms and one of 2 ms with no input flag */
+	for (int i = 0; i < 3; i++) {
+		sem_wait_begin(pt, 100 + 100 * i, A, S1, false);
+		sem_wait_end_f(pt, 130 + 100 * i, A, 100 + 100 * i, S1, MPT_LOCK_HOLDER_INPUT);
+	}
+	sem_wait_begin(pt, 500, B, S1, false);
+	sem_wait_end(pt, 502, B, 500, S1);
+	/* S2: a lock held while working: B waits 50 ms for A's work */
+	sem_wait_begin(pt, 600, B, S2, false);
+	sem_wait_end(pt, 650, B, 600, S2);
+	q = pt->nlocks > 0 ? pt->locks[0] : NULL;
+	l = pt->nlocks > 1 ? pt->locks[1] : NULL;
+	ok(q && pt_lock_class(q) == PT_WC_QUEUE && !pt_lock_contended(q),
+	   "a semaphore whose holders waited for input 90%% of the time is a queue, not contention");
+	ok(l && pt_lock_class(l) == PT_WC_SEMAPHORE && pt_lock_contended(l),
+	   "one held for work is a semaphore used as a lock: contention");
+	ok(pt->nwaitlog >= 4 && pt_wait_class_of(&pt->waitlog[0]) == PT_WC_QUEUE, "a queue wait's class");
+	analyze(pt, &o, T0 + 700 * MS, &r);
+	is_int(r.count[AN_LOCK], 1, "one lock finding: the contended lock");
+	ok(r.n && r.v[0].lock == l, "and it is S2");
+	an_result_free(&r);
+	/* more contention on S1 (20 ms of 112): a lock again */
+	sem_wait_begin(pt, 700, B, S1, false);
+	sem_wait_end(pt, 720, B, 700, S1);
+	ok(q && pt_lock_class(q) == PT_WC_SEMAPHORE && pt_lock_contended(q),
+	   "a queue lock with a tenth of its waiting held for work counts as contention");
+	ptree_free(pt);
+}
+
 int main(void)
 {
 	test_deadlock_inferred();
 	test_deadlock_bare();
 	test_no_deadlock();
 	test_ticket_not_deadlock();
+	test_queue();
 	return tap_done();
 }
