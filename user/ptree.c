@@ -1346,7 +1346,7 @@ static int on_maps(struct ptree *pt, const struct mpt_maps *e)
 
 		snprintf(line, sizeof(line), "%.*s", (int)n, text);
 		text += n + 1;
-		if (sscanf(line, "%*lx-%*lx %4s %*llx %x:%x %llu", perms, &maj, &min, &ino) != 4 ||
+		if (sscanf(line, "%*x-%*x %4s %*x %x:%x %llu", perms, &maj, &min, &ino) != 4 ||
 		    strlen(perms) != 4 || perms[3] != 's' || !ino)
 			continue;
 		if (pt_maps_file(p, (uint64_t)maj << 20 | min, ino))
