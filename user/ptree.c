@@ -1412,7 +1412,6 @@ uint32_t pt_infer_holder(const struct ptree *pt, const struct pt_proc *waiter,
 		return 0;
 	for (size_t i = 0; i < pt->nprocs; i++) {
 		const struct pt_proc *q = pt->procs[i];
-
 		int c;
 
 		if (q->exited || q->pid == pt->meta.self_pid)
