@@ -1250,6 +1250,20 @@ out:
 	return 0;
 }
 
+/* A tracked thread blocks reading input (IS_INPUT_WAIT): noted for
+ * held_for_input(). A select or poll on no fd is a sleep, not a wait. */
+static __always_inline void input_begins(struct task_struct *prev, struct pt_regs *regs, long nr)
+{
+	struct input_wait iw = { bpf_ktime_get_ns(), 0 };
+	__u32 tid;
+
+	if ((IS_SELECT(nr) && !PT_REGS_PARM1_CORE_SYSCALL(regs)) ||
+	    (IS_POLL(nr) && !PT_REGS_PARM2_CORE_SYSCALL(regs)))
+		return;
+	tid = BPF_CORE_READ(prev, pid);
+	bpf_map_update_elem(&inputs, &tid, &iw, BPF_ANY);
+}
+
 static __always_inline int is_futex_wait(__u32 cmd)
 {
 	return cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_LOCK_PI ||
@@ -1331,12 +1345,8 @@ static __always_inline int wait_begins(struct task_struct *prev)
 		return lock_begin(MPT_LOCK_SYSV, PT_REGS_PARM1_CORE_SYSCALL(regs), 0, semnum, 0);
 	}
 	default:
-		if (IS_INPUT_WAIT(nr)) {
-			struct input_wait iw = { bpf_ktime_get_ns(), 0 };
-			__u32 tid = BPF_CORE_READ(prev, pid);
-
-			bpf_map_update_elem(&inputs, &tid, &iw, BPF_ANY);
-		}
+		if (IS_INPUT_WAIT(nr))
+			input_begins(prev, regs, nr);
 		return 0;
 	}
 }
