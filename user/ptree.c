@@ -969,6 +969,34 @@ static const struct pt_stack *take_stack(struct ptree *pt, uint32_t tid, uint64_
 	return NULL;
 }
 
+#define QUEUE_LOOKBACK 64	/* waits of the log looked at for the releaser's own */
+
+/*
+ * A wait whose releaser had itself queued on the same lock for at least half
+ * of it (a queue wait of the releaser's, which then took the lock and let it
+ * go) queued too: the second in line behind a holder waiting for input.
+ */
+static bool queued_behind(const struct ptree *pt, const struct pt_lockwait *w)
+{
+	uint64_t end = w->start_ts + w->dur_ns;
+
+	if (!w->waker_tid || w->waker_tid == w->tid)
+		return false;
+	for (size_t i = pt->nwaitlog, n = 0; i-- > 0 && n < QUEUE_LOOKBACK; n++) {
+		const struct pt_lockwait *x = &pt->waitlog[i];
+		uint64_t lo, hi;
+
+		if (x->tid != w->waker_tid || x->lock != w->lock)
+			continue;
+		if (!x->holder_input)
+			return false;
+		lo = x->start_ts > w->start_ts ? x->start_ts : w->start_ts;
+		hi = x->start_ts + x->dur_ns < end ? x->start_ts + x->dur_ns : end;
+		return hi > lo && (hi - lo) * 2 >= w->dur_ns;
+	}
+	return false;
+}
+
 static int on_lock(struct ptree *pt, const struct mpt_lock *e, struct pt_change *chg)
 {
 	struct pt_proc *p = get_proc(pt, e->h.pid, e->h.start, e->h.ts);
@@ -996,6 +1024,8 @@ static int on_lock(struct ptree *pt, const struct mpt_lock *e, struct pt_change 
 	w.waker_tid = e->waker_tid;
 	w.holder_input = !!(e->flags & MPT_LOCK_HOLDER_INPUT);
 	w.dur_ns = e->h.ts >= e->start_ts ? e->h.ts - e->start_ts : 0;
+	if (!w.holder_input)
+		w.holder_input = queued_behind(pt, &w);
 	free(in);
 	count_lock_wait(pt, p, l, &w);
 	chg->proc = p;

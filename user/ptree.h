@@ -211,7 +211,8 @@ struct pt_lockwait {		/* one of the longest lock waits */
 	uint32_t waker;
 	uint32_t holder;	/* process holding it, 0 if unknown */
 	bool holder_inferred;	/* the holder was inferred (pt_infer_holder), not seen */
-	bool holder_input;	/* its releaser was waiting for input (MPT_LOCK_HOLDER_INPUT) */
+	bool holder_input;	/* its releaser was waiting for input (MPT_LOCK_HOLDER_INPUT),
+				 * or queued on the lock itself so (a queue wait) */
 	bool unfinished;	/* still waiting when tracing ended */
 	const struct pt_stack *stack;	/* where it waited, or NULL */
 	uint8_t cls;		/* enum pt_wait_class */

@@ -131,12 +131,13 @@ static void child_wait_begin(struct ptree *pt, uint64_t ms, uint32_t pid)
 /* the wait of pid that began at start_ms ends at ms (woken, or killed);
  * flags: MPT_LOCK_HOLDER_INPUT when its releaser was waiting for input */
 static void sem_wait_end_f(struct ptree *pt, uint64_t ms, uint32_t pid, uint64_t start_ms, uint64_t ino,
-			   uint32_t flags)
+			   uint32_t flags, uint32_t waker)
 {
 	struct mpt_lock e = { 0 };
 
 	hdr(&e.h, MPT_EV_LOCK, sizeof(e), ms, pid);
 	e.flags = flags;
+	e.waker = e.waker_tid = waker;
 	e.start_ts = T0 + start_ms * MS;
 	e.kind = MPT_LOCK_FUTEX;
 	e.dev = SHM_DEV;
@@ -147,7 +148,7 @@ static void sem_wait_end_f(struct ptree *pt, uint64_t ms, uint32_t pid, uint64_t
 
 static void sem_wait_end(struct ptree *pt, uint64_t ms, uint32_t pid, uint64_t start_ms, uint64_t ino)
 {
-	sem_wait_end_f(pt, ms, pid, start_ms, ino, 0);
+	sem_wait_end_f(pt, ms, pid, start_ms, ino, 0, 0);
 }
 
 static const struct pt_inwait *inwait(const struct ptree *pt, uint32_t pid)
@@ -307,7 +308,7 @@ static void test_queue(void)
 	/* S1: the task queue's lock, 3 waits of 30 ms and one of 2 ms with no input flag */
 	for (int i = 0; i < 3; i++) {
 		sem_wait_begin(pt, 100 + 100 * i, A, S1, false);
-		sem_wait_end_f(pt, 130 + 100 * i, A, 100 + 100 * i, S1, MPT_LOCK_HOLDER_INPUT);
+		sem_wait_end_f(pt, 130 + 100 * i, A, 100 + 100 * i, S1, MPT_LOCK_HOLDER_INPUT, P);
 	}
 	sem_wait_begin(pt, 500, B, S1, false);
 	sem_wait_end(pt, 502, B, 500, S1);
@@ -325,11 +326,25 @@ static void test_queue(void)
 	is_int(r.count[AN_LOCK], 1, "one lock finding: the contended lock");
 	ok(r.n && r.v[0].lock == l, "and it is S2");
 	an_result_free(&r);
-	/* more contention on S1 (20 ms of 112): a lock again */
-	sem_wait_begin(pt, 700, B, S1, false);
-	sem_wait_end(pt, 720, B, 700, S1);
+	/* second in line: B queues behind A, who queues for the holder's input */
+	sem_wait_begin(pt, 700, A, S1, false);
+	sem_wait_begin(pt, 710, B, S1, false);
+	sem_wait_end_f(pt, 750, A, 700, S1, MPT_LOCK_HOLDER_INPUT, P);
+	sem_wait_end_f(pt, 752, B, 710, S1, 0, A);
+	ok(pt->nwaitlog && pt->waitlog[pt->nwaitlog - 1].holder_input &&
+	   pt_wait_class_of(&pt->waitlog[pt->nwaitlog - 1]) == PT_WC_QUEUE,
+	   "a wait released by a waiter that queued for input most of the time queued too");
+	sem_wait_begin(pt, 760, B, S1, false);
+	sem_wait_end_f(pt, 762, B, 760, S1, 0, A);
+	ok(pt->nwaitlog && !pt->waitlog[pt->nwaitlog - 1].holder_input,
+	   "not when the releaser's queueing was before it");
+	ok(q && pt_lock_class(q) == PT_WC_QUEUE, "still a queue");
+	/* more contention on S1 (20 ms of 204): a lock again */
+	sem_wait_begin(pt, 800, B, S1, false);
+	sem_wait_end(pt, 820, B, 800, S1);
 	ok(q && pt_lock_class(q) == PT_WC_SEMAPHORE && pt_lock_contended(q),
 	   "a queue lock with a tenth of its waiting held for work counts as contention");
+	ok(pt->nwaitlog && !pt->waitlog[pt->nwaitlog - 1].holder_input, "a wait with no waker is not queued");
 	ptree_free(pt);
 }
 
