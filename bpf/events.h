@@ -149,6 +149,10 @@ enum mpt_lock_kind {
  * at least half of the wait: the waiter queued for input, not for work done
  * under the lock (docs/findings.md). Not part of the lock's identity. */
 #define MPT_LOCK_HOLDER_INPUT 0x4
+/* struct mpt_lock only: that thread was not blocked but preempted (runnable,
+ * not running) for at least half of the wait: the waiter waited for the CPU
+ * the holder did not get, not for work done under the lock. */
+#define MPT_LOCK_HOLDER_PREEMPTED 0x8
 
 /* Where a lock's holder came from. */
 enum mpt_holder_kind {

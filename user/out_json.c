@@ -596,11 +596,12 @@ void json_event(struct sbuf *b, const struct ptree *pt, const struct mpt_hdr *ev
 		sb_puts(b, ",\"start_ms\":");
 		jms(b, pt, e->start_ts);
 		sb_printf(b, ",\"wait_ms\":%.3f,\"dev\":%llu,\"ino\":%llu,\"off\":%llu,\"private\":%s,\"ret\":%d,"
-			  "\"holder_input\":%s,\"waker\":",
+			  "\"holder_input\":%s,\"holder_preempted\":%s,\"waker\":",
 			  (e->h.ts - e->start_ts) / 1e6, (unsigned long long)e->dev,
 			  (unsigned long long)e->ino, (unsigned long long)e->off,
 			  e->flags & MPT_LOCK_PRIVATE ? "true" : "false", e->ret,
-			  e->flags & MPT_LOCK_HOLDER_INPUT ? "true" : "false");
+			  e->flags & MPT_LOCK_HOLDER_INPUT ? "true" : "false",
+			  e->flags & MPT_LOCK_HOLDER_PREEMPTED ? "true" : "false");
 		jpid(b, e->waker);
 		break;
 	}

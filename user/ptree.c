@@ -855,6 +855,8 @@ static void count_lock_wait(struct ptree *pt, struct pt_proc *p, struct pt_lock 
 	l->total_ns += w->dur_ns;
 	if (w->holder_input)
 		l->qwait_ns += w->dur_ns;
+	else if (w->holder_preempted)
+		l->pwait_ns += w->dur_ns;
 	if (w->dur_ns > l->max_ns)
 		l->max_ns = w->dur_ns;
 	i = idset_index(&l->waiters, p->pid);
@@ -1023,6 +1025,7 @@ static int on_lock(struct ptree *pt, const struct mpt_lock *e, struct pt_change 
 	w.cls = pt_classify(l->type, w.stack, e->hkind);
 	w.waker_tid = e->waker_tid;
 	w.holder_input = !!(e->flags & MPT_LOCK_HOLDER_INPUT);
+	w.holder_preempted = !!(e->flags & MPT_LOCK_HOLDER_PREEMPTED);
 	w.dur_ns = e->h.ts >= e->start_ts ? e->h.ts - e->start_ts : 0;
 	if (!w.holder_input)
 		w.holder_input = queued_behind(pt, &w);
@@ -1729,7 +1732,9 @@ enum pt_wait_class pt_classify(enum pt_lock_type type, const struct pt_stack *st
 
 enum pt_wait_class pt_lock_class(const struct pt_lock *l)
 {
-	if (l->cls == PT_WC_SEMAPHORE && l->total_ns && l->qwait_ns >= l->total_ns - l->total_ns / 10)
+	uint64_t own = l->total_ns - l->pwait_ns;	/* not waiting for a preempted holder */
+
+	if (l->cls == PT_WC_SEMAPHORE && l->qwait_ns && l->qwait_ns >= own - own / 10)
 		return PT_WC_QUEUE;
 	/* a shared semaphore whose key could not be read looks private: a lock */
 	if (l->cls != PT_WC_SEMAPHORE || !(l->kflags & MPT_LOCK_PRIVATE) || l->keyfail)
@@ -1749,6 +1754,9 @@ enum pt_wait_class pt_wait_class_of(const struct pt_lockwait *w)
 
 bool pt_lock_contended(const struct pt_lock *l)
 {
+	/* the waiting came from the CPU the holders did not get */
+	if (l->total_ns && l->pwait_ns >= l->total_ns - l->total_ns / 10)
+		return false;
 	switch (pt_lock_class(l)) {
 	case PT_WC_CONDITION:
 	case PT_WC_JOIN:

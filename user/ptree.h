@@ -199,6 +199,7 @@ struct pt_lock {
 	char *where;		/* a private futex's place: "heap", "sym+0x10 in lib.so"; or NULL */
 	bool keyfail;		/* a wait's shared key could not be read: maybe not private */
 	uint64_t qwait_ns;	/* of total_ns, waits whose holder was waiting for input */
+	uint64_t pwait_ns;	/* of total_ns, waits whose holder was preempted */
 	uint64_t last_ts;	/* its newest wait (begin or end): forgetting frees the oldest */
 	bool kept;		/* ptree_forget_locks: something points to it */
 };
@@ -213,6 +214,7 @@ struct pt_lockwait {		/* one of the longest lock waits */
 	bool holder_inferred;	/* the holder was inferred (pt_infer_holder), not seen */
 	bool holder_input;	/* its releaser was waiting for input (MPT_LOCK_HOLDER_INPUT),
 				 * or queued on the lock itself so (a queue wait) */
+	bool holder_preempted;	/* its releaser was preempted (MPT_LOCK_HOLDER_PREEMPTED) */
 	bool unfinished;	/* still waiting when tracing ended */
 	const struct pt_stack *stack;	/* where it waited, or NULL */
 	uint8_t cls;		/* enum pt_wait_class */
@@ -401,7 +403,8 @@ enum pt_wait_class pt_classify(enum pt_lock_type type, const struct pt_stack *st
 enum pt_wait_class pt_lock_class(const struct pt_lock *l);
 /* Does waiting on it mean contention (a finding, --check=locks)? Mutexes,
  * rwlocks, semaphores used as locks, file and SysV locks, and futexes of
- * unknown use; not condition, join, barrier or other waits. */
+ * unknown use; not condition, join, barrier, queue or other waits, nor a
+ * lock waited on, nine tenths of the time, for holders that were preempted. */
 bool pt_lock_contended(const struct pt_lock *l);
 /* A wait's kind, as its lock's use refines it (a signalling semaphore). */
 enum pt_wait_class pt_wait_class_of(const struct pt_lockwait *w);

@@ -348,6 +348,27 @@ static void test_queue(void)
 	ptree_free(pt);
 }
 
+/* Waits for a holder that was preempted (runnable, not running) are the
+ * CPU's, not the lock's: a lock waited on so is not contention. */
+static void test_preempted(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	const struct pt_lock *l;
+
+	fork_(pt, 1, SELF, P);
+	fork_(pt, 5, P, A);
+	fork_(pt, 6, P, B);
+	sem_wait_begin(pt, 100, A, S1, false);
+	sem_wait_end_f(pt, 110, A, 100, S1, MPT_LOCK_HOLDER_PREEMPTED, B);
+	l = pt->nlocks ? pt->locks[0] : NULL;
+	ok(l && pt_lock_class(l) == PT_WC_SEMAPHORE && !pt_lock_contended(l),
+	   "a semaphore waited on only while its holder was preempted: not contention");
+	sem_wait_begin(pt, 200, A, S1, false);
+	sem_wait_end(pt, 205, A, 200, S1);
+	ok(l && pt_lock_contended(l), "one wait on a holder at work (5 ms of 15): contention");
+	ptree_free(pt);
+}
+
 int main(void)
 {
 	test_deadlock_inferred();
@@ -355,5 +376,6 @@ int main(void)
 	test_no_deadlock();
 	test_ticket_not_deadlock();
 	test_queue();
+	test_preempted();
 	return tap_done();
 }
