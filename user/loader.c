@@ -393,6 +393,12 @@ int loader_stack(struct loader *l, uint32_t tid, uint64_t ts, struct mpt_stack *
 	return 0;
 }
 
+/* Threads blocked in a wait now (entries in `locks` and `waits`). */
+int64_t loader_blocked(struct loader *l)
+{
+	return __atomic_load_n(&l->skel->bss->blocked, __ATOMIC_RELAXED);
+}
+
 uint64_t loader_lost_stacks(struct loader *l)
 {
 	return __atomic_load_n(&l->skel->bss->lost_stacks, __ATOMIC_RELAXED);
