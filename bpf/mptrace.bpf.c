@@ -34,6 +34,11 @@ __u64 lost_stacks = 0;
 /* Entries in `locks` and `waits`: traced threads now blocked in a wait. With
  * none, a context switch or a wake-up costs one load and a compare. */
 __s64 blocked = 0;
+/* When `blocked` last left zero: no wait in the tables began before it, so
+ * the consumer's walk of them (for waits older than a threshold) can wait
+ * until the tables have been busy that long. A fork storm's parent blocks
+ * and runs again at every fork: its waits never get old. */
+__u64 busy_since = 0;
 /* When the consumer was last woken because the ring was empty. */
 __u64 last_wake = 0;
 
@@ -189,9 +194,27 @@ static __always_inline int is_tracked(__u32 tgid)
 	return bpf_map_lookup_elem(&tracked, &tgid) != NULL;
 }
 
+/* An entry went into `waits` or `locks` at `ts`. Two CPUs may both see
+ * zero and both write: their times are microseconds apart. */
+static __always_inline void blocked_inc(__u64 ts)
+{
+	if (blocked <= 0)
+		busy_since = ts;
+	__sync_fetch_and_add(&blocked, 1);
+}
+
+/*
+ * `t` is always a BTF-typed task (a tp_btf argument or
+ * bpf_get_current_task_btf()): its fields are read with direct loads, which
+ * the verifier turns into guarded loads (a NULL reads 0), still relocated by
+ * CO-RE, and which cost no helper call. A call is dear where every return
+ * goes through a mitigation thunk (AMD SRSO): BPF_CORE_READ was a fifth of
+ * on_exit's time on the fork path. Pointers read with bpf_core_read() are
+ * plain numbers to the verifier and keep BPF_CORE_READ.
+ */
 static __always_inline __u64 leader_start(struct task_struct *t)
 {
-	return BPF_CORE_READ(t, group_leader, start_time);
+	return t->group_leader->start_time;
 }
 
 static __always_inline void fill_hdr(struct mpt_hdr *h, __u32 type, __u32 size,
@@ -200,8 +223,8 @@ static __always_inline void fill_hdr(struct mpt_hdr *h, __u32 type, __u32 size,
 	h->type = type;
 	h->size = size;
 	h->ts = bpf_ktime_get_ns();
-	h->pid = BPF_CORE_READ(t, tgid);
-	h->tid = BPF_CORE_READ(t, pid);
+	h->pid = t->tgid;
+	h->tid = t->pid;
 	h->start = leader_start(t);
 }
 
@@ -255,9 +278,9 @@ static __always_inline void output(void *data, __u32 size, __u32 type)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 ptgid = BPF_CORE_READ(parent, tgid);
-	__u32 ctgid = BPF_CORE_READ(child, tgid);
-	__u32 ctid = BPF_CORE_READ(child, pid);
+	__u32 ptgid = parent->tgid;
+	__u32 ctgid = child->tgid;
+	__u32 ctid = child->pid;
 	int thread = ctgid != ctid;
 	struct mpt_fork *e;
 	__u64 start;
@@ -280,7 +303,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	e->h.tid = ctid;
 	e->h.start = start;
 	e->ppid = ptgid;
-	e->ptid = BPF_CORE_READ(parent, pid);
+	e->ptid = parent->pid;
 	e->pstart = leader_start(parent);
 	e->flags = thread ? MPT_FORK_THREAD : 0;
 	e->_pad = 0;
@@ -418,13 +441,13 @@ static __always_inline __u32 new_reaper(struct task_struct *t)
 	struct pid *pid;
 	unsigned int level;
 
-	pid = BPF_CORE_READ(t, thread_pid);
-	level = BPF_CORE_READ(pid, level);
+	pid = t->thread_pid;
+	level = pid->level;
 	ns = NULL;
 	bpf_core_read(&ns, sizeof(ns), &pid->numbers[level & 31].ns);
 	ns_reaper = BPF_CORE_READ(ns, child_reaper);
 
-	sig = BPF_CORE_READ(t, signal);
+	sig = t->signal;
 	if (BPF_CORE_READ_BITFIELD_PROBED(sig, has_child_subreaper)) {
 		for (int i = 0; i < 32; i++) {
 			p = BPF_CORE_READ(p, real_parent);
@@ -442,13 +465,13 @@ static __always_inline __u32 new_reaper(struct task_struct *t)
  * SIGCHLD is ignored or SA_NOCLDWAIT is set. */
 static __always_inline int will_autoreap(struct task_struct *t)
 {
-	struct task_struct *parent = BPF_CORE_READ(t, real_parent);
+	struct task_struct *parent = t->real_parent;
 	struct k_sigaction act = {};
 	struct sighand_struct *sh;
 
-	if (BPF_CORE_READ(t, exit_signal) != 17 /* SIGCHLD */)
+	if (t->exit_signal != 17 /* SIGCHLD */)
 		return 0;
-	sh = BPF_CORE_READ(parent, sighand);
+	sh = parent->sighand;
 	if (!sh)
 		return 0;
 	bpf_core_read(&act, sizeof(act), &sh->action[16]);
@@ -462,20 +485,23 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	/* do_exit() has just decremented signal->live: zero means this was
 	 * the group's last thread. Read from the task rather than from the
 	 * tracepoint's group_dead argument, which only Linux 6.16+ passes. */
-	int group_dead = BPF_CORE_READ(p, signal, live.counter) == 0;
-	__u32 tid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
+	int group_dead = p->signal->live.counter == 0;
+	__u32 tid = p->pid, tgid = p->tgid;
 	struct mpt_exit *e;
 
 
 	/* A thread ends its waits before it exits (it runs again to die);
 	 * anything left would be stale. */
 	if (blocked > 0) {
-		if (!bpf_map_delete_elem(&waits, &tid))
+		/* every exiting thread of the machine comes here: a lookup
+		 * takes no lock, a delete locks its bucket, found or not */
+		if (bpf_map_lookup_elem(&waits, &tid) && !bpf_map_delete_elem(&waits, &tid))
 			__sync_fetch_and_add(&blocked, -1);
-		if (!bpf_map_delete_elem(&locks, &tid))
+		if (trace_locks && bpf_map_lookup_elem(&locks, &tid) &&
+		    !bpf_map_delete_elem(&locks, &tid))
 			__sync_fetch_and_add(&blocked, -1);
 	}
-	if (want_stacks)
+	if (want_stacks && bpf_map_lookup_elem(&ustacks, &tid))
 		bpf_map_delete_elem(&ustacks, &tid);
 	if (!group_dead || !is_tracked(tgid))
 		return 0;
@@ -483,8 +509,8 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	if (!e)
 		return 0;
 	fill_hdr(&e->h, MPT_EV_EXIT, sizeof(*e), p);
-	e->status = BPF_CORE_READ(p, exit_code);
-	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
+	e->status = p->exit_code;
+	e->ppid = p->real_parent->tgid;
 	e->reaper = new_reaper(p);
 	e->flags = will_autoreap(p) ? MPT_EXIT_AUTOREAP : 0;
 	BPF_CORE_READ_STR_INTO(&e->comm, p, comm);
@@ -515,7 +541,16 @@ static __always_inline void add_wp(__u32 tgid, __u64 ts, __u32 target)
 /* A wait point that names one child: its wait4(pid), or its exit's wake-up. */
 static __always_inline void add_child_wp(__u32 child, __u64 ts)
 {
-	if (child)
+	__u64 *cw;
+
+	if (!child)
+		return;
+	/* in place when it is there: an LRU update takes a fresh element
+	 * from the free list and gives the old one back, every time */
+	cw = bpf_map_lookup_elem(&childwp, &child);
+	if (cw)
+		*cw = ts;
+	else
 		bpf_map_update_elem(&childwp, &child, &ts, BPF_ANY);
 }
 
@@ -554,8 +589,15 @@ add:
 		add_wp(tgid, now, we.gtarget);
 		add_child_wp(we.gtarget, now);
 	}
-	if (tgid == self_pid || is_tracked(tgid))
-		bpf_map_update_elem(&wentry, &tid, &we, BPF_ANY);
+	if (tgid == self_pid || is_tracked(tgid)) {
+		struct wait_entry *old = bpf_map_lookup_elem(&wentry, &tid);
+
+		/* in place, as in add_child_wp(): only this thread writes it */
+		if (old)
+			*old = we;
+		else
+			bpf_map_update_elem(&wentry, &tid, &we, BPF_ANY);
+	}
 	return 0;
 }
 
@@ -569,14 +611,14 @@ add:
 SEC("tp_btf/sched_process_free")
 int BPF_PROG(on_free, struct task_struct *p)
 {
-	__u32 tgid = BPF_CORE_READ(p, tgid), reaper, n, k;
+	__u32 tgid = p->tgid, reaper, n, k;
 	struct wait_points *w;
 	struct mpt_free *e;
 	__u64 start, *want, *cw;
 
-	if (BPF_CORE_READ(p, pid) != tgid)
+	if (p->pid != tgid)
 		return 0;	/* only the leader's release ends the process */
-	start = BPF_CORE_READ(p, start_time);
+	start = p->start_time;
 	if (!trace_all) {
 		/* The pid may already belong to a new process (release is
 		 * RCU-delayed): only forget the one that was released. */
@@ -596,7 +638,7 @@ int BPF_PROG(on_free, struct task_struct *p)
 	e->h.pid = tgid;
 	e->h.tid = tgid;
 	e->h.start = start;
-	reaper = BPF_CORE_READ(p, real_parent, tgid);
+	reaper = p->real_parent->tgid;
 	e->reaper = reaper;
 	e->nwps = 0;
 	__builtin_memset(e->wps, 0, sizeof(e->wps));
@@ -735,7 +777,7 @@ __noinline int wait_block(__s32 target, __u64 options, __u32 flags)
 	w.target = target;
 	w.flags = flags | ((options & 0x01000000) ? MPT_WAIT_NOWAIT : 0);
 	if (!bpf_map_update_elem(&waits, &tid, &w, BPF_NOEXIST)) {
-		__sync_fetch_and_add(&blocked, 1);
+		blocked_inc(w.ts);
 		/* for the scan: a join wait in a deadlock shows where it waits */
 		if (tgid != self_pid && !(w.flags & MPT_WAIT_NOWAIT))
 			grab_stack(w.ts, 1);
@@ -1110,7 +1152,7 @@ __noinline int lock_begin(__u32 kind, __u64 arg, __u32 op, __u64 val, int is_fut
 		break;
 	}
 	if (!bpf_map_update_elem(&locks, &tid, &s, BPF_NOEXIST)) {
-		__sync_fetch_and_add(&blocked, 1);
+		blocked_inc(s.ts);
 		grab_stack(s.ts, 0);
 	}
 	return 0;
@@ -1362,11 +1404,15 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 
 	if (blocked > 0) {
 		tid = BPF_CORE_READ(next, pid);
-		ls = bpf_map_lookup_elem(&locks, &tid);
-		if (ls && ls->kind == MPT_LOCK_FUTEX && (ls->flags & MPT_LOCK_KEY_FAIL))
-			retry_futex_key(next, ls);
 		wait_resume(tid);
-		lock_end(tid);
+		/* `locks` fills only with lock tracing on; one lookup here
+		 * spares lock_end() its own for every thread not in a lock */
+		ls = trace_locks ? bpf_map_lookup_elem(&locks, &tid) : NULL;
+		if (ls) {
+			if (ls->kind == MPT_LOCK_FUTEX && (ls->flags & MPT_LOCK_KEY_FAIL))
+				retry_futex_key(next, ls);
+			lock_end(tid);
+		}
 	}
 	/* TASK_INTERRUPTIBLE: every wait above sleeps so (a fault does not) */
 	if (preempt || !(prev_state & 1))

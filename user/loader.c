@@ -393,10 +393,12 @@ int loader_stack(struct loader *l, uint32_t tid, uint64_t ts, struct mpt_stack *
 	return 0;
 }
 
-/* Threads blocked in a wait now (entries in `locks` and `waits`). */
-int64_t loader_blocked(struct loader *l)
+/* Whether a wait in the tables can have begun before `before` (monotonic
+ * ns): some thread is blocked, and has been since then (`busy_since`). */
+bool loader_waits_since(struct loader *l, uint64_t before)
 {
-	return __atomic_load_n(&l->skel->bss->blocked, __ATOMIC_RELAXED);
+	return __atomic_load_n(&l->skel->bss->blocked, __ATOMIC_RELAXED) > 0 &&
+	       __atomic_load_n(&l->skel->bss->busy_since, __ATOMIC_RELAXED) < before;
 }
 
 uint64_t loader_lost_stacks(struct loader *l)

@@ -396,9 +396,9 @@ static void scan_waits(struct trace *t, uint64_t now)
 	if (now < t->next_scan)
 		return;
 	t->next_scan = now + 50000000ull;
-	/* nothing blocked: no table to walk (a walk visits every bucket of
-	 * both, 16,384 each, whatever they hold) */
-	if (loader_blocked(t->ld) <= 0)
+	/* no wait old enough in the tables: no walk (it visits every bucket
+	 * of both, 16,384 each, whatever they hold) */
+	if (!loader_waits_since(t->ld, now - min_age))
 		goto detect;
 	if (loader_scan_waits(t->ld, now - min_age, &lb, &nl, &wb, &nw))
 		return;
