@@ -204,17 +204,19 @@ static __always_inline void blocked_inc(__u64 ts)
 }
 
 /*
- * `t` is always a BTF-typed task (a tp_btf argument or
- * bpf_get_current_task_btf()): its fields are read with direct loads, which
- * the verifier turns into guarded loads (a NULL reads 0), still relocated by
- * CO-RE, and which cost no helper call. A call is dear where every return
- * goes through a mitigation thunk (AMD SRSO): BPF_CORE_READ was a fifth of
- * on_exit's time on the fork path. Pointers read with bpf_core_read() are
- * plain numbers to the verifier and keep BPF_CORE_READ.
+ * Number fields of a BTF-typed task (a tp_btf argument or
+ * bpf_get_current_task_btf()) are read with direct loads, which the
+ * verifier turns into guarded loads (a NULL reads 0), still relocated by
+ * CO-RE, and which cost no helper call: a call is dear where every return
+ * goes through a mitigation thunk (AMD SRSO), and BPF_CORE_READ was a fifth
+ * of on_exit's time on the fork path. Pointer fields keep BPF_CORE_READ:
+ * the verifier checks a directly loaded pointer against its lists of
+ * trusted fields by name, a linear search of the kernel's BTF each time
+ * (~1 ms a load site: 60 ms more start-up when tried).
  */
 static __always_inline __u64 leader_start(struct task_struct *t)
 {
-	return t->group_leader->start_time;
+	return BPF_CORE_READ(t, group_leader, start_time);
 }
 
 static __always_inline void fill_hdr(struct mpt_hdr *h, __u32 type, __u32 size,
@@ -441,13 +443,13 @@ static __always_inline __u32 new_reaper(struct task_struct *t)
 	struct pid *pid;
 	unsigned int level;
 
-	pid = t->thread_pid;
-	level = pid->level;
+	pid = BPF_CORE_READ(t, thread_pid);
+	level = BPF_CORE_READ(pid, level);
 	ns = NULL;
 	bpf_core_read(&ns, sizeof(ns), &pid->numbers[level & 31].ns);
 	ns_reaper = BPF_CORE_READ(ns, child_reaper);
 
-	sig = t->signal;
+	sig = BPF_CORE_READ(t, signal);
 	if (BPF_CORE_READ_BITFIELD_PROBED(sig, has_child_subreaper)) {
 		for (int i = 0; i < 32; i++) {
 			p = BPF_CORE_READ(p, real_parent);
@@ -465,13 +467,13 @@ static __always_inline __u32 new_reaper(struct task_struct *t)
  * SIGCHLD is ignored or SA_NOCLDWAIT is set. */
 static __always_inline int will_autoreap(struct task_struct *t)
 {
-	struct task_struct *parent = t->real_parent;
+	struct task_struct *parent = BPF_CORE_READ(t, real_parent);
 	struct k_sigaction act = {};
 	struct sighand_struct *sh;
 
 	if (t->exit_signal != 17 /* SIGCHLD */)
 		return 0;
-	sh = parent->sighand;
+	sh = BPF_CORE_READ(parent, sighand);
 	if (!sh)
 		return 0;
 	bpf_core_read(&act, sizeof(act), &sh->action[16]);
@@ -485,7 +487,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	/* do_exit() has just decremented signal->live: zero means this was
 	 * the group's last thread. Read from the task rather than from the
 	 * tracepoint's group_dead argument, which only Linux 6.16+ passes. */
-	int group_dead = p->signal->live.counter == 0;
+	int group_dead = BPF_CORE_READ(p, signal, live.counter) == 0;
 	__u32 tid = p->pid, tgid = p->tgid;
 	struct mpt_exit *e;
 
@@ -510,7 +512,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 		return 0;
 	fill_hdr(&e->h, MPT_EV_EXIT, sizeof(*e), p);
 	e->status = p->exit_code;
-	e->ppid = p->real_parent->tgid;
+	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
 	e->reaper = new_reaper(p);
 	e->flags = will_autoreap(p) ? MPT_EXIT_AUTOREAP : 0;
 	BPF_CORE_READ_STR_INTO(&e->comm, p, comm);
@@ -638,7 +640,7 @@ int BPF_PROG(on_free, struct task_struct *p)
 	e->h.pid = tgid;
 	e->h.tid = tgid;
 	e->h.start = start;
-	reaper = p->real_parent->tgid;
+	reaper = BPF_CORE_READ(p, real_parent, tgid);
 	e->reaper = reaper;
 	e->nwps = 0;
 	__builtin_memset(e->wps, 0, sizeof(e->wps));
