@@ -24,6 +24,7 @@ const volatile __u64 wake_gap_ns = 200000; /* an empty ring wakes at most this o
 const volatile __u8 scan_test_env = 1;	 /* look for MPTRACE_TEST= at exec */
 const volatile __u32 mutex_owner_off = 8; /* glibc __owner offset; 0: do not read */
 const volatile __u8 want_stacks = 1;	 /* --no-stacks clears it */
+const volatile __u8 futex_vma = 1;	 /* 0: no bpf_find_vma (tests: user space finds the key) */
 
 /* Records dropped because the ring was full, per event type, and
  * processes that could not be tracked because `tracked` was full. */
@@ -1017,7 +1018,8 @@ static __always_inline void futex_key(struct lock_start *l, __u32 tgid, __u32 op
 			l->flags = 0;
 			return;
 		}
-		if (bpf_find_vma((struct task_struct *)bpf_get_current_task_btf(), l->arg,
+		if (!futex_vma ||
+		    bpf_find_vma((struct task_struct *)bpf_get_current_task_btf(), l->arg,
 				 vma_key_cb, l, 0))
 			l->flags |= MPT_LOCK_KEY_FAIL;
 		if (!(l->flags & (MPT_LOCK_PRIVATE | MPT_LOCK_KEY_FAIL))) {
@@ -1379,7 +1381,7 @@ static __always_inline void retry_futex_key(struct task_struct *t, struct lock_s
 	struct mpt_fkey k;
 
 	l.flags = MPT_LOCK_PRIVATE;
-	if (bpf_find_vma(t, l.arg, vma_key_cb, &l, 0))
+	if (!futex_vma || bpf_find_vma(t, l.arg, vma_key_cb, &l, 0))
 		return;
 	ls->flags &= ~MPT_LOCK_KEY_FAIL;
 	if (l.flags & MPT_LOCK_PRIVATE)

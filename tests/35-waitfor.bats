@@ -134,6 +134,23 @@ deadlock_case() {	# deadlock_case KIND LOCKTYPE
 	deadlock_case mutex futex
 }
 
+# bpf_find_vma() fails (EBUSY) when another BPF program used it on the CPU a
+# moment before: another mptrace tracing at the same time. The test switches
+# it off (MPTRACE_TEST_NO_FIND_VMA) so that user space must key each shared
+# futex from the waiter's /proc/PID/maps.
+@test "no key from BPF (another tracer busy): a shared semaphore is still one lock, a mutex deadlock still a cycle" {
+	export MPTRACE_TEST_NO_FIND_VMA=1
+	run_mptrace -q --json "$J" -- "$EX/ticket_demo" -n 4 --delay 100 --lock=sem
+	[ "$status" -eq 0 ]
+	no_sanitizer_report
+	# every buyer's waits on one lock keyed by the semaphore's file, none by process
+	[ "$(jqr "$J" '[.locks[] | select(.id | startswith("futex:pid"))] | length')" -eq 0 ]
+	[ "$(jqr "$J" '[.locks[] | select(.id | test("^futex:[0-9]+:[0-9]+\\+0$"))] | length')" -eq 1 ]
+	[ "$(jqr "$J" '[.longest_lock_waits[].pid] | unique | length')" -ge 2 ]
+	[ "$(jqr "$J" '[.longest_lock_waits[].lock] | unique | length')" -eq 1 ]
+	deadlock_case mutex futex
+}
+
 @test "deadlock: two System V semaphores of one set taken in opposite orders" {
 	# each semaphore of a set is a lock of its own (sysv_sem:SEMID:NUM)
 	deadlock_case sysv sysv_sem

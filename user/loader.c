@@ -171,6 +171,7 @@ static int open_skel(struct loader *l, const struct loader_opts *o, int core_fd)
 	s->rodata->lock_min_ns = o->lock_min_ns;
 	s->rodata->mutex_owner_off = o->mutex_owner_off;
 	s->rodata->want_stacks = o->stacks && o->locks;
+	s->rodata->futex_vma = !o->no_find_vma;
 	if (!s->rodata->want_stacks)
 		bpf_map__set_max_entries(s->maps.ustacks, 1);
 	bpf_map__set_max_entries(s->maps.rb, o->ring_mb * 1024u * 1024u);

@@ -18,6 +18,7 @@ struct loader_opts {
 	uint32_t ring_mb;
 	int verbose;
 	uint32_t mutex_owner_off;	/* where glibc keeps a mutex's owner tid; 0: unknown */
+	bool no_find_vma;		/* tests: shared futex keys from user space only */
 	bool stacks;			/* user stacks of long waits (not --no-stacks) */
 };
 

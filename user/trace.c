@@ -117,6 +117,67 @@ static void on_stack_record(struct trace *t, const struct mpt_hdr *h)
 		ptree_add_stack(t->pt, st);
 }
 
+/*
+ * bpf_find_vma() fails with EBUSY when another BPF program on this CPU used
+ * it a moment before (another mptrace tracing at the same time, say), and
+ * BPF then gives a shared futex the private key (process, address): two
+ * processes waiting on one lock would be two locks, a deadlock between them
+ * no cycle. The waiter lives (its wait ends now, or goes on): its mappings
+ * give the key the kernel uses. Done here, before the model and the
+ * recording, so a replay sees the same key.
+ */
+static const void *fix_futex_key(const void *data, size_t len, void *copy, size_t cap)
+{
+	const struct mpt_hdr *h = data;
+	__u32 *flags;
+	__u64 *dev, *ino, *off;
+	uint64_t kdev, kino, koff;
+	struct sbuf maps = { 0 };
+	char path[64], buf[4096];
+	ssize_t r;
+	int fd, found;
+
+	if (len > cap)
+		return data;
+	if (h->type == MPT_EV_LOCK && ((const struct mpt_lock *)data)->kind == MPT_LOCK_FUTEX) {
+		struct mpt_lock *l = copy;
+
+		flags = &l->flags;
+		dev = &l->dev, ino = &l->ino, off = &l->off;
+	} else if (h->type == MPT_EV_LOCK_BEGIN &&
+		   ((const struct mpt_lock_begin *)data)->kind == MPT_LOCK_FUTEX) {
+		struct mpt_lock_begin *l = copy;
+
+		flags = &l->flags;
+		dev = &l->dev, ino = &l->ino, off = &l->off;
+	} else {
+		return data;
+	}
+	memcpy(copy, data, len);
+	if (!(*flags & MPT_LOCK_KEY_FAIL))
+		return data;
+	snprintf(path, sizeof(path), "/proc/%u/maps", h->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return data;
+	while ((r = read(fd, buf, sizeof(buf))) > 0 && maps.len < (1u << 22))
+		sb_printf(&maps, "%.*s", (int)r, buf);
+	close(fd);
+	/* a private key holds (tgid, address) */
+	found = maps_futex_key(maps.s ? maps.s : "", maps.len, *ino, &kdev, &kino, &koff);
+	sb_free(&maps);
+	if (found < 0)
+		return data;
+	*flags &= ~MPT_LOCK_KEY_FAIL;
+	if (found) {
+		*flags &= ~MPT_LOCK_PRIVATE;
+		*dev = kdev;
+		*ino = kino;
+		*off = koff;
+	}
+	return copy;
+}
+
 /* Every record, live or synthesized, goes through here. */
 static int on_record(void *ctx, const void *data, size_t len)
 {
@@ -124,6 +185,10 @@ static int on_record(void *ctx, const void *data, size_t len)
 	const struct mpt_hdr *h = data;
 	struct pt_change chg;
 	const char *why;
+	union {
+		struct mpt_lock l;
+		struct mpt_lock_begin b;
+	} fixed;
 
 	if (t->ended)
 		return 0;	/* after the end (the live view's banner) */
@@ -132,6 +197,8 @@ static int on_record(void *ctx, const void *data, size_t len)
 			p_warn("malformed record from the kernel side: %s", why);
 		return 0;
 	}
+	data = fix_futex_key(data, len, &fixed, sizeof(fixed));
+	h = data;
 	if (h->type == MPT_EV_STACK && !t->stk)
 		return 0;
 	if (ptree_feed(t->pt, h, &chg))
@@ -1033,6 +1100,8 @@ int trace_run(const struct opts *o)
 	lo.ring_mb = o->ring_mb;
 	lo.verbose = o->verbose;
 	lo.mutex_owner_off = o->no_locks ? 0 : mutex_owner_offset();
+	/* the tests' way to the user-space futex key (fix_futex_key) without a second tracer */
+	lo.no_find_vma = getenv("MPTRACE_TEST_NO_FIND_VMA") != NULL;
 	lo.stacks = !o->no_stacks;
 	err = loader_open(&t.ld, &lo, ring_record, &t);
 	if (err) {

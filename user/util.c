@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "util.h"
@@ -239,4 +240,43 @@ void sb_put_shell_word(struct sbuf *b, const char *s)
 		}
 	}
 	sb_putc(b, '\'');
+}
+
+/*
+ * The kernel's key of a shared futex at `addr`, from a /proc/PID/maps text:
+ * the file behind the mapping and the offset in it, as bpf_find_vma gives
+ * it in BPF (dev in the kernel's MKDEV encoding: major << 20 | minor).
+ * Returns 1 with the key, 0 when addr is in anonymous memory (a private
+ * key is right), -1 when no mapping holds it.
+ */
+int maps_futex_key(const char *maps, size_t n, uint64_t addr, uint64_t *dev, uint64_t *ino,
+		   uint64_t *off)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		const char *nl = memchr(maps + i, '\n', n - i);
+		size_t len = nl ? (size_t)(nl - (maps + i)) : n - i;
+		char line[320];
+		unsigned long long start, end, pgoff, inode;
+		unsigned int major, minor;
+
+		if (len >= sizeof(line))
+			len = sizeof(line) - 1;
+		memcpy(line, maps + i, len);
+		line[len] = '\0';
+		i = nl ? (size_t)(nl - maps) + 1 : n;
+		if (sscanf(line, "%llx-%llx %*4s %llx %x:%x %llu", &start, &end, &pgoff, &major, &minor,
+			   &inode) != 6)
+			continue;
+		if (addr < start || addr >= end)
+			continue;
+		if (!inode)
+			return 0;
+		*dev = ((uint64_t)major << 20) | minor;
+		*ino = inode;
+		*off = addr - start + pgoff;
+		return 1;
+	}
+	return -1;
 }
