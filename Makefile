@@ -20,8 +20,9 @@ ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/;s/ppc64le/pow
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -DMPTRACE_VERSION='"$(VERSION)"' \
 	    -I$(BUILD) -Ibpf -Iuser -MMD -MP
-# libmicrohttpd: the metrics endpoint (a hardened HTTP server mptrace does not write itself)
-LDLIBS   := -lbpf -ldw -lelf -lz -lncursesw -lm -lmicrohttpd -lpthread
+# libmicrohttpd: the metrics endpoint (a hardened HTTP server mptrace does not write
+# itself), opened with dlopen() only when an endpoint is asked for (user/daemon.c)
+LDLIBS   := -lbpf -ldw -lelf -lz -lncursesw -lm -lpthread
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 ifeq ($(V),1)

@@ -59,6 +59,7 @@ struct trace {
 	struct sbuf line;
 	pid_t child;
 	bool child_done;
+	bool sigchld;		/* a SIGCHLD came since the last waitpid */
 	int child_status;
 	uint64_t child_reaped_ts;	/* when mptrace's waitpid reaped the command */
 	bool stop;
@@ -292,8 +293,10 @@ static void handle_signals(struct trace *t)
 	struct signalfd_siginfo si;
 
 	while (read(t->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGCHLD)
+		if (si.ssi_signo == SIGCHLD) {
+			t->sigchld = true;
 			continue;
+		}
 		if (si.ssi_signo == SIGHUP && t->o->daemon) {
 			daemon_reopen(t->dm);
 			continue;
@@ -317,10 +320,15 @@ static void handle_signals(struct trace *t)
 		if (si.ssi_code != SI_KERNEL || t->own_session)
 			forward(t, si.ssi_signo);
 	}
-	if (t->child > 0 && !t->child_done) {
+	/* Only after a SIGCHLD (it stays pending until read here): each
+	 * wait4 runs every tracer's sched_process_wait program, and pump()
+	 * runs hundreds of times a second under a process storm. */
+	if (t->child > 0 && !t->child_done && t->sigchld) {
 		int st;
-		pid_t r = waitpid(t->child, &st, WNOHANG);
+		pid_t r;
 
+		t->sigchld = false;
+		r = waitpid(t->child, &st, WNOHANG);
 		if (r == t->child) {
 			t->child_done = true;
 			t->child_status = st;
@@ -477,6 +485,10 @@ static void scan_waits(struct trace *t, uint64_t now)
 	if (now < t->next_scan)
 		return;
 	t->next_scan = now + 50000000ull;
+	/* no wait old enough in the tables: no walk (it visits every bucket
+	 * of both, 16,384 each, whatever they hold) */
+	if (!loader_waits_since(t->ld, now - min_age))
+		goto detect;
 	if (loader_scan_waits(t->ld, now - min_age, &lb, &nl, &wb, &nw))
 		return;
 	/* what ended meanwhile must reach the model first */
@@ -493,6 +505,7 @@ static void scan_waits(struct trace *t, uint64_t now)
 		}
 	free(lb);
 	free(wb);
+detect:
 	read_holder_maps(t, now);
 	if (!dl_detect(t->pt, now, o->deadlock_after_ns, &dl))
 		return;
@@ -617,20 +630,28 @@ static void fleet_counts(struct trace *t, struct mx_self *s)
 
 static void pump(struct trace *t, int timeout_ms)
 {
-	struct epoll_event ev[4];
+	struct epoll_event ev[16];
+	bool sig = false, mark = false;
+	int n;
 
 	/* the stream and the event lines are read while the trace runs */
 	fflush(t->out);
 	if (t->jsonl)
 		fflush(t->jsonl);	/* a reader follows the lines as they come */
 	/* the last drain stopped at its budget: more is waiting */
-	epoll_wait(t->epfd, ev, 4, t->drained >= RING_BUDGET ? 0 : timeout_ms);
+	n = epoll_wait(t->epfd, ev, 16, t->drained >= RING_BUDGET ? 0 : timeout_ms);
+	for (int i = 0; i < n; i++) {
+		sig |= ev[i].data.fd == t->sigfd;
+		mark |= ev[i].data.fd == t->markfd;
+	}
 	t->drained = 0;
 	loader_consume(t->ld);
 	drain_output(t);
 	pty_keys(&t->pty);
-	handle_signals(t);
-	if (t->markfd >= 0)
+	/* level-triggered: a pending signal is reported until it is read */
+	if (sig || n < 0)
+		handle_signals(t);
+	if (mark || (n < 0 && t->markfd >= 0))
 		read_markers(t);
 	zombie_alerts(t, mono());
 	scan_waits(t, mono());
@@ -1015,15 +1036,21 @@ static int setup_signals(struct trace *t)
 		p_err("cannot set up signal handling: %s", strerror(errno));
 		return EXIT_ENV;
 	}
+	ev.data.fd = t->sigfd;	/* pump() reads it only when it is ready */
 	epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->sigfd, &ev);
 	ev.data.fd = loader_fd(t->ld);
 	epoll_ctl(t->epfd, EPOLL_CTL_ADD, loader_fd(t->ld), &ev);
+	if (t->markfd >= 0) {
+		ev.data.fd = t->markfd;
+		epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->markfd, &ev);
+	}
 	return 0;
 }
 
 int trace_run(const struct opts *o)
 {
 	struct trace t = { .o = o, .sigfd = -1, .epfd = -1, .child = -1, .cmd_out = -1,
+			   .sigchld = true,	/* an exit before the signals were blocked */
 			   .markfd = -1, .pty = { .master = -1, .in = -1 } };
 	int marks[2] = { -1, -1 };
 	struct loader_opts lo = { 0 };
