@@ -20,8 +20,9 @@ ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/;s/ppc64le/pow
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -DMPTRACE_VERSION='"$(VERSION)"' \
 	    -I$(BUILD) -Ibpf -Iuser -MMD -MP
-# libmicrohttpd: the metrics endpoint (a hardened HTTP server mptrace does not write itself)
-LDLIBS   := -lbpf -ldw -lelf -lz -lncursesw -lm -lmicrohttpd -lpthread
+# libmicrohttpd: the metrics endpoint (a hardened HTTP server mptrace does not write
+# itself), opened with dlopen() only when an endpoint is asked for (user/daemon.c)
+LDLIBS   := -lbpf -ldw -lelf -lz -lncursesw -lm -lpthread
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 ifeq ($(V),1)
@@ -39,7 +40,7 @@ USER_SRCS  := $(wildcard user/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 SAN_OBJS   := $(patsubst user/%.c,$(BUILD)/san/obj/%.o,$(USER_SRCS))
 # The pure modules: what unit tests link (no libbpf, no curses).
-PURE       := ptree analyze forget event out_json out_perfetto out_text timeline util record tui_rows metrics out_otlp deadlock
+PURE       := ptree analyze deadlock forget event out_json out_perfetto out_text timeline util record tui_rows metrics out_otlp
 PURE_SAN   := $(patsubst %,$(BUILD)/san/obj/%.o,$(filter $(PURE),$(basename $(notdir $(USER_SRCS)))))
 EX_SRCS    := $(wildcard examples/*.c)
 EX_BINS    := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EX_SRCS))

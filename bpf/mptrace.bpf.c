@@ -35,6 +35,11 @@ __u64 lost_stacks = 0;
 /* Entries in `locks` and `waits`: traced threads now blocked in a wait. With
  * none, a context switch or a wake-up costs one load and a compare. */
 __s64 blocked = 0;
+/* When `blocked` last left zero: no wait in the tables began before it, so
+ * the consumer's walk of them (for waits older than a threshold) can wait
+ * until the tables have been busy that long. A fork storm's parent blocks
+ * and runs again at every fork: its waits never get old. */
+__u64 busy_since = 0;
 /* When the consumer was last woken because the ring was empty. */
 __u64 last_wake = 0;
 
@@ -151,6 +156,25 @@ struct {
 	__type(value, struct mpt_stack);
 } stack_scratch SEC(".maps");
 
+struct off_cpu {
+	__u64 in_begin;		/* it blocked reading input */
+	__u64 in_end;		/* it was woken; 0: not seen (no lock wait was in progress) */
+	__u64 pre_begin;	/* it was preempted */
+	__u64 pre_end;		/* it ran again; 0: not yet, or not seen (no lock wait in progress) */
+};
+
+/* tid -> a tracked thread's latest wait for input (a pipe, a socket, poll)
+ * and latest preemption: a lock released by a holder that was waiting for
+ * input makes its waiters queue for that input, not contend
+ * (MPT_LOCK_HOLDER_INPUT); one whose holder was preempted made them wait for
+ * the CPU (MPT_LOCK_HOLDER_PREEMPTED). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct off_cpu);
+} offcpu SEC(".maps");
+
 /* Scratch space for records too big for the BPF stack. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -190,6 +214,26 @@ static __always_inline int is_tracked(__u32 tgid)
 	return bpf_map_lookup_elem(&tracked, &tgid) != NULL;
 }
 
+/* An entry went into `waits` or `locks` at `ts`. Two CPUs may both see
+ * zero and both write: their times are microseconds apart. */
+static __always_inline void blocked_inc(__u64 ts)
+{
+	if (blocked <= 0)
+		busy_since = ts;
+	__sync_fetch_and_add(&blocked, 1);
+}
+
+/*
+ * Number fields of a BTF-typed task (a tp_btf argument or
+ * bpf_get_current_task_btf()) are read with direct loads, which the
+ * verifier turns into guarded loads (a NULL reads 0), still relocated by
+ * CO-RE, and which cost no helper call: a call is dear where every return
+ * goes through a mitigation thunk (AMD SRSO), and BPF_CORE_READ was a fifth
+ * of on_exit's time on the fork path. Pointer fields keep BPF_CORE_READ:
+ * the verifier checks a directly loaded pointer against its lists of
+ * trusted fields by name, a linear search of the kernel's BTF each time
+ * (~1 ms a load site: 60 ms more start-up when tried).
+ */
 static __always_inline __u64 leader_start(struct task_struct *t)
 {
 	return BPF_CORE_READ(t, group_leader, start_time);
@@ -201,8 +245,8 @@ static __always_inline void fill_hdr(struct mpt_hdr *h, __u32 type, __u32 size,
 	h->type = type;
 	h->size = size;
 	h->ts = bpf_ktime_get_ns();
-	h->pid = BPF_CORE_READ(t, tgid);
-	h->tid = BPF_CORE_READ(t, pid);
+	h->pid = t->tgid;
+	h->tid = t->pid;
 	h->start = leader_start(t);
 }
 
@@ -256,9 +300,9 @@ static __always_inline void output(void *data, __u32 size, __u32 type)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 ptgid = BPF_CORE_READ(parent, tgid);
-	__u32 ctgid = BPF_CORE_READ(child, tgid);
-	__u32 ctid = BPF_CORE_READ(child, pid);
+	__u32 ptgid = parent->tgid;
+	__u32 ctgid = child->tgid;
+	__u32 ctid = child->pid;
 	int thread = ctgid != ctid;
 	struct mpt_fork *e;
 	__u64 start;
@@ -281,7 +325,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	e->h.tid = ctid;
 	e->h.start = start;
 	e->ppid = ptgid;
-	e->ptid = BPF_CORE_READ(parent, pid);
+	e->ptid = parent->pid;
 	e->pstart = leader_start(parent);
 	e->flags = thread ? MPT_FORK_THREAD : 0;
 	e->_pad = 0;
@@ -447,7 +491,7 @@ static __always_inline int will_autoreap(struct task_struct *t)
 	struct k_sigaction act = {};
 	struct sighand_struct *sh;
 
-	if (BPF_CORE_READ(t, exit_signal) != 17 /* SIGCHLD */)
+	if (t->exit_signal != 17 /* SIGCHLD */)
 		return 0;
 	sh = BPF_CORE_READ(parent, sighand);
 	if (!sh)
@@ -464,19 +508,22 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	 * the group's last thread. Read from the task rather than from the
 	 * tracepoint's group_dead argument, which only Linux 6.16+ passes. */
 	int group_dead = BPF_CORE_READ(p, signal, live.counter) == 0;
-	__u32 tid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
+	__u32 tid = p->pid, tgid = p->tgid;
 	struct mpt_exit *e;
 
 
 	/* A thread ends its waits before it exits (it runs again to die);
 	 * anything left would be stale. */
 	if (blocked > 0) {
-		if (!bpf_map_delete_elem(&waits, &tid))
+		/* every exiting thread of the machine comes here: a lookup
+		 * takes no lock, a delete locks its bucket, found or not */
+		if (bpf_map_lookup_elem(&waits, &tid) && !bpf_map_delete_elem(&waits, &tid))
 			__sync_fetch_and_add(&blocked, -1);
-		if (!bpf_map_delete_elem(&locks, &tid))
+		if (trace_locks && bpf_map_lookup_elem(&locks, &tid) &&
+		    !bpf_map_delete_elem(&locks, &tid))
 			__sync_fetch_and_add(&blocked, -1);
 	}
-	if (want_stacks)
+	if (want_stacks && bpf_map_lookup_elem(&ustacks, &tid))
 		bpf_map_delete_elem(&ustacks, &tid);
 	if (!group_dead || !is_tracked(tgid))
 		return 0;
@@ -484,7 +531,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	if (!e)
 		return 0;
 	fill_hdr(&e->h, MPT_EV_EXIT, sizeof(*e), p);
-	e->status = BPF_CORE_READ(p, exit_code);
+	e->status = p->exit_code;
 	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
 	e->reaper = new_reaper(p);
 	e->flags = will_autoreap(p) ? MPT_EXIT_AUTOREAP : 0;
@@ -516,7 +563,16 @@ static __always_inline void add_wp(__u32 tgid, __u64 ts, __u32 target)
 /* A wait point that names one child: its wait4(pid), or its exit's wake-up. */
 static __always_inline void add_child_wp(__u32 child, __u64 ts)
 {
-	if (child)
+	__u64 *cw;
+
+	if (!child)
+		return;
+	/* in place when it is there: an LRU update takes a fresh element
+	 * from the free list and gives the old one back, every time */
+	cw = bpf_map_lookup_elem(&childwp, &child);
+	if (cw)
+		*cw = ts;
+	else
 		bpf_map_update_elem(&childwp, &child, &ts, BPF_ANY);
 }
 
@@ -555,8 +611,15 @@ add:
 		add_wp(tgid, now, we.gtarget);
 		add_child_wp(we.gtarget, now);
 	}
-	if (tgid == self_pid || is_tracked(tgid))
-		bpf_map_update_elem(&wentry, &tid, &we, BPF_ANY);
+	if (tgid == self_pid || is_tracked(tgid)) {
+		struct wait_entry *old = bpf_map_lookup_elem(&wentry, &tid);
+
+		/* in place, as in add_child_wp(): only this thread writes it */
+		if (old)
+			*old = we;
+		else
+			bpf_map_update_elem(&wentry, &tid, &we, BPF_ANY);
+	}
 	return 0;
 }
 
@@ -570,14 +633,14 @@ add:
 SEC("tp_btf/sched_process_free")
 int BPF_PROG(on_free, struct task_struct *p)
 {
-	__u32 tgid = BPF_CORE_READ(p, tgid), reaper, n, k;
+	__u32 tgid = p->tgid, reaper, n, k;
 	struct wait_points *w;
 	struct mpt_free *e;
 	__u64 start, *want, *cw;
 
-	if (BPF_CORE_READ(p, pid) != tgid)
+	if (p->pid != tgid)
 		return 0;	/* only the leader's release ends the process */
-	start = BPF_CORE_READ(p, start_time);
+	start = p->start_time;
 	if (!trace_all) {
 		/* The pid may already belong to a new process (release is
 		 * RCU-delayed): only forget the one that was released. */
@@ -736,7 +799,7 @@ __noinline int wait_block(__s32 target, __u64 options, __u32 flags)
 	w.target = target;
 	w.flags = flags | ((options & 0x01000000) ? MPT_WAIT_NOWAIT : 0);
 	if (!bpf_map_update_elem(&waits, &tid, &w, BPF_NOEXIST)) {
-		__sync_fetch_and_add(&blocked, 1);
+		blocked_inc(w.ts);
 		/* for the scan: a join wait in a deadlock shows where it waits */
 		if (tgid != self_pid && !(w.flags & MPT_WAIT_NOWAIT))
 			grab_stack(w.ts, 1);
@@ -1112,7 +1175,7 @@ __noinline int lock_begin(__u32 kind, __u64 arg, __u32 op, __u64 val, int is_fut
 		break;
 	}
 	if (!bpf_map_update_elem(&locks, &tid, &s, BPF_NOEXIST)) {
-		__sync_fetch_and_add(&blocked, 1);
+		blocked_inc(s.ts);
 		grab_stack(s.ts, 0);
 	}
 	return 0;
@@ -1237,6 +1300,45 @@ out:
 	return 0;
 }
 
+/* A tracked thread blocks reading input (IS_INPUT_WAIT): noted for
+ * held_for_input(). A select or poll on no fd is a sleep, not a wait. */
+static __always_inline void input_begins(struct task_struct *prev, struct pt_regs *regs, long nr)
+{
+	struct off_cpu *o, fresh = { .in_begin = bpf_ktime_get_ns() };
+	__u32 tid;
+
+	if ((IS_SELECT(nr) && !PT_REGS_PARM1_CORE_SYSCALL(regs)) ||
+	    (IS_POLL(nr) && !PT_REGS_PARM2_CORE_SYSCALL(regs)))
+		return;
+	tid = BPF_CORE_READ(prev, pid);
+	o = bpf_map_lookup_elem(&offcpu, &tid);
+	if (!o) {
+		bpf_map_update_elem(&offcpu, &tid, &fresh, BPF_ANY);
+		return;
+	}
+	o->in_begin = fresh.in_begin;
+	o->in_end = 0;
+}
+
+/* A tracked thread is preempted (its end is noted only while some lock wait
+ * is in progress: only then can it matter). */
+static __always_inline void preempted(struct task_struct *prev)
+{
+	struct off_cpu *o, fresh = { .pre_begin = bpf_ktime_get_ns() };
+	__u32 tid;
+
+	if (!trace_locks || !is_tracked(BPF_CORE_READ(prev, tgid)))
+		return;
+	tid = BPF_CORE_READ(prev, pid);
+	o = bpf_map_lookup_elem(&offcpu, &tid);
+	if (!o) {
+		bpf_map_update_elem(&offcpu, &tid, &fresh, BPF_ANY);
+		return;
+	}
+	o->pre_begin = fresh.pre_begin;
+	o->pre_end = 0;
+}
+
 static __always_inline int is_futex_wait(__u32 cmd)
 {
 	return cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_LOCK_PI ||
@@ -1254,6 +1356,7 @@ static __always_inline int wait_begins(struct task_struct *prev)
 	struct pt_regs *regs;
 	__u64 a0, a1, a3;
 	__u32 op;
+	long nr;
 
 	if (IS_COMPAT_SYSCALL(prev))
 		return 0;
@@ -1272,7 +1375,8 @@ static __always_inline int wait_begins(struct task_struct *prev)
 	}
 	if (!trace_locks)
 		return 0;
-	switch (SYSCALL_NR(regs)) {
+	nr = SYSCALL_NR(regs);
+	switch (nr) {
 	case NR_futex:
 		a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
 		op = PT_REGS_PARM2_CORE_SYSCALL(regs);
@@ -1316,6 +1420,8 @@ static __always_inline int wait_begins(struct task_struct *prev)
 		return lock_begin(MPT_LOCK_SYSV, PT_REGS_PARM1_CORE_SYSCALL(regs), 0, semnum, 0);
 	}
 	default:
+		if (IS_INPUT_WAIT(nr))
+			input_begins(prev, regs, nr);
 		return 0;
 	}
 }
@@ -1360,23 +1466,59 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	     unsigned int prev_state)
 {
 	struct lock_start *ls;
+	struct off_cpu *o;
 	__u32 tgid, tid;
 
 	if (blocked > 0) {
 		tid = BPF_CORE_READ(next, pid);
-		ls = bpf_map_lookup_elem(&locks, &tid);
-		if (ls && ls->kind == MPT_LOCK_FUTEX && (ls->flags & MPT_LOCK_KEY_FAIL))
-			retry_futex_key(next, ls);
 		wait_resume(tid);
-		lock_end(tid);
+		/* `locks` fills only with lock tracing on; one lookup here
+		 * spares lock_end() its own for every thread not in a lock */
+		ls = trace_locks ? bpf_map_lookup_elem(&locks, &tid) : NULL;
+		if (ls) {
+			if (ls->kind == MPT_LOCK_FUTEX && (ls->flags & MPT_LOCK_KEY_FAIL))
+				retry_futex_key(next, ls);
+			lock_end(tid);
+		}
+		o = trace_locks ? bpf_map_lookup_elem(&offcpu, &tid) : NULL;
+		if (o && o->pre_begin && !o->pre_end)
+			o->pre_end = bpf_ktime_get_ns();
+	}
+	/* runnable, not running: a lock it holds makes its waiters wait for the CPU */
+	if (preempt || !prev_state) {
+		preempted(prev);
+		return 0;
 	}
 	/* TASK_INTERRUPTIBLE: every wait above sleeps so (a fault does not) */
-	if (preempt || !(prev_state & 1))
+	if (!(prev_state & 1))
 		return 0;
 	tgid = BPF_CORE_READ(prev, tgid);
 	if (tgid != self_pid && !is_tracked(tgid))
 		return 0;
 	return wait_begins(prev);
+}
+
+/* How much of [from, to] the interval [begin, end] covers (end 0: none). */
+static __always_inline __u64 overlap(__u64 begin, __u64 end, __u64 from, __u64 to)
+{
+	__u64 lo = begin > from ? begin : from, hi = end < to ? end : to;
+
+	return end && hi > lo ? hi - lo : 0;
+}
+
+/* A futex waiter woken by `tid`, the holder releasing it: was that holder
+ * waiting for input, or preempted, for at least half of the wait? */
+static __always_inline void held_for_input(struct lock_start *ls, __u32 tid)
+{
+	struct off_cpu *o = bpf_map_lookup_elem(&offcpu, &tid);
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!o || now <= ls->ts)
+		return;
+	if (overlap(o->in_begin, o->in_end, ls->ts, now) * 2 >= now - ls->ts)
+		ls->flags |= MPT_LOCK_HOLDER_INPUT;
+	else if (overlap(o->pre_begin, o->pre_end, ls->ts, now) * 2 >= now - ls->ts)
+		ls->flags |= MPT_LOCK_HOLDER_PREEMPTED;
 }
 
 /* The waker of a blocked tracked thread is `current` (a futex wake, an
@@ -1388,11 +1530,15 @@ int BPF_PROG(on_waking, struct task_struct *p)
 	__u32 tid, tgid;
 	struct lock_start *ls;
 	struct wait_start *ws;
+	struct off_cpu *o;
 
 	if (blocked <= 0)
 		return 0;
 	tid = BPF_CORE_READ(p, pid);
 	tgid = bpf_get_current_pid_tgid() >> 32;
+	o = bpf_map_lookup_elem(&offcpu, &tid);
+	if (o && o->in_begin && !o->in_end)
+		o->in_end = bpf_ktime_get_ns();
 	ws = bpf_map_lookup_elem(&waits, &tid);
 	if (ws)
 		ws->waker = tgid;
@@ -1402,6 +1548,8 @@ int BPF_PROG(on_waking, struct task_struct *p)
 	if (is_tracked(tgid)) {
 		ls->waker = tgid;
 		ls->waker_tid = (__u32)bpf_get_current_pid_tgid();
+		if (ls->kind == MPT_LOCK_FUTEX)
+			held_for_input(ls, ls->waker_tid);
 	}
 	return 0;
 }

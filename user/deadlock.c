@@ -17,7 +17,8 @@ static int edges_of(const struct ptree *pt, const struct pt_proc *p, uint64_t no
 		if (now < w->start_ts || now - w->start_ts < after)
 			continue;
 		if (!w->child) {
-			const struct pt_proc *h = w->holder ? ptree_find(pt, w->holder) : NULL;
+			uint32_t hp = w->holder ? w->holder : pt_infer_holder(pt, p, w);
+			const struct pt_proc *h = hp ? ptree_find(pt, hp) : NULL;
 
 			if (h && h != p && !h->exited)
 				out[n++] = (struct edge){ h, w };
@@ -128,46 +129,57 @@ static bool search_from(struct search *s, const struct pt_proc *p)
 }
 
 /*
- * A cycle is complete when its youngest wait becomes old enough (`after`):
- * every edge is a wait, and a wait's holder is fixed when it begins. So the
- * search looks from the processes whose waits just became old (ptree.young,
- * in order of beginning), not from every process each scan. A process that
- * was in a cycle is looked from again, for a second cycle, before it goes.
+ * From the processes with waits in progress (ptree.waiting), not every
+ * process kept: a long run's tracked processes are mostly not waiting. Of
+ * the waiting processes in a new cycle, the first created is looked from,
+ * as a walk of every process in creation order did. (Not only from the
+ * waits that just became old: a holder may be inferred later, from
+ * mappings read after the waits began, pt_infer_holder().)
  */
-bool dl_detect(struct ptree *pt, uint64_t now, uint64_t after, struct mpt_deadlock *rec)
+bool dl_detect(const struct ptree *pt, uint64_t now, uint64_t after, struct mpt_deadlock *rec)
 {
 	struct search s = { .pt = pt, .now = now, .after = after };
+	const struct pt_proc *best = NULL;
 
-	if (!pt->ninwaits) {
-		pt->young_n = 0;
-		pt->young_over = false;
+	if (!pt->ninwaits)
 		return false;
-	}
-	if (pt->young_over) {
-		/* the ring overflowed: from every waiting process, once */
-		pt->young_over = false;
-		for (const struct pt_proc *p = pt->waiting; p; p = p->wnext) {
-			if (search_from(&s, p)) {
-				make_record(&s, rec);
-				pt->young_over = true;	/* and again, for more */
-				return true;
-			}
-		}
+	for (const struct pt_proc *p = pt->waiting; p; p = p->wnext)
+		if ((!best || p->id < best->id) && search_from(&s, p))
+			best = p;
+	if (!best)
 		return false;
-	}
-	while (pt->young_n) {
-		const struct pt_young *y = &pt->young[pt->young_head];
-		const struct pt_proc *p;
+	search_from(&s, best);
+	make_record(&s, rec);
+	return true;
+}
 
-		if (now < y->start_ts || now - y->start_ts < after)
-			break;		/* the next ones began later still */
-		p = ptree_find(pt, y->pid);
-		if (p && (p->kstart == y->kstart || !y->kstart) && search_from(&s, p)) {
-			make_record(&s, rec);
-			return true;
+size_t dl_maps_wanted(const struct ptree *pt, uint64_t now, uint64_t after,
+		      const struct pt_proc **out, size_t max)
+{
+	uint64_t newest = 0;
+	size_t n = 0;
+
+	if (!pt->ninwaits || pt->meta.mode == PT_MODE_SYSTEM)
+		return 0;
+	/* the newest semaphore wait old enough for a cycle, with no holder seen */
+	for (size_t i = 0; i < pt->nprocs; i++) {
+		const struct pt_proc *p = pt->procs[i];
+
+		for (const struct pt_inwait *w = p->inwaits; !p->exited && w; w = w->next) {
+			if (w->child || w->holder || now < w->start_ts || now - w->start_ts < after ||
+			    !pt_sem_lock(w->lock))
+				continue;
+			if (w->start_ts > newest)
+				newest = w->start_ts;
 		}
-		pt->young_head = (pt->young_head + 1) % PT_YOUNG_MAX;
-		pt->young_n--;
 	}
-	return false;
+	if (!newest)
+		return 0;
+	for (size_t i = 0; i < pt->nprocs && n < max; i++) {
+		const struct pt_proc *p = pt->procs[i];
+
+		if (!p->exited && p->pid != pt->meta.self_pid && p->maps_ts < newest)
+			out[n++] = p;
+	}
+	return n;
 }

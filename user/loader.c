@@ -5,6 +5,7 @@
  * when the kernel lacks them, instead of failing the whole run.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,10 +217,11 @@ static int core_btf(void)
 /* Open and load with the cut-down BTF; if that fails, with the whole one;
  * once more without the file-lock programs when the kernel turns out to
  * lack what they need. On failure l->skel is NULL. */
-static int load_skel(struct loader *l, const struct loader_opts *o)
+static int load_skel_with(struct loader *l, const struct loader_opts *o, int core_fd,
+			  enum diagnosis *dp)
 {
 	enum diagnosis d = LOAD_RETRY;
-	int core_fd = core_btf(), err = 0;
+	int err = 0;
 
 	for (int attempt = 0; attempt < 3 && d == LOAD_RETRY; attempt++) {
 		err = open_skel(l, o, core_fd);
@@ -240,6 +242,35 @@ static int load_skel(struct loader *l, const struct loader_opts *o)
 	}
 	if (core_fd >= 0)
 		close(core_fd);
+	*dp = d;
+	return err;
+}
+
+/*
+ * The kernel's BTF (5.5 MB here) is read twice: to cut it down, then by
+ * libbpf for the tp_btf attach points. Each copy is above glibc's mmap
+ * threshold: a fresh mapping whose every page faults in, then an munmap
+ * (a quarter of the start-up in a profile). From the heap, kept there until
+ * the load is over, the second copy reuses the first one's pages; then the
+ * heap is trimmed, and large blocks are mmapped as before.
+ */
+static void btf_heap(bool on)
+{
+	mallopt(M_MMAP_THRESHOLD, on ? 64 << 20 : 128 << 10);
+	mallopt(M_TRIM_THRESHOLD, on ? 256 << 20 : 128 << 10);
+	if (!on)
+		malloc_trim(0);
+}
+
+static int load_skel(struct loader *l, const struct loader_opts *o)
+{
+	enum diagnosis d = LOAD_RETRY;
+	int core_fd, err;
+
+	btf_heap(true);
+	core_fd = core_btf();
+	err = load_skel_with(l, o, core_fd, &d);
+	btf_heap(false);
 	if (!err)
 		return 0;
 	if (d == LOAD_ENV || err == EXIT_ENV)
@@ -453,6 +484,14 @@ int loader_stack(struct loader *l, uint32_t tid, uint64_t ts, struct mpt_stack *
 	if (out->h.ts != ts || out->h.size > sizeof(*out) || out->len > MPT_STACK_BYTES)
 		return -ENOENT;
 	return 0;
+}
+
+/* Whether a wait in the tables can have begun before `before` (monotonic
+ * ns): some thread is blocked, and has been since then (`busy_since`). */
+bool loader_waits_since(struct loader *l, uint64_t before)
+{
+	return __atomic_load_n(&l->skel->bss->blocked, __ATOMIC_RELAXED) > 0 &&
+	       __atomic_load_n(&l->skel->bss->busy_since, __ATOMIC_RELAXED) < before;
 }
 
 uint64_t loader_lost_stacks(struct loader *l)

@@ -60,6 +60,7 @@ struct trace {
 	struct sbuf line;
 	pid_t child;
 	bool child_done;
+	bool sigchld;		/* a SIGCHLD came since the last waitpid */
 	int child_status;
 	uint64_t child_reaped_ts;	/* when mptrace's waitpid reaped the command */
 	bool stop;
@@ -317,8 +318,10 @@ static void handle_signals(struct trace *t)
 	struct signalfd_siginfo si;
 
 	while (read(t->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGCHLD)
+		if (si.ssi_signo == SIGCHLD) {
+			t->sigchld = true;
 			continue;
+		}
 		if (si.ssi_signo == SIGHUP && t->o->daemon) {
 			daemon_reopen(t->dm);
 			continue;
@@ -342,10 +345,15 @@ static void handle_signals(struct trace *t)
 		if (si.ssi_code != SI_KERNEL || t->own_session)
 			forward(t, si.ssi_signo);
 	}
-	if (t->child > 0 && !t->child_done) {
+	/* Only after a SIGCHLD (it stays pending until read here): each
+	 * wait4 runs every tracer's sched_process_wait program, and pump()
+	 * runs hundreds of times a second under a process storm. */
+	if (t->child > 0 && !t->child_done && t->sigchld) {
 		int st;
-		pid_t r = waitpid(t->child, &st, WNOHANG);
+		pid_t r;
 
+		t->sigchld = false;
+		r = waitpid(t->child, &st, WNOHANG);
 		if (r == t->child) {
 			t->child_done = true;
 			t->child_status = st;
@@ -463,6 +471,28 @@ static void scan_stack(struct trace *t, const struct mpt_hdr *begin)
 	free(e);
 }
 
+#define HOLDER_MAPS_MAX 64	/* processes whose mappings are read in one scan */
+
+/*
+ * A semaphore wait long enough for a deadlock has no holder the kernel can
+ * name: the mappings of the processes that could hold it, read now and
+ * recorded, let the model infer one (pt_infer_holder, dl_maps_wanted).
+ */
+static void read_holder_maps(struct trace *t, uint64_t now)
+{
+	const struct pt_proc *v[HOLDER_MAPS_MAX];
+	size_t n = dl_maps_wanted(t->pt, now, t->o->deadlock_after_ns, v, HOLDER_MAPS_MAX);
+
+	for (size_t i = 0; i < n; i++) {
+		struct mpt_hdr h = { .pid = v[i]->pid, .start = v[i]->kstart, .ts = now };
+		struct mpt_maps *m = stk_read_maps(&h);
+
+		if (m)
+			on_record(t, m, m->h.size);
+		free(m);
+	}
+}
+
 /*
  * Waits in progress, from the BPF tables: a deadlocked wait never ends, so
  * its end record never comes. They enter the model (and a recording) as
@@ -480,6 +510,10 @@ static void scan_waits(struct trace *t, uint64_t now)
 	if (now < t->next_scan)
 		return;
 	t->next_scan = now + 50000000ull;
+	/* no wait old enough in the tables: no walk (it visits every bucket
+	 * of both, 16,384 each, whatever they hold) */
+	if (!loader_waits_since(t->ld, now - min_age))
+		goto detect;
 	if (loader_scan_waits(t->ld, now - min_age, &lb, &nl, &wb, &nw))
 		return;
 	/* what ended meanwhile must reach the model first */
@@ -496,6 +530,8 @@ static void scan_waits(struct trace *t, uint64_t now)
 		}
 	free(lb);
 	free(wb);
+detect:
+	read_holder_maps(t, now);
 	if (!dl_detect(t->pt, now, o->deadlock_after_ns, &dl))
 		return;
 	dl.h = (struct mpt_hdr){ .type = MPT_EV_DEADLOCK, .size = sizeof(dl), .ts = now };
@@ -630,8 +666,8 @@ static void fleet_counts(struct trace *t, struct mx_self *s)
 
 static void pump(struct trace *t, int timeout_ms)
 {
-	struct epoll_event ev[4];
-	bool sigs = false, keys = false, scrape = false;
+	struct epoll_event ev[16];
+	bool sig = false, mark = false, keys = false, scrape = false;
 	int n;
 
 	/* the stream and the event lines are read while the trace runs */
@@ -639,11 +675,12 @@ static void pump(struct trace *t, int timeout_ms)
 	if (t->jsonl)
 		fflush(t->jsonl);	/* a reader follows the lines as they come */
 	/* the last drain stopped at its budget: more is waiting */
-	n = epoll_wait(t->epfd, ev, 4, t->drained >= RING_BUDGET ? 0 : timeout_ms);
-	/* what else woke us: most wakeups are ring records, and the
-	 * signalfd and the terminal are read only when they have something */
+	n = epoll_wait(t->epfd, ev, 16, t->drained >= RING_BUDGET ? 0 : timeout_ms);
+	/* what else woke us: most wakeups are ring records, and the signalfd,
+	 * the markers, the terminal and a scrape are read when they have something */
 	for (int i = 0; i < n; i++) {
-		sigs |= ev[i].data.fd == t->sigfd;
+		sig |= ev[i].data.fd == t->sigfd;
+		mark |= ev[i].data.fd == t->markfd;
 		keys |= t->tui && ev[i].data.fd == tui_fd(t->tui);
 		scrape |= t->dm && ev[i].data.fd == daemon_fd(t->dm);
 	}
@@ -652,9 +689,10 @@ static void pump(struct trace *t, int timeout_ms)
 	rc_step(&t->rc, t->pt, ring_drops(t), t->drained < RING_BUDGET, mono(), feed_gone, t);
 	drain_output(t);
 	pty_keys(&t->pty);
-	if (sigs || t->child > 0)
+	/* level-triggered: a pending signal is reported until it is read */
+	if (sig || n < 0)
 		handle_signals(t);
-	if (t->markfd >= 0)
+	if (mark || (n < 0 && t->markfd >= 0))
 		read_markers(t);
 	zombie_alerts(t, mono());
 	scan_waits(t, mono());
@@ -1039,16 +1077,21 @@ static int setup_signals(struct trace *t)
 		p_err("cannot set up signal handling: %s", strerror(errno));
 		return EXIT_ENV;
 	}
-	ev.data.fd = t->sigfd;	/* pump() reads it only when epoll names it */
+	ev.data.fd = t->sigfd;	/* pump() reads it only when it is ready */
 	epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->sigfd, &ev);
 	ev.data.fd = loader_fd(t->ld);
 	epoll_ctl(t->epfd, EPOLL_CTL_ADD, loader_fd(t->ld), &ev);
+	if (t->markfd >= 0) {
+		ev.data.fd = t->markfd;
+		epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->markfd, &ev);
+	}
 	return 0;
 }
 
 int trace_run(const struct opts *o)
 {
 	struct trace t = { .o = o, .sigfd = -1, .epfd = -1, .child = -1, .cmd_out = -1,
+			   .sigchld = true,	/* an exit before the signals were blocked */
 			   .markfd = -1, .pty = { .master = -1, .in = -1 } };
 	int marks[2] = { -1, -1 };
 	struct loader_opts lo = { 0 };
