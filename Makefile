@@ -40,7 +40,7 @@ USER_SRCS  := $(wildcard user/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 SAN_OBJS   := $(patsubst user/%.c,$(BUILD)/san/obj/%.o,$(USER_SRCS))
 # The pure modules: what unit tests link (no libbpf, no curses).
-PURE       := ptree analyze forget event out_json out_perfetto out_text timeline util record tui_rows metrics out_otlp
+PURE       := ptree analyze deadlock forget event out_json out_perfetto out_text timeline util record tui_rows metrics out_otlp
 PURE_SAN   := $(patsubst %,$(BUILD)/san/obj/%.o,$(filter $(PURE),$(basename $(notdir $(USER_SRCS)))))
 EX_SRCS    := $(wildcard examples/*.c)
 EX_BINS    := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EX_SRCS))

@@ -53,6 +53,16 @@ struct file_lock___pre69 {
 #define NR_waitid 247
 #define SYSCALL_NR(regs) BPF_CORE_READ((regs), orig_ax)
 #define IS_COMPAT_SYSCALL(task) (BPF_CORE_READ((task), thread_info.status) & 0x0002 /* TS_COMPAT */)
+/* waits for input from another process: read readv poll select recvfrom
+ * recvmsg msgrcv epoll_wait mq_timedreceive pselect6 ppoll epoll_pwait recvmmsg
+ * epoll_pwait2 */
+#define IS_INPUT_WAIT(nr) ((nr) == 0 || (nr) == 19 || (nr) == 7 || (nr) == 23 || (nr) == 45 || \
+			   (nr) == 47 || (nr) == 70 || (nr) == 232 || (nr) == 243 || (nr) == 270 || \
+			   (nr) == 271 || (nr) == 281 || (nr) == 299 || (nr) == 441)
+/* select, pselect6 (nfds first) and poll, ppoll (nfds second): with no fd
+ * they are sleeps (Python before 3.11 sleeps in select) */
+#define IS_SELECT(nr) ((nr) == 23 || (nr) == 270)
+#define IS_POLL(nr) ((nr) == 7 || (nr) == 271)
 #elif defined(__TARGET_ARCH_arm64)
 #define NR_fcntl 25
 #define NR_flock 32
@@ -62,6 +72,13 @@ struct file_lock___pre69 {
 #define NR_semop 193
 #define NR_wait4 260
 #define SYSCALL_NR(regs) BPF_CORE_READ((regs), syscallno)
+/* read readv pselect6 ppoll epoll_pwait mq_timedreceive msgrcv recvfrom
+ * recvmsg recvmmsg epoll_pwait2 (arm64 has no poll, select, epoll_wait) */
+#define IS_INPUT_WAIT(nr) ((nr) == 63 || (nr) == 65 || (nr) == 72 || (nr) == 73 || (nr) == 22 || \
+			   (nr) == 183 || (nr) == 188 || (nr) == 207 || (nr) == 212 || (nr) == 243 || \
+			   (nr) == 441)
+#define IS_SELECT(nr) ((nr) == 72)
+#define IS_POLL(nr) ((nr) == 73)
 /* arm64: a 32-bit task (TIF_32BIT, bit 22 of thread_info.flags) */
 #define IS_COMPAT_SYSCALL(task) (BPF_CORE_READ((task), thread_info.flags) & (1UL << 22))
 #else

@@ -144,6 +144,15 @@ enum mpt_lock_kind {
 
 #define MPT_LOCK_PRIVATE 0x1	/* key is (tgid, address): no shared backing file */
 #define MPT_LOCK_KEY_FAIL 0x2	/* the backing mapping could not be read */
+/* struct mpt_lock only: the thread that woke the waiter (the releasing
+ * holder) had itself been blocked reading input (a pipe, a socket, poll) for
+ * at least half of the wait: the waiter queued for input, not for work done
+ * under the lock (docs/findings.md). Not part of the lock's identity. */
+#define MPT_LOCK_HOLDER_INPUT 0x4
+/* struct mpt_lock only: that thread was not blocked but preempted (runnable,
+ * not running) for at least half of the wait: the waiter waited for the CPU
+ * the holder did not get, not for work done under the lock. */
+#define MPT_LOCK_HOLDER_PREEMPTED 0x8
 
 /* Where a lock's holder came from. */
 enum mpt_holder_kind {

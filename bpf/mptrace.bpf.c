@@ -156,6 +156,27 @@ struct {
 	__type(value, struct mpt_stack);
 } stack_scratch SEC(".maps");
 
+struct off_cpu {
+	__u64 in_begin;		/* it blocked reading input */
+	__u64 in_end;		/* it was woken; 0: not seen (no lock wait was in progress) */
+	__u64 pre_begin;	/* it was preempted, or woken (runnable, not running) */
+	__u64 pre_end;		/* it ran again; 0: not yet, or not seen (no lock wait in progress) */
+	__u64 q_begin;		/* its latest lock wait that was itself one for input or CPU */
+	__u64 q_end;
+};
+
+/* tid -> a tracked thread's latest wait for input (a pipe, a socket, poll)
+ * and latest preemption: a lock released by a holder that was waiting for
+ * input makes its waiters queue for that input, not contend
+ * (MPT_LOCK_HOLDER_INPUT); one whose holder was preempted made them wait for
+ * the CPU (MPT_LOCK_HOLDER_PREEMPTED). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct off_cpu);
+} offcpu SEC(".maps");
+
 /* Scratch space for records too big for the BPF stack. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -1227,6 +1248,20 @@ int BPF_PROG(on_flock_lock, struct inode *inode, struct file_lock *fl, int ret)
 	return 0;
 }
 
+/* Thread `tid` waited on a lock from `begin` to `end` for a holder waiting
+ * for input or the CPU: a queue it stood in, for its own waiters' flags. */
+static __always_inline void queued(__u32 tid, __u64 begin, __u64 end)
+{
+	struct off_cpu *o = bpf_map_lookup_elem(&offcpu, &tid), fresh = { .q_begin = begin, .q_end = end };
+
+	if (!o) {
+		bpf_map_update_elem(&offcpu, &tid, &fresh, BPF_ANY);
+		return;
+	}
+	o->q_begin = begin;
+	o->q_end = end;
+}
+
 /* Thread `tid` runs again: its lock wait is over. Runs in the context of
  * the task switching out, so nothing here may read `current`. */
 __noinline int lock_end(__u32 tid)
@@ -1242,6 +1277,8 @@ __noinline int lock_end(__u32 tid)
 	if (!s)
 		return 0;
 	now = bpf_ktime_get_ns();
+	if (s->flags & (MPT_LOCK_HOLDER_INPUT | MPT_LOCK_HOLDER_PREEMPTED))
+		queued(tid, s->ts, now);
 	put_stack(tid, s->ts, now - s->ts >= lock_min_ns);
 	if (now - s->ts < lock_min_ns)
 		goto out;
@@ -1281,6 +1318,45 @@ out:
 	return 0;
 }
 
+/* A tracked thread blocks reading input (IS_INPUT_WAIT): noted for
+ * held_for_input(). A select or poll on no fd is a sleep, not a wait. */
+static __always_inline void input_begins(struct task_struct *prev, struct pt_regs *regs, long nr)
+{
+	struct off_cpu *o, fresh = { .in_begin = bpf_ktime_get_ns() };
+	__u32 tid;
+
+	if ((IS_SELECT(nr) && !PT_REGS_PARM1_CORE_SYSCALL(regs)) ||
+	    (IS_POLL(nr) && !PT_REGS_PARM2_CORE_SYSCALL(regs)))
+		return;
+	tid = BPF_CORE_READ(prev, pid);
+	o = bpf_map_lookup_elem(&offcpu, &tid);
+	if (!o) {
+		bpf_map_update_elem(&offcpu, &tid, &fresh, BPF_ANY);
+		return;
+	}
+	o->in_begin = fresh.in_begin;
+	o->in_end = 0;
+}
+
+/* A tracked thread is preempted (its end is noted only while some lock wait
+ * is in progress: only then can it matter). */
+static __always_inline void preempted(struct task_struct *prev)
+{
+	struct off_cpu *o, fresh = { .pre_begin = bpf_ktime_get_ns() };
+	__u32 tid;
+
+	if (!trace_locks || !is_tracked(BPF_CORE_READ(prev, tgid)))
+		return;
+	tid = BPF_CORE_READ(prev, pid);
+	o = bpf_map_lookup_elem(&offcpu, &tid);
+	if (!o) {
+		bpf_map_update_elem(&offcpu, &tid, &fresh, BPF_ANY);
+		return;
+	}
+	o->pre_begin = fresh.pre_begin;
+	o->pre_end = 0;
+}
+
 static __always_inline int is_futex_wait(__u32 cmd)
 {
 	return cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_LOCK_PI ||
@@ -1298,6 +1374,7 @@ static __always_inline int wait_begins(struct task_struct *prev)
 	struct pt_regs *regs;
 	__u64 a0, a1, a3;
 	__u32 op;
+	long nr;
 
 	if (IS_COMPAT_SYSCALL(prev))
 		return 0;
@@ -1316,7 +1393,8 @@ static __always_inline int wait_begins(struct task_struct *prev)
 	}
 	if (!trace_locks)
 		return 0;
-	switch (SYSCALL_NR(regs)) {
+	nr = SYSCALL_NR(regs);
+	switch (nr) {
 	case NR_futex:
 		a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
 		op = PT_REGS_PARM2_CORE_SYSCALL(regs);
@@ -1360,6 +1438,8 @@ static __always_inline int wait_begins(struct task_struct *prev)
 		return lock_begin(MPT_LOCK_SYSV, PT_REGS_PARM1_CORE_SYSCALL(regs), 0, semnum, 0);
 	}
 	default:
+		if (IS_INPUT_WAIT(nr))
+			input_begins(prev, regs, nr);
 		return 0;
 	}
 }
@@ -1404,6 +1484,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	     unsigned int prev_state)
 {
 	struct lock_start *ls;
+	struct off_cpu *o;
 	__u32 tgid, tid;
 
 	if (blocked > 0) {
@@ -1417,14 +1498,50 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 				retry_futex_key(next, ls);
 			lock_end(tid);
 		}
+		o = trace_locks ? bpf_map_lookup_elem(&offcpu, &tid) : NULL;
+		if (o && o->pre_begin && !o->pre_end)
+			o->pre_end = bpf_ktime_get_ns();
+	}
+	/* runnable, not running: a lock it holds makes its waiters wait for the CPU */
+	if (preempt || !prev_state) {
+		preempted(prev);
+		return 0;
 	}
 	/* TASK_INTERRUPTIBLE: every wait above sleeps so (a fault does not) */
-	if (preempt || !(prev_state & 1))
+	if (!(prev_state & 1))
 		return 0;
 	tgid = BPF_CORE_READ(prev, tgid);
 	if (tgid != self_pid && !is_tracked(tgid))
 		return 0;
 	return wait_begins(prev);
+}
+
+/* How much of [from, to] the interval [begin, end] covers (end 0: none). */
+static __always_inline __u64 overlap(__u64 begin, __u64 end, __u64 from, __u64 to)
+{
+	__u64 lo = begin > from ? begin : from, hi = end < to ? end : to;
+
+	return end && hi > lo ? hi - lo : 0;
+}
+
+/*
+ * A futex waiter woken by `tid`, the holder releasing it: was that holder,
+ * for at least half of the wait, waiting for input (or queued on a lock for
+ * it, as the second in line), or else not running though runnable?
+ */
+static __always_inline void held_for_input(struct lock_start *ls, __u32 tid)
+{
+	struct off_cpu *o = bpf_map_lookup_elem(&offcpu, &tid);
+	__u64 now = bpf_ktime_get_ns(), in, cpu;
+
+	if (!o || now <= ls->ts)
+		return;
+	in = overlap(o->in_begin, o->in_end, ls->ts, now) + overlap(o->q_begin, o->q_end, ls->ts, now);
+	cpu = overlap(o->pre_begin, o->pre_end, ls->ts, now);
+	if (in * 2 >= now - ls->ts)
+		ls->flags |= MPT_LOCK_HOLDER_INPUT;
+	else if ((in + cpu) * 2 >= now - ls->ts)
+		ls->flags |= MPT_LOCK_HOLDER_PREEMPTED;
 }
 
 /* The waker of a blocked tracked thread is `current` (a futex wake, an
@@ -1436,11 +1553,20 @@ int BPF_PROG(on_waking, struct task_struct *p)
 	__u32 tid, tgid;
 	struct lock_start *ls;
 	struct wait_start *ws;
+	struct off_cpu *o;
 
 	if (blocked <= 0)
 		return 0;
 	tid = BPF_CORE_READ(p, pid);
 	tgid = bpf_get_current_pid_tgid() >> 32;
+	o = bpf_map_lookup_elem(&offcpu, &tid);
+	if (o) {
+		/* runnable from now until it runs: waiting for the CPU */
+		o->pre_begin = bpf_ktime_get_ns();
+		o->pre_end = 0;
+		if (o->in_begin && !o->in_end)
+			o->in_end = o->pre_begin;
+	}
 	ws = bpf_map_lookup_elem(&waits, &tid);
 	if (ws)
 		ws->waker = tgid;
@@ -1450,6 +1576,8 @@ int BPF_PROG(on_waking, struct task_struct *p)
 	if (is_tracked(tgid)) {
 		ls->waker = tgid;
 		ls->waker_tid = (__u32)bpf_get_current_pid_tgid();
+		if (ls->kind == MPT_LOCK_FUTEX)
+			held_for_input(ls, ls->waker_tid);
 	}
 	return 0;
 }

@@ -62,11 +62,15 @@ count() {
 	[ "$(count '.kind == "leak" or .kind == "zombie"')" -eq 0 ]
 }
 
-@test "python pool.py: W workers, closed and joined, nothing left behind" {
-	run_mptrace -q --json "$J" -- "$PY" "$P/pool.py" -w 3 -t 6
-	[ "$status" -eq 0 ]
+@test "python pool.py: W workers, closed and joined, nothing left behind; --check=locks passes" {
+	run_mptrace -q --check=locks --json "$J" -- "$PY" "$P/pool.py" -w 3 -t 6
+	[ "$status" -eq 0 ] || { echo "$stderr" | tail -30; false; }
+	validate_report "$J"
 	[ "$(jqr "$J" '.processes | length')" -eq 4 ]
-	[ "$(count '.kind != "lock"')" -eq 0 ]
+	[ "$(count '.')" -eq 0 ]
+	# the workers queue on the task queue's lock while its holder reads the
+	# pipe: a queue, not contention
+	[ "$(jqr "$J" '[.locks[] | select(.contended)] | length')" -eq 0 ]
 }
 
 # The Pool's own threads wait on private semaphores and condition variables
@@ -84,8 +88,8 @@ if __name__ == '__main__':
     with mp.Pool(3) as p:
         print(sum(p.map(f, range(12), chunksize=1)))
 PYEOF
-	run_mptrace -q --json "$J" -- "$PY" "$BATS_TEST_TMPDIR/pool.py"
-	[ "$status" -eq 0 ]
+	run_mptrace -q --check=locks --json "$J" -- "$PY" "$BATS_TEST_TMPDIR/pool.py"
+	[ "$status" -eq 0 ] || { echo "$stderr" | tail -30; false; }
 	validate_report "$J"
 	main=$(jqr "$J" '.processes[0].pid')
 	# the main process's long waits: conditions, named by process and place
@@ -100,7 +104,7 @@ PYEOF
 	[ "$(jqr "$J" "[.longest_lock_waits[] | select(.pid == $main and .class == \"condition\" and ([.stack[]?.symbol | select(. != null)] | any(startswith(\"sem_\"))))] | length")" -ge 1 ]
 }
 
-@test "python Pool (fork): the main process's waits are conditions with frames, not lock findings" {
+@test "python Pool (fork): --check=locks passes; the main process's waits are conditions with frames" {
 	pool_waits fork
 }
 
@@ -118,12 +122,40 @@ PYEOF
 	[ "$(jqr "$J" '[.processes[] | select(.signal == 15)] | length')" -ge 1 ]
 }
 
-@test "python deadlock.py: two long waits on two semaphores, no holder to close a cycle" {
-	run_mptrace -q --json "$J" -- "$PY" "$P/deadlock.py" --timeout 1.5
-	[ "$status" -eq 1 ]
-	[ "$(jqr "$J" '.locks | length')" -eq 2 ]
-	[ "$(jqr "$J" '[.locks[] | select(.max_ms >= 1000)] | length')" -eq 2 ]
-	[ "$(count '.kind == "deadlock"')" -eq 0 ]
+@test "python deadlock.py: two multiprocessing.Locks in opposite orders: a deadlock over inferred holders, killed" {
+	# default options but the kill; the demo's own timeout (60 s) must not
+	# be what ends it (timeout: a regression of the kill fails, not hangs)
+	MPTRACE_TEST_TIMEOUT=40 run_mptrace --on-deadlock=kill --json "$J" -- "$PY" "$P/deadlock.py" --timeout 60
+	[ "$status" -ne 124 ]	# (137: the command itself was killed, with the tree)
+	no_sanitizer_report
+	validate_report "$J"
+	[ "$(count '.kind == "deadlock"')" -eq 1 ] || { echo "$stderr" | tail -30; false; }
+	d='[.findings[] | select(.kind == "deadlock")][0]'
+	[ "$(jqr "$J" "$d.cycle | length")" -eq 2 ]
+	# both children, each waiting on the semaphore the other holds, as inferred
+	main=$(jqr "$J" '.processes[0].pid')
+	[ "$(jqr "$J" "[$d.cycle[] | select(.pid != $main and .holder_inferred)] | length")" -eq 2 ]
+	[ "$(jqr "$J" "$d.cycle[0].waits_on == $d.cycle[1].holds and $d.cycle[1].waits_on == $d.cycle[0].holds")" = true ]
+	[ "$(jqr "$J" "$d.cycle[0].waits_on != $d.cycle[1].waits_on")" = true ]
+	# the message names both processes and both semaphores by their names
+	# (Python removes the name it gave at once: the file's own name, then)
+	msg=$(jqr "$J" "$d.message")
+	for pid in $(jqr "$J" "$d.cycle[].pid"); do
+		[[ "$msg" == *"held by python3[$pid] (inferred)"* ]]
+	done
+	for id in $(jqr "$J" "$d.cycle[].waits_on"); do
+		name=$(jqr "$J" ".locks[] | select(.id == \"$id\") | .name")
+		[[ "$name" == /dev/shm/sem.* ]]
+		[[ "$msg" == *"semaphore $name held by "*" (inferred)"* ]]
+	done
+	# the stream said so, and the kill ended it: the demo never reached
+	# its own timeout (it would have printed so and exited 1)
+	[[ "$stderr" == *"DEADLOCK "*"(inferred)"* ]]
+	[[ "$output" != *"both stuck after"* ]]
+	[ "$(jqr "$J" '[.processes[] | select(.killed_by.comm == "mptrace")] | length')" -ge 2 ]
+	[ "$(jqr "$J" '.duration_ms < 30000')" = true ]
+	# the waits carry the inferred holder too
+	[ "$(jqr "$J" '[.longest_lock_waits[] | select(.holder_inferred and .holder != null)] | length')" -eq 2 ]
 }
 
 @test "python join.py: joined late the children overlap, joined early they run one after another" {

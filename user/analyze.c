@@ -319,6 +319,8 @@ char *an_deadlock_text(const struct ptree *pt, const struct pt_deadlock *d, uint
 		if (m->waits_on) {
 			sb_puts(&b, " held by ");
 			sb_puts(&b, an_proc_name(next->proc, name, sizeof(name)));
+			if (m->inferred)
+				sb_puts(&b, " (inferred)");
 		}
 	}
 	sb_printf(&b, " (stuck for %.1f ms)", now > since ? (now - since) / 1e6 : 0.0);

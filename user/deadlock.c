@@ -17,7 +17,8 @@ static int edges_of(const struct ptree *pt, const struct pt_proc *p, uint64_t no
 		if (now < w->start_ts || now - w->start_ts < after)
 			continue;
 		if (!w->child) {
-			const struct pt_proc *h = w->holder ? ptree_find(pt, w->holder) : NULL;
+			uint32_t hp = w->holder ? w->holder : pt_infer_holder(pt, p, w);
+			const struct pt_proc *h = hp ? ptree_find(pt, hp) : NULL;
 
 			if (h && h != p && !h->exited)
 				out[n++] = (struct edge){ h, w };
@@ -125,4 +126,35 @@ bool dl_detect(const struct ptree *pt, uint64_t now, uint64_t after, struct mpt_
 		return true;
 	}
 	return false;
+}
+
+size_t dl_maps_wanted(const struct ptree *pt, uint64_t now, uint64_t after,
+		      const struct pt_proc **out, size_t max)
+{
+	uint64_t newest = 0;
+	size_t n = 0;
+
+	if (!pt->ninwaits || pt->meta.mode == PT_MODE_SYSTEM)
+		return 0;
+	/* the newest semaphore wait old enough for a cycle, with no holder seen */
+	for (size_t i = 0; i < pt->nprocs; i++) {
+		const struct pt_proc *p = pt->procs[i];
+
+		for (const struct pt_inwait *w = p->inwaits; !p->exited && w; w = w->next) {
+			if (w->child || w->holder || now < w->start_ts || now - w->start_ts < after ||
+			    !pt_sem_lock(w->lock))
+				continue;
+			if (w->start_ts > newest)
+				newest = w->start_ts;
+		}
+	}
+	if (!newest)
+		return 0;
+	for (size_t i = 0; i < pt->nprocs && n < max; i++) {
+		const struct pt_proc *p = pt->procs[i];
+
+		if (!p->exited && p->pid != pt->meta.self_pid && p->maps_ts < newest)
+			out[n++] = p;
+	}
+	return n;
 }

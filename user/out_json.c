@@ -319,6 +319,7 @@ void json_finding(struct sbuf *b, const struct ptree *pt, const struct an_findin
 			jstr(b, prev->waits_on ? prev->waits_on->id : "exit");
 			sb_puts(b, ",\"since_ms\":");
 			jms(b, pt, m->since);
+			sb_printf(b, ",\"holder_inferred\":%s", m->inferred ? "true" : "false");
 			jstack(b, m->stack);
 			sb_putc(b, '}');
 		}
@@ -482,7 +483,8 @@ void json_report_spill(struct sbuf *b, struct ptree *pt, const struct an_result 
 		jpid(b, w->waker);
 		sb_puts(b, ",\"holder\":");
 		jpid(b, w->holder);
-		sb_printf(b, ",\"unfinished\":%s,\"class\":", w->unfinished ? "true" : "false");
+		sb_printf(b, ",\"holder_inferred\":%s,\"unfinished\":%s,\"class\":",
+			  w->holder_inferred ? "true" : "false", w->unfinished ? "true" : "false");
 		jstr(b, pt_wait_class_name(pt_wait_class_of(w)));
 		jstack(b, w->stack);
 		sb_putc(b, '}');
@@ -593,10 +595,13 @@ void json_event(struct sbuf *b, const struct ptree *pt, const struct mpt_hdr *ev
 		jstr(b, k[e->kind <= MPT_LOCK_SYSV ? e->kind : 0]);
 		sb_puts(b, ",\"start_ms\":");
 		jms(b, pt, e->start_ts);
-		sb_printf(b, ",\"wait_ms\":%.3f,\"dev\":%llu,\"ino\":%llu,\"off\":%llu,\"private\":%s,\"ret\":%d,\"waker\":",
+		sb_printf(b, ",\"wait_ms\":%.3f,\"dev\":%llu,\"ino\":%llu,\"off\":%llu,\"private\":%s,\"ret\":%d,"
+			  "\"holder_input\":%s,\"holder_preempted\":%s,\"waker\":",
 			  (e->h.ts - e->start_ts) / 1e6, (unsigned long long)e->dev,
 			  (unsigned long long)e->ino, (unsigned long long)e->off,
-			  e->flags & MPT_LOCK_PRIVATE ? "true" : "false", e->ret);
+			  e->flags & MPT_LOCK_PRIVATE ? "true" : "false", e->ret,
+			  e->flags & MPT_LOCK_HOLDER_INPUT ? "true" : "false",
+			  e->flags & MPT_LOCK_HOLDER_PREEMPTED ? "true" : "false");
 		jpid(b, e->waker);
 		break;
 	}

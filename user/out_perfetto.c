@@ -138,7 +138,8 @@ static void wait_args(struct pf *f, const struct wv *w)
 		if (w->lw->waker)
 			sb_printf(b, ",\"waker\":%u", w->lw->waker);
 		if (w->lw->holder)
-			sb_printf(b, ",\"holder\":%u", w->lw->holder);
+			sb_printf(b, ",\"holder\":%u%s", w->lw->holder,
+				  w->lw->holder_inferred ? ",\"holder_inferred\":true" : "");
 		if (w->lw->unfinished)
 			sb_puts(b, ",\"unfinished\":true");
 		sb_puts(b, ",\"class\":");

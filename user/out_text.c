@@ -296,6 +296,14 @@ static void by_name(struct sbuf *b, const struct ptree *pt, uint32_t pid)
 		sb_printf(b, "[%u]", pid);
 }
 
+/* A wait's holder, and whether the kernel showed it or mptrace inferred it. */
+static void holder_name(struct sbuf *b, const struct ptree *pt, const struct pt_lockwait *w)
+{
+	by_name(b, pt, w->holder);
+	if (w->holder_inferred)
+		sb_puts(b, " (inferred)");
+}
+
 void text_event(struct sbuf *b, const struct text_style *st, const struct ptree *pt,
 		const struct mpt_hdr *ev, const struct pt_change *chg)
 {
@@ -405,7 +413,7 @@ void text_event(struct sbuf *b, const struct text_style *st, const struct ptree 
 		if (pt->nwaitlog && pt->waitlog[pt->nwaitlog - 1].holder &&
 		    pt->waitlog[pt->nwaitlog - 1].proc == p) {
 			sb_puts(b, " held by ");
-			by_name(b, pt, pt->waitlog[pt->nwaitlog - 1].holder);
+			holder_name(b, pt, &pt->waitlog[pt->nwaitlog - 1]);
 		} else if (e->waker && e->waker != ev->pid) {
 			sb_puts(b, " (woken by ");
 			by_name(b, pt, e->waker);
@@ -1178,7 +1186,7 @@ static void chain(struct sbuf *b, const struct ptree *pt, const struct pt_lockwa
 		pt_lock_label(b, next->lock);
 		if (next->holder) {
 			sb_puts(b, " held by ");
-			by_name(b, pt, next->holder);
+			holder_name(b, pt, next);
 		}
 		sb_putc(b, '\n');
 		holder = next->holder;
@@ -1269,7 +1277,7 @@ void text_report(struct sbuf *b, const struct text_style *st, struct ptree *pt,
 			pt_lock_label(b, w->lock);
 			if (w->holder) {
 				sb_puts(b, ", held by ");
-				by_name(b, pt, w->holder);
+				holder_name(b, pt, w);
 			} else if (w->waker && w->waker != w->proc->pid) {
 				sb_puts(b, ", woken by ");
 				by_name(b, pt, w->waker);

@@ -90,6 +90,7 @@ static void free_proc(struct pt_proc *p)
 		free(s);
 	}
 	free(p->test);
+	free(p->shm);
 	while (p->inwaits) {
 		struct pt_inwait *w = p->inwaits;
 
@@ -863,6 +864,10 @@ static void count_lock_wait(struct ptree *pt, struct pt_proc *p, struct pt_lock 
 	l->waits++;
 	l->last_ts = pt->last_ts;
 	l->total_ns += w->dur_ns;
+	if (w->holder_input)
+		l->qwait_ns += w->dur_ns;
+	else if (w->holder_preempted)
+		l->pwait_ns += w->dur_ns;
 	if (w->dur_ns > l->max_ns)
 		l->max_ns = w->dur_ns;
 	i = idset_index(&l->waiters, p->pid);
@@ -874,7 +879,7 @@ static void count_lock_wait(struct ptree *pt, struct pt_proc *p, struct pt_lock 
 	l->waiter_ns[i] += w->dur_ns;
 	if (w->waker && w->waker != p->pid)
 		idset_add(&l->wakers, w->waker);
-	if (w->holder && w->holder != p->pid)
+	if (w->holder && w->holder != p->pid && !w->holder_inferred)
 		idset_add(&l->holders, w->holder);
 	idset_add(&l->wtids, w->tid);
 	if (w->waker_tid && w->waker_tid != w->tid)
@@ -977,6 +982,34 @@ static const struct pt_stack *take_stack(struct ptree *pt, uint32_t tid, uint64_
 	return NULL;
 }
 
+#define QUEUE_LOOKBACK 64	/* waits of the log looked at for the releaser's own */
+
+/*
+ * A wait whose releaser had itself queued on the same lock for at least half
+ * of it (a queue wait of the releaser's, which then took the lock and let it
+ * go) queued too: the second in line behind a holder waiting for input.
+ */
+static bool queued_behind(const struct ptree *pt, const struct pt_lockwait *w)
+{
+	uint64_t end = w->start_ts + w->dur_ns;
+
+	if (!w->waker_tid || w->waker_tid == w->tid)
+		return false;
+	for (size_t i = pt->nwaitlog, n = 0; i-- > 0 && n < QUEUE_LOOKBACK; n++) {
+		const struct pt_lockwait *x = &pt->waitlog[i];
+		uint64_t lo, hi;
+
+		if (x->tid != w->waker_tid || x->lock != w->lock)
+			continue;
+		if (!x->holder_input)
+			return false;
+		lo = x->start_ts > w->start_ts ? x->start_ts : w->start_ts;
+		hi = x->start_ts + x->dur_ns < end ? x->start_ts + x->dur_ns : end;
+		return hi > lo && (hi - lo) * 2 >= w->dur_ns;
+	}
+	return false;
+}
+
 static int on_lock(struct ptree *pt, const struct mpt_lock *e, struct pt_change *chg)
 {
 	struct pt_proc *p = get_proc(pt, e->h.pid, e->h.start, e->h.ts);
@@ -993,14 +1026,20 @@ static int on_lock(struct ptree *pt, const struct mpt_lock *e, struct pt_change 
 	w = (struct pt_lockwait){ .start_ts = e->start_ts, .proc = p, .tid = e->h.tid, .lock = l,
 				  .waker = e->waker,
 				  .holder = holder_pid(pt, e->holder, e->hkind) };
-	if (!w.holder && in)
+	if (!w.holder && in) {
 		w.holder = in->holder;
+		w.holder_inferred = in->holder_inferred;
+	}
 	w.stack = take_stack(pt, e->h.tid, e->start_ts);
 	if (!w.stack && in)
 		w.stack = in->stack;
 	w.cls = pt_classify(l->type, w.stack, e->hkind);
 	w.waker_tid = e->waker_tid;
+	w.holder_input = !!(e->flags & MPT_LOCK_HOLDER_INPUT);
+	w.holder_preempted = !!(e->flags & MPT_LOCK_HOLDER_PREEMPTED);
 	w.dur_ns = e->h.ts >= e->start_ts ? e->h.ts - e->start_ts : 0;
+	if (!w.holder_input)
+		w.holder_input = queued_behind(pt, &w);
 	free(in);
 	count_lock_wait(pt, p, l, &w);
 	chg->proc = p;
@@ -1069,6 +1108,29 @@ static struct pt_proc *find_any(const struct ptree *pt, uint32_t pid, uint64_t s
 	return p ? p : ptree_find(pt, pid);
 }
 
+/*
+ * A lock wait of a cycle with no holder seen (a semaphore's): the search
+ * (dl_detect) found the next member as its one possible holder, so the wait
+ * and the finding name it, as inferred.
+ */
+static void infer_member(struct pt_deadlock *d, int i)
+{
+	struct pt_dl_member *m = &d->m[i];
+
+	if (!m->waits_on)
+		return;
+	for (struct pt_inwait *w = m->proc->inwaits; w; w = w->next) {
+		if (w->child || w->start_ts != m->since || w->lock != m->waits_on)
+			continue;
+		if (!w->holder || w->holder_inferred) {
+			w->holder = d->m[(i + 1) % d->n].proc->pid;
+			w->holder_inferred = true;
+			m->inferred = true;
+		}
+		return;
+	}
+}
+
 static int on_deadlock(struct ptree *pt, const struct mpt_deadlock *e, struct pt_change *chg)
 {
 	struct pt_deadlock d = { .ts = e->h.ts };
@@ -1092,6 +1154,8 @@ static int on_deadlock(struct ptree *pt, const struct mpt_deadlock *e, struct pt
 				d.m[i].stack = w->stack;
 	}
 	d.n = e->n;
+	for (int i = 0; i < d.n; i++)
+		infer_member(&d, i);
 	pt->deadlocks = xrealloc(pt->deadlocks, (pt->ndeadlocks + 1) * sizeof(*pt->deadlocks));
 	pt->deadlocks[pt->ndeadlocks++] = d;
 	chg->proc = d.m[0].proc;
@@ -1301,6 +1365,111 @@ static int on_proc(struct ptree *pt, const struct mpt_proc *e, struct pt_change 
 	return 0;
 }
 
+/*
+ * A process's mappings (for the symbolizer, stacks.c): the model keeps the
+ * shared file mappings it has used (mptrace leaves out the ones without a
+ * page in its page tables), for pt_infer_holder(). The lines are
+ * /proc/PID/maps's: "lo-hi perms offset MAJ:MIN inode path".
+ */
+static int on_maps(struct ptree *pt, const struct mpt_maps *e)
+{
+	struct pt_proc *p = find_exact(pt, e->h.pid, e->h.start);
+	const char *text = e->data, *end = e->data + e->maps_len;
+
+	if (!p || p->exited)
+		return 0;
+	p->nshm = 0;
+	p->shm_full = false;
+	p->maps_ts = e->h.ts ? e->h.ts : 1;
+	while (text < end) {
+		const char *nl = memchr(text, '\n', end - text);
+		size_t n = (nl ? nl : end) - text;
+		unsigned int maj, min;
+		unsigned long long ino;
+		char line[256], perms[5];
+
+		snprintf(line, sizeof(line), "%.*s", (int)n, text);
+		text += n + 1;
+		if (sscanf(line, "%*x-%*x %4s %*x %x:%x %llu", perms, &maj, &min, &ino) != 4 ||
+		    strlen(perms) != 4 || perms[3] != 's' || !ino)
+			continue;
+		if (pt_maps_file(p, (uint64_t)maj << 20 | min, ino))
+			continue;
+		if (p->nshm == PT_MAX_SHM) {
+			p->shm_full = true;
+			break;
+		}
+		if (!p->shm)
+			p->shm = xcalloc(PT_MAX_SHM, sizeof(*p->shm));
+		p->shm[p->nshm++] = (struct pt_shm){ (uint64_t)maj << 20 | min, ino };
+	}
+	return 0;
+}
+
+bool pt_maps_file(const struct pt_proc *p, uint64_t dev, uint64_t ino)
+{
+	for (uint32_t i = 0; i < p->nshm; i++)
+		if (p->shm[i].dev == dev && p->shm[i].ino == ino)
+			return true;
+	return false;
+}
+
+bool pt_sem_lock(const struct pt_lock *l)
+{
+	if (l->type != PT_LK_FUTEX || (l->kflags & MPT_LOCK_PRIVATE) || l->keyfail)
+		return false;
+	/* without a stack (--no-stacks), glibc's file name for a named semaphore */
+	if (l->cls == PT_WC_UNKNOWN)
+		return l->name && !strncmp(l->name, "/dev/shm/sem.", 13);
+	return pt_lock_class(l) == PT_WC_SEMAPHORE || pt_lock_class(l) == PT_WC_QUEUE;
+}
+
+static bool waits_on(const struct pt_proc *p, const struct pt_lock *l)
+{
+	for (const struct pt_inwait *w = p->inwaits; w; w = w->next)
+		if (!w->child && w->lock == l)
+			return true;
+	return false;
+}
+
+enum { HOLD_NO, HOLD_YES, HOLD_UNKNOWN };
+
+/* Could q hold the semaphore of wait w? */
+static int could_hold(const struct pt_proc *q, const struct pt_proc *waiter,
+		      const struct pt_inwait *w)
+{
+	/* a process blocked on it holds it only through another thread */
+	if ((q == waiter || waits_on(q, w->lock)) && q->threads <= 1)
+		return HOLD_NO;
+	if (!q->maps_ts || q->maps_ts < w->start_ts || q->shm_full)
+		return HOLD_UNKNOWN;	/* its mappings are not known since the wait began */
+	return pt_maps_file(q, w->lock->kdev, w->lock->kino) ? HOLD_YES : HOLD_NO;
+}
+
+uint32_t pt_infer_holder(const struct ptree *pt, const struct pt_proc *waiter,
+			 const struct pt_inwait *w)
+{
+	uint32_t holder = 0;
+
+	/* -a: every process of the machine would be a candidate to read */
+	if (pt->meta.mode == PT_MODE_SYSTEM || w->child || !w->lock || !pt_sem_lock(w->lock))
+		return 0;
+	for (size_t i = 0; i < pt->nprocs; i++) {
+		const struct pt_proc *q = pt->procs[i];
+		int c;
+
+		if (q->exited || q->pid == pt->meta.self_pid)
+			continue;
+		c = could_hold(q, waiter, w);
+		if (c == HOLD_NO)
+			continue;
+		if (c == HOLD_UNKNOWN || holder)
+			return 0;	/* one not known, or two could: no answer */
+		holder = q->pid;
+	}
+	return holder;
+}
+
 /* A lock known only from a wait in progress that then ended under another
  * key (a shared futex's key found late, see design.md) was never waited on:
  * it leaves the list, and stays allocated until ptree_free(). */
@@ -1343,6 +1512,7 @@ static void on_end(struct ptree *pt, const struct mpt_end *e)
 				continue;
 			lw = (struct pt_lockwait){ .start_ts = w->start_ts, .proc = p, .tid = w->tid,
 						   .lock = w->lock, .holder = w->holder,
+						   .holder_inferred = w->holder_inferred,
 						   .unfinished = true, .stack = w->stack };
 			lw.cls = pt_classify(w->lock->type, w->stack, MPT_HOLDER_NONE);
 			lw.dur_ns = e->h.ts > w->start_ts ? e->h.ts - w->start_ts : 0;
@@ -1413,8 +1583,10 @@ int ptree_feed(struct ptree *pt, const struct mpt_hdr *ev, struct pt_change *chg
 	case MPT_EV_TEST:
 		err = on_test(pt, (const struct mpt_test *)ev, chg);
 		break;
-	case MPT_EV_STACK:
 	case MPT_EV_MAPS:
+		err = on_maps(pt, (const struct mpt_maps *)ev);
+		break;
+	case MPT_EV_STACK:
 		break;	/* for the symbolizer (stacks.c), which feeds ptree_add_stack() */
 	case MPT_EV_KILL: {
 		struct pt_proc *p = find_exact(pt, ev->pid, ev->start);
@@ -1505,7 +1677,7 @@ const char *pt_wait_class_name(enum pt_wait_class c)
 		[PT_WC_UNKNOWN] = "unknown", [PT_WC_MUTEX] = "mutex",
 		[PT_WC_SEMAPHORE] = "semaphore", [PT_WC_CONDITION] = "condition",
 		[PT_WC_JOIN] = "thread join", [PT_WC_RWLOCK] = "rwlock",
-		[PT_WC_BARRIER] = "barrier", [PT_WC_OTHER] = "other",
+		[PT_WC_BARRIER] = "barrier", [PT_WC_OTHER] = "other", [PT_WC_QUEUE] = "queue",
 		[PT_WC_FILE] = "file lock", [PT_WC_SYSV] = "sysv semaphore",
 	};
 
@@ -1572,6 +1744,10 @@ enum pt_wait_class pt_classify(enum pt_lock_type type, const struct pt_stack *st
 
 enum pt_wait_class pt_lock_class(const struct pt_lock *l)
 {
+	uint64_t own = l->total_ns - l->pwait_ns;	/* not waiting for a preempted holder */
+
+	if (l->cls == PT_WC_SEMAPHORE && l->qwait_ns && l->qwait_ns >= own - own / 10)
+		return PT_WC_QUEUE;
 	/* a shared semaphore whose key could not be read looks private: a lock */
 	if (l->cls != PT_WC_SEMAPHORE || !(l->kflags & MPT_LOCK_PRIVATE) || l->keyfail)
 		return l->cls;
@@ -1583,16 +1759,22 @@ enum pt_wait_class pt_lock_class(const struct pt_lock *l)
 
 enum pt_wait_class pt_wait_class_of(const struct pt_lockwait *w)
 {
+	if (w->cls == PT_WC_SEMAPHORE && w->holder_input)
+		return PT_WC_QUEUE;
 	return w->cls == PT_WC_SEMAPHORE && w->lock ? pt_lock_class(w->lock) : w->cls;
 }
 
 bool pt_lock_contended(const struct pt_lock *l)
 {
+	/* the waiting came from the CPU the holders did not get */
+	if (l->total_ns && l->pwait_ns >= l->total_ns - l->total_ns / 10)
+		return false;
 	switch (pt_lock_class(l)) {
 	case PT_WC_CONDITION:
 	case PT_WC_JOIN:
 	case PT_WC_BARRIER:
 	case PT_WC_OTHER:
+	case PT_WC_QUEUE:
 		return false;
 	default:
 		return true;

@@ -90,9 +90,18 @@ struct pt_inwait {
 	int32_t target;		/* child wait: the pid waited for, -1 any */
 	struct pt_lock *lock;	/* lock wait */
 	uint32_t holder;	/* process (tgid) holding the lock, 0 if unknown */
+	bool holder_inferred;	/* holder inferred, not seen (a semaphore in a deadlock) */
 	uint64_t start_ts;
 	const struct pt_stack *stack;	/* where it waits, or NULL */
 };
+
+/* A shared file mapping a process has used (a page of it is in its page
+ * tables): from its MPT_EV_MAPS records, for semaphore holder inference. */
+struct pt_shm {
+	uint64_t dev, ino;	/* the kernel's s_dev and inode, as in a futex key */
+};
+
+#define PT_MAX_SHM 256	/* per process; past it its mappings count as unknown */
 
 struct pt_proc {
 	int id;			/* 1.. in order of creation; unique per report */
@@ -152,6 +161,10 @@ struct pt_proc {
 	char **argv_copy;	/* an inherited argv of its own (forgetting frees parents) */
 	char *lineage;		/* its forgotten ancestors' names, nearest last, or NULL */
 	struct pt_tid *threads_l;	/* its thread ids (pt_tid.pnext) */
+	struct pt_shm *shm;	/* its used shared file mappings, at maps_ts */
+	uint32_t nshm;
+	bool shm_full;		/* more than PT_MAX_SHM: not all known */
+	uint64_t maps_ts;	/* its newest MPT_EV_MAPS record; 0: none */
 };
 
 enum pt_lock_type { PT_LK_FUTEX, PT_LK_FLOCK, PT_LK_POSIX, PT_LK_OFD, PT_LK_SYSV };
@@ -161,6 +174,7 @@ enum pt_wait_class {
 	PT_WC_UNKNOWN,		/* a futex wait without a usable stack */
 	PT_WC_MUTEX, PT_WC_SEMAPHORE, PT_WC_CONDITION, PT_WC_JOIN, PT_WC_RWLOCK,
 	PT_WC_BARRIER, PT_WC_OTHER,
+	PT_WC_QUEUE,		/* a semaphore whose holder was waiting for input: a queue */
 	PT_WC_FILE,		/* flock, fcntl, OFD locks */
 	PT_WC_SYSV,		/* System V semaphores */
 	PT_WC_N
@@ -187,6 +201,8 @@ struct pt_lock {
 	char comm[MPT_COMM_LEN + 1];	/* a private futex's process, at its first wait */
 	char *where;		/* a private futex's place: "heap", "sym+0x10 in lib.so"; or NULL */
 	bool keyfail;		/* a wait's shared key could not be read: maybe not private */
+	uint64_t qwait_ns;	/* of total_ns, waits whose holder was waiting for input */
+	uint64_t pwait_ns;	/* of total_ns, waits whose holder was preempted */
 	uint64_t last_ts;	/* its newest wait (begin or end): forgetting frees the oldest */
 	bool kept;		/* ptree_forget_locks: something points to it */
 };
@@ -198,6 +214,10 @@ struct pt_lockwait {		/* one of the longest lock waits */
 	struct pt_lock *lock;
 	uint32_t waker;
 	uint32_t holder;	/* process holding it, 0 if unknown */
+	bool holder_inferred;	/* the holder was inferred (pt_infer_holder), not seen */
+	bool holder_input;	/* its releaser was waiting for input (MPT_LOCK_HOLDER_INPUT),
+				 * or queued on the lock itself so (a queue wait) */
+	bool holder_preempted;	/* its releaser was preempted (MPT_LOCK_HOLDER_PREEMPTED) */
 	bool unfinished;	/* still waiting when tracing ended */
 	const struct pt_stack *stack;	/* where it waited, or NULL */
 	uint8_t cls;		/* enum pt_wait_class */
@@ -215,6 +235,7 @@ struct pt_dl_member {
 	struct pt_lock *waits_on;	/* NULL: it waits for its children */
 	uint64_t since;
 	const struct pt_stack *stack;	/* where it waits, or NULL */
+	bool inferred;		/* that the next member holds waits_on is inferred */
 };
 
 struct pt_deadlock {
@@ -379,11 +400,14 @@ const char *pt_wait_class_name(enum pt_wait_class c);
 /* A wait's kind from its lock type, stack (or NULL) and holder kind. */
 enum pt_wait_class pt_classify(enum pt_lock_type type, const struct pt_stack *st, uint32_t hkind);
 /* The lock's kind: a private semaphore no waiter ever released to another
- * (Python's Condition, Event, Queue and join) signals: a condition. */
+ * (Python's Condition, Event, Queue and join) signals: a condition; a
+ * semaphore whose waits went, nine tenths of their time, to holders waiting
+ * for input (a Pool's task queue lock) is a queue. */
 enum pt_wait_class pt_lock_class(const struct pt_lock *l);
 /* Does waiting on it mean contention (a finding, --check=locks)? Mutexes,
  * rwlocks, semaphores used as locks, file and SysV locks, and futexes of
- * unknown use; not condition, join, barrier or other waits. */
+ * unknown use; not condition, join, barrier, queue or other waits, nor a
+ * lock waited on, nine tenths of the time, for holders that were preempted. */
 bool pt_lock_contended(const struct pt_lock *l);
 /* A wait's kind, as its lock's use refines it (a signalling semaphore). */
 enum pt_wait_class pt_wait_class_of(const struct pt_lockwait *w);
@@ -421,5 +445,22 @@ const char *pt_test_of(const struct ptree *pt, const struct pt_proc *p);
 bool pt_wait_known(const struct ptree *pt, uint32_t pid, uint32_t tid, uint64_t start_ts);
 /* The process a thread id belongs to, or NULL. */
 struct pt_proc *pt_proc_of_tid(const struct ptree *pt, uint32_t tid);
+
+/*
+ * Semaphore holders, inferred (docs/findings.md#deadlock). A POSIX semaphore
+ * has no owner and an uncontended sem_wait never enters the kernel, but to
+ * take one a process must touch its page, and fork does not copy a shared
+ * mapping's page table entries: the processes that could hold a semaphore
+ * are the live ones whose mappings (MPT_EV_MAPS, read after the wait began)
+ * show a used page of its file, less those waiting on it. Is l a semaphore
+ * shared through a file (a named one, Python's multiprocessing.Lock)?
+ */
+bool pt_sem_lock(const struct pt_lock *l);
+/* The one process that could hold the semaphore waiter's wait w is on, or 0
+ * when none or several could (or one's mappings are not known since w began). */
+uint32_t pt_infer_holder(const struct ptree *pt, const struct pt_proc *waiter,
+			 const struct pt_inwait *w);
+/* Is p's mapping of the file (dev, ino) known to be used? */
+bool pt_maps_file(const struct pt_proc *p, uint64_t dev, uint64_t ino);
 
 #endif

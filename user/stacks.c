@@ -152,9 +152,43 @@ static const Dwfl_Callbacks dwfl_cbs = {
 	.find_debuginfo = no_debuginfo,
 };
 
-/* The file-backed lines of a maps text, and the heap's and the main stack's
- * (to name where a private futex is); anonymous memory is left out. */
-static size_t keep_file_lines(char *buf, size_t n)
+#define SHM_PAGES 16	/* pages of a shared mapping looked at for a used one */
+
+/*
+ * A shared mapping of which the process has no page in its page tables
+ * (/proc/PID/pagemap: neither present nor swapped): it never used it, since
+ * fork does not copy a shared mapping's entries to the child. A parent's
+ * semaphore that a child never took is so; the model infers semaphore holders
+ * from the used ones (pt_infer_holder). Unknown (no pagemap, a long mapping)
+ * counts as used.
+ */
+static bool shared_unused(int pagemap, const char *line, size_t len)
+{
+	unsigned long lo, hi, page = (unsigned long)sysconf(_SC_PAGESIZE);
+	uint64_t e[SHM_PAGES];
+	char l[64], perms[5];
+	size_t pages;
+
+	snprintf(l, sizeof(l), "%.*s", (int)(len < sizeof(l) ? len : sizeof(l) - 1), line);
+	if (pagemap < 0 || sscanf(l, "%lx-%lx %4s", &lo, &hi, perms) != 3 || strlen(perms) != 4 ||
+	    perms[3] != 's' || hi <= lo)
+		return false;
+	pages = (hi - lo + page - 1) / page;
+	if (pages > SHM_PAGES)
+		return false;
+	if (pread(pagemap, e, pages * sizeof(*e), (off_t)(lo / page * sizeof(*e))) !=
+	    (ssize_t)(pages * sizeof(*e)))
+		return false;
+	for (size_t i = 0; i < pages; i++)
+		if (e[i] >> 62)		/* bit 63 present, bit 62 swapped */
+			return false;
+	return true;
+}
+
+/* The file-backed lines of a maps text (shared ones only if used), and the
+ * heap's and the main stack's (to name where a private futex is); anonymous
+ * memory is left out. */
+static size_t keep_file_lines(char *buf, size_t n, int pagemap)
 {
 	size_t out = 0, i = 0;
 
@@ -162,8 +196,8 @@ static size_t keep_file_lines(char *buf, size_t n)
 		char *nl = memchr(buf + i, '\n', n - i);
 		size_t len = (nl ? (size_t)(nl - (buf + i)) : n - i) + 1;
 
-		if (memchr(buf + i, '/', len - 1) || memmem(buf + i, len - 1, "[heap]", 6) ||
-		    memmem(buf + i, len - 1, "[stack]", 7)) {
+		if ((memchr(buf + i, '/', len - 1) && !shared_unused(pagemap, buf + i, len - 1)) ||
+		    memmem(buf + i, len - 1, "[heap]", 6) || memmem(buf + i, len - 1, "[stack]", 7)) {
 			memmove(buf + out, buf + i, len);
 			out += len;
 			buf[out - 1] = '\n';
@@ -235,12 +269,14 @@ struct mpt_maps *stk_read_maps(const struct mpt_hdr *for_stack)
 	size_t n = 0, cap = 0, size;
 	ssize_t r;
 	Dwfl *d;
-	int fd;
+	int fd, pagemap;
 
 	snprintf(path, sizeof(path), "/proc/%u/maps", for_stack->pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
+	snprintf(path, sizeof(path), "/proc/%u/pagemap", for_stack->pid);
+	pagemap = open(path, O_RDONLY | O_CLOEXEC);
 	for (;;) {
 		if (cap - n < 4096) {
 			cap = cap ? cap * 2 : 16384;
@@ -254,7 +290,9 @@ struct mpt_maps *stk_read_maps(const struct mpt_hdr *for_stack)
 			break;
 	}
 	close(fd);
-	n = keep_file_lines(buf, n);
+	n = keep_file_lines(buf, n, pagemap);
+	if (pagemap >= 0)
+		close(pagemap);
 	if (!n || n > MPT_MAPS_MAX / 2)
 		goto out;
 	d = dwfl_from_maps(buf, n);

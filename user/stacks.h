@@ -16,8 +16,9 @@ void stk_free(struct stk *s);
 /* Live: are the mappings of the stack's process known? If not, the caller
  * feeds stk_read_maps()'s record (recorded too) before the stack. */
 bool stk_has_maps(struct stk *s, const struct mpt_hdr *stack);
-/* The MPT_EV_MAPS record of a stack's process from /proc/PID/maps now, or
- * NULL (it is gone); the caller frees it. */
+/* The MPT_EV_MAPS record of a stack's process from /proc/PID/maps now (its
+ * file mappings; the shared ones only if it used them), or NULL (it is
+ * gone); the caller frees it. Only pid, start and ts of `stack` are used. */
 struct mpt_maps *stk_read_maps(const struct mpt_hdr *stack);
 /* A process gone before its maps were read, forked from `pid` and
  * not exec'd since: its parent's mappings as its own record, or NULL. */

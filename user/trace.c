@@ -447,6 +447,28 @@ static void scan_stack(struct trace *t, const struct mpt_hdr *begin)
 	free(e);
 }
 
+#define HOLDER_MAPS_MAX 64	/* processes whose mappings are read in one scan */
+
+/*
+ * A semaphore wait long enough for a deadlock has no holder the kernel can
+ * name: the mappings of the processes that could hold it, read now and
+ * recorded, let the model infer one (pt_infer_holder, dl_maps_wanted).
+ */
+static void read_holder_maps(struct trace *t, uint64_t now)
+{
+	const struct pt_proc *v[HOLDER_MAPS_MAX];
+	size_t n = dl_maps_wanted(t->pt, now, t->o->deadlock_after_ns, v, HOLDER_MAPS_MAX);
+
+	for (size_t i = 0; i < n; i++) {
+		struct mpt_hdr h = { .pid = v[i]->pid, .start = v[i]->kstart, .ts = now };
+		struct mpt_maps *m = stk_read_maps(&h);
+
+		if (m)
+			on_record(t, m, m->h.size);
+		free(m);
+	}
+}
+
 /*
  * Waits in progress, from the BPF tables: a deadlocked wait never ends, so
  * its end record never comes. They enter the model (and a recording) as
@@ -485,6 +507,7 @@ static void scan_waits(struct trace *t, uint64_t now)
 	free(lb);
 	free(wb);
 detect:
+	read_holder_maps(t, now);
 	if (!dl_detect(t->pt, now, o->deadlock_after_ns, &dl))
 		return;
 	dl.h = (struct mpt_hdr){ .type = MPT_EV_DEADLOCK, .size = sizeof(dl), .ts = now };

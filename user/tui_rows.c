@@ -466,6 +466,8 @@ void tr_wait_text(struct sbuf *b, const struct ptree *pt, const struct pt_proc *
 	if (w->holder) {
 		sb_puts(b, " held by ");
 		proc_ref(b, pt, w->holder);
+		if (w->holder_inferred)
+			sb_puts(b, " (inferred)");
 	}
 	if (!brief && now > w->start_ts)
 		sb_printf(b, " for %s", tr_dur(d, sizeof(d), now - w->start_ts));

@@ -3,9 +3,10 @@
 
 Lesson: each holds one lock and waits for the other forever. A
 multiprocessing.Lock is a POSIX semaphore: the kernel does not know who
-"holds" it, so mptrace shows two long waits (and who woke whom), but cannot
-name a holder and so cannot close the cycle itself (see docs/findings.md).
-The C demo (deadlock_demo --kind mutex|flock|fcntl) has owners mptrace sees.
+"holds" it, but each child is the only process that ever touched the lock it
+took, so mptrace infers the holders and reports the deadlock (`--on-deadlock=kill`
+ends it; see docs/findings.md). The C demo (deadlock_demo --kind
+mutex|flock|fcntl) has owners the kernel shows.
 """
 import argparse
 import multiprocessing as mp
