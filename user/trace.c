@@ -35,6 +35,7 @@
 #include "out_text.h"
 #include "output.h"
 #include "ptree.h"
+#include "reconcile.h"
 #include "record.h"
 #include "pty.h"
 #include "snapshot.h"
@@ -79,6 +80,9 @@ struct trace {
 	int rec_err;
 	uint64_t inferred_releases;	/* infer_lost_releases() */
 	struct daemon *dm;	/* --metrics, --findings-jsonl, --metrics-file, daemon */
+	struct reconcile rc;	/* after lost records: processes the kernel no longer has */
+	size_t untrimmed;	/* processes forgotten since the last malloc_trim() */
+	uint64_t next_trim;
 };
 
 static uint64_t now_ns(clockid_t c)
@@ -258,6 +262,23 @@ static void feed_synthetic(struct trace *t, const void *rec, size_t len)
 	on_record(t, rec, len);
 }
 
+static void feed_gone(void *ctx, const void *rec, size_t len)
+{
+	feed_synthetic(ctx, rec, len);
+}
+
+/* Records the ring dropped so far (not the untracked processes: nothing of
+ * theirs is in the model). */
+static uint64_t ring_drops(struct trace *t)
+{
+	__u64 lost[MPT_EV_MAX], track, n = 0;
+
+	loader_lost(t->ld, lost, &track);
+	for (int i = 0; i < MPT_EV_MAX; i++)
+		n += lost[i];
+	return n;
+}
+
 /* The stream says so as soon as a zombie passes the threshold. */
 static void zombie_alerts(struct trace *t, uint64_t now)
 {
@@ -267,6 +288,10 @@ static void zombie_alerts(struct trace *t, uint64_t now)
 		return;
 	t->next_zcheck = now + 50000000ull;
 	for (struct pt_proc *p = pt->zombies; p; p = p->znext) {
+		/* in order of exit: the ones after it are younger still (their
+		 * counted time is at most their age) */
+		if (p->exit_ts != PT_NONE && now <= p->exit_ts + t->an.zombie_threshold_ns)
+			break;
 		if (p->zombie_noted || !an_zombie_over(pt, p, &t->an, now) ||
 		    p->killed_by_us || (p->parent && p->parent->killed_by_us))
 			continue;
@@ -605,16 +630,27 @@ static bool view_only(const struct opts *o)
 }
 
 /* -a, top, -p: the oldest reaped processes are folded away (forget.h);
- * the live view keeps its rows for LINGER first. Nothing to do is O(1). */
+ * the live view keeps its rows for LINGER first, by the clock (once the
+ * events stop, the newest event's time would keep the last ones for good).
+ * Nothing to do is O(1). */
 static void forget(struct trace *t)
 {
-	if (!fg_step(t->pt, &t->an, t->pt->last_ts, t->tui ? tui_slot_moved : NULL, t->tui))
+	uint64_t now = t->tui ? mono() : t->pt->last_ts;
+	size_t n = fg_step(t->pt, &t->an, now, t->tui ? tui_slot_moved : NULL, t->tui);
+
+	if (!n)
 		return;
 	if (t->tui)
 		tui_forgotten(t->tui);
 	/* thousands of small blocks were freed among kept ones: give the
-	 * free pages back, or the heap's holes count as RSS for days */
-	malloc_trim(0);
+	 * free pages back, or the heap's holes count as RSS for days; not
+	 * after every small batch (it walks the whole heap) */
+	t->untrimmed += n;
+	if (t->untrimmed >= FG_KEEP / 2 || mono() >= t->next_trim) {
+		malloc_trim(0);
+		t->untrimmed = 0;
+		t->next_trim = mono() + 1000000000ull;
+	}
 }
 
 /* What the metrics take from the BPF side: drops and the ring's fill. */
@@ -632,7 +668,7 @@ static void fleet_counts(struct trace *t, struct mx_self *s)
 static void pump(struct trace *t, int timeout_ms)
 {
 	struct epoll_event ev[16];
-	bool sig = false, mark = false;
+	bool sig = false, mark = false, keys = false, scrape = false;
 	int n;
 
 	/* the stream and the event lines are read while the trace runs */
@@ -641,12 +677,17 @@ static void pump(struct trace *t, int timeout_ms)
 		fflush(t->jsonl);	/* a reader follows the lines as they come */
 	/* the last drain stopped at its budget: more is waiting */
 	n = epoll_wait(t->epfd, ev, 16, t->drained >= RING_BUDGET ? 0 : timeout_ms);
+	/* what else woke us: most wakeups are ring records, and the signalfd,
+	 * the markers, the terminal and a scrape are read when they have something */
 	for (int i = 0; i < n; i++) {
 		sig |= ev[i].data.fd == t->sigfd;
 		mark |= ev[i].data.fd == t->markfd;
+		keys |= t->tui && ev[i].data.fd == tui_fd(t->tui);
+		scrape |= t->dm && ev[i].data.fd == daemon_fd(t->dm);
 	}
 	t->drained = 0;
 	loader_consume(t->ld);
+	rc_step(&t->rc, t->pt, ring_drops(t), t->drained < RING_BUDGET, mono(), feed_gone, t);
 	drain_output(t);
 	pty_keys(&t->pty);
 	/* level-triggered: a pending signal is reported until it is read */
@@ -661,7 +702,7 @@ static void pump(struct trace *t, int timeout_ms)
 		signal_tree(t, SIGKILL);
 	}
 	forget(t);
-	if (t->dm) {
+	if (scrape) {		/* a scrape waits for its page */
 		struct mx_self s = { 0 };
 
 		fleet_counts(t, &s);
@@ -670,7 +711,7 @@ static void pump(struct trace *t, int timeout_ms)
 	if (t->rec)
 		rec_tick(t->rec, mono());
 	if (t->tui) {
-		int k = tui_tick(t->tui, mono());
+		int k = tui_tick(t->tui, mono(), keys);
 
 		if (k == TUI_QUIT)
 			quit_view(t);
@@ -1240,6 +1281,7 @@ int trace_run(const struct opts *o)
 	meta.t0 = mono();
 	meta.wall_t0_ns = now_ns(CLOCK_REALTIME);
 	t.pt = ptree_new(&meta);
+	rc_init(&t.rc, meta.t0);
 	if (!o->no_stacks)
 		t.stk = stk_new(true);
 	if (t.pt->forgets)
@@ -1360,6 +1402,7 @@ out:
 		fclose(t.out);
 	else
 		fflush(t.out);
+	rc_free(&t.rc);
 	if (t.pt)
 		fg_free(t.pt->fg);
 	ptree_free(t.pt);
