@@ -39,7 +39,12 @@ enum mpt_ev_type {
 	MPT_EV_TEST = 14,	/* a process exec'd with MPTRACE_TEST=, or a runner's marker */
 	MPT_EV_STACK = 15,	/* the user stack of a long wait, as it blocked */
 	MPT_EV_MAPS = 16,	/* userspace: a process's file mappings, to read its stacks */
-	MPT_EV_MAX
+	MPT_EV_MAX,		/* the types the kernel side counts drops of (mpt_end.lost[]) */
+	/* userspace, after records were lost: a process the model held as
+	 * running or a zombie that the kernel no longer has (its exit or
+	 * release record was dropped) */
+	MPT_EV_GONE = MPT_EV_MAX,
+	MPT_EV_NTYPES
 };
 
 /* Common header of every record. For FORK it describes the child. */
@@ -315,6 +320,20 @@ struct mpt_kill {
 	struct mpt_hdr h;	/* the target */
 	__u32 sig;
 	__u32 reason;		/* MPT_KILL_* */
+};
+
+/*
+ * Not from BPF: after the ring buffer dropped records, mptrace found that
+ * the process (h.pid, h.start) is no longer in the kernel: a /proc read
+ * (docs/design.md "Reconciling after a loss"). Its exit or release record
+ * was among those lost: how and when it ended is unknown.
+ */
+#define MPT_GONE_ZOMBIE 0x1	/* the model held it as a zombie (its release was lost) */
+
+struct mpt_gone {
+	struct mpt_hdr h;	/* the process; ts: when it was found gone */
+	__u32 flags;		/* MPT_GONE_* */
+	__u32 reserved;
 };
 
 /* Not from BPF: the last record of a trace, written when tracing stops,

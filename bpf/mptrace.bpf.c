@@ -159,8 +159,10 @@ struct {
 struct off_cpu {
 	__u64 in_begin;		/* it blocked reading input */
 	__u64 in_end;		/* it was woken; 0: not seen (no lock wait was in progress) */
-	__u64 pre_begin;	/* it was preempted */
+	__u64 pre_begin;	/* it was preempted, or woken (runnable, not running) */
 	__u64 pre_end;		/* it ran again; 0: not yet, or not seen (no lock wait in progress) */
+	__u64 q_begin;		/* its latest lock wait that was itself one for input or CPU */
+	__u64 q_end;
 };
 
 /* tid -> a tracked thread's latest wait for input (a pipe, a socket, poll)
@@ -1246,6 +1248,20 @@ int BPF_PROG(on_flock_lock, struct inode *inode, struct file_lock *fl, int ret)
 	return 0;
 }
 
+/* Thread `tid` waited on a lock from `begin` to `end` for a holder waiting
+ * for input or the CPU: a queue it stood in, for its own waiters' flags. */
+static __always_inline void queued(__u32 tid, __u64 begin, __u64 end)
+{
+	struct off_cpu *o = bpf_map_lookup_elem(&offcpu, &tid), fresh = { .q_begin = begin, .q_end = end };
+
+	if (!o) {
+		bpf_map_update_elem(&offcpu, &tid, &fresh, BPF_ANY);
+		return;
+	}
+	o->q_begin = begin;
+	o->q_end = end;
+}
+
 /* Thread `tid` runs again: its lock wait is over. Runs in the context of
  * the task switching out, so nothing here may read `current`. */
 __noinline int lock_end(__u32 tid)
@@ -1261,6 +1277,8 @@ __noinline int lock_end(__u32 tid)
 	if (!s)
 		return 0;
 	now = bpf_ktime_get_ns();
+	if (s->flags & (MPT_LOCK_HOLDER_INPUT | MPT_LOCK_HOLDER_PREEMPTED))
+		queued(tid, s->ts, now);
 	put_stack(tid, s->ts, now - s->ts >= lock_min_ns);
 	if (now - s->ts < lock_min_ns)
 		goto out;
@@ -1506,18 +1524,23 @@ static __always_inline __u64 overlap(__u64 begin, __u64 end, __u64 from, __u64 t
 	return end && hi > lo ? hi - lo : 0;
 }
 
-/* A futex waiter woken by `tid`, the holder releasing it: was that holder
- * waiting for input, or preempted, for at least half of the wait? */
+/*
+ * A futex waiter woken by `tid`, the holder releasing it: was that holder,
+ * for at least half of the wait, waiting for input (or queued on a lock for
+ * it, as the second in line), or else not running though runnable?
+ */
 static __always_inline void held_for_input(struct lock_start *ls, __u32 tid)
 {
 	struct off_cpu *o = bpf_map_lookup_elem(&offcpu, &tid);
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = bpf_ktime_get_ns(), in, cpu;
 
 	if (!o || now <= ls->ts)
 		return;
-	if (overlap(o->in_begin, o->in_end, ls->ts, now) * 2 >= now - ls->ts)
+	in = overlap(o->in_begin, o->in_end, ls->ts, now) + overlap(o->q_begin, o->q_end, ls->ts, now);
+	cpu = overlap(o->pre_begin, o->pre_end, ls->ts, now);
+	if (in * 2 >= now - ls->ts)
 		ls->flags |= MPT_LOCK_HOLDER_INPUT;
-	else if (overlap(o->pre_begin, o->pre_end, ls->ts, now) * 2 >= now - ls->ts)
+	else if ((in + cpu) * 2 >= now - ls->ts)
 		ls->flags |= MPT_LOCK_HOLDER_PREEMPTED;
 }
 
@@ -1537,8 +1560,13 @@ int BPF_PROG(on_waking, struct task_struct *p)
 	tid = BPF_CORE_READ(p, pid);
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	o = bpf_map_lookup_elem(&offcpu, &tid);
-	if (o && o->in_begin && !o->in_end)
-		o->in_end = bpf_ktime_get_ns();
+	if (o) {
+		/* runnable from now until it runs: waiting for the CPU */
+		o->pre_begin = bpf_ktime_get_ns();
+		o->pre_end = 0;
+		if (o->in_begin && !o->in_end)
+			o->in_end = o->pre_begin;
+	}
 	ws = bpf_map_lookup_elem(&waits, &tid);
 	if (ws)
 		ws->waker = tgid;

@@ -92,6 +92,10 @@ header_len() {
 	require_examples
 	live_and_replay queue -- "$EX/queue_demo"
 	live_and_replay deadlock --deadlock-after 0.3 --on-deadlock=kill -- "$EX/deadlock_demo"
+	# semaphore holders inferred from the recorded mappings, the same on replay
+	[ -x "$PY" ] || return 0
+	live_and_replay pydeadlock --on-deadlock=kill -- "$PY" "$TOP/examples/python/deadlock.py" --timeout 60
+	[ "$(jqr "$T/pydeadlock.rep.json" '[.findings[] | select(.kind == "deadlock") | .cycle[] | select(.holder_inferred)] | length')" -eq 2 ]
 }
 
 @test "record -> report: identical JSON with --kill-leaks (the kills are recorded)" {

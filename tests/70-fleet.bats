@@ -136,7 +136,8 @@ prom_until() {
 	for m in mptrace_processes_started_total mptrace_process_exits_total mptrace_zombies \
 		 mptrace_zombie_seconds mptrace_orphans_total mptrace_findings_total \
 		 mptrace_lock_wait_seconds_total mptrace_deadlocks_total mptrace_events_lost_total \
-		 mptrace_ring_buffer_bytes_used mptrace_tracked_processes process_resident_memory_bytes \
+		 mptrace_ring_buffer_bytes_used mptrace_tracked_processes mptrace_processes_gone_total \
+		 process_resident_memory_bytes \
 		 process_cpu_seconds_total process_start_time_seconds; do
 		grep -q "^# HELP $m " "$D/m.txt" || { echo "no HELP for $m" >&2; return 1; }
 		grep -q "^# TYPE $m " "$D/m.txt" || { echo "no TYPE for $m" >&2; return 1; }

@@ -262,7 +262,8 @@ static void zombie(struct ptree *pt, struct pt_proc *p, const struct an_opts *o,
 	struct an_finding *f;
 	struct pt_zsplit z;
 
-	if (!p->exited || p->is_root)
+	/* gone: its release was lost, how long it was a zombie is unknown */
+	if (!p->exited || p->is_root || p->gone)
 		return;
 	if (zn > r->max_zombie_ns)
 		r->max_zombie_ns = zn;
@@ -336,12 +337,15 @@ static void incompleteness(const struct ptree *pt, struct an_result *r)
 	struct sbuf b = { 0 };
 
 	r->lost = pt->lost + d->records;
-	r->incomplete = pt->lost || pt->lost_track || d->cut || d->unended;
+	r->incomplete = pt->lost || pt->lost_track || pt->ngone || d->cut || d->unended;
 	if (!r->incomplete)
 		return;
 	if (pt->lost)
 		sb_printf(&b, "%llu events lost while tracing (ring buffer full or malformed)",
 			  (unsigned long long)pt->lost);
+	if (pt->ngone)
+		sb_printf(&b, "%s%llu processes found gone whose exit or release was among them",
+			  b.len ? "; " : "", (unsigned long long)pt->ngone);
 	if (pt->lost_track)
 		sb_printf(&b, "%s%llu processes not tracked (pid map full)", b.len ? "; " : "",
 			  (unsigned long long)pt->lost_track);

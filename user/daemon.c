@@ -354,8 +354,9 @@ static void proc_self(struct mx_self *s)
 /* Since the epoch: boot time plus the process's start in clock ticks. */
 static double self_start_time(void)
 {
-	char buf[1024], *p;
-	unsigned long long start = 0, btime = 0;
+	char buf[1024];
+	uint64_t start;
+	unsigned long long btime = 0;
 	FILE *f = fopen("/proc/self/stat", "re");
 	size_t n;
 
@@ -364,9 +365,7 @@ static double self_start_time(void)
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	p = strrchr(buf, ')');	/* the comm may hold spaces */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-			 "%*d %*d %*d %*d %llu", &start) != 1)
+	if (stat_start_ticks(buf, &start))
 		return 0;
 	f = fopen("/proc/stat", "re");
 	if (!f)

@@ -91,41 +91,66 @@ static bool dfs(struct search *s, const struct pt_proc *p)
 	return false;
 }
 
+/* The cycle in s->path, told from its first-created member, as a walk of
+ * every process in creation order told it. */
+static void make_record(const struct search *s, struct mpt_deadlock *rec)
+{
+	int first = 0;
+
+	for (int k = 1; k < s->depth; k++)
+		if (s->path[k]->id < s->path[first]->id)
+			first = k;
+	memset(rec, 0, sizeof(*rec));
+	rec->n = s->depth;
+	for (int j = 0; j < s->depth; j++) {
+		int k = (first + j) % s->depth;
+		struct mpt_dl_member *m = &rec->m[j];
+		const struct pt_inwait *w = s->via[k];
+
+		m->pid = s->path[k]->pid;
+		m->start = s->path[k]->kstart;
+		m->since = w->start_ts;
+		if (!w->child) {
+			m->kind = w->lock->type + 1;
+			m->flags = w->lock->kflags;
+			m->dev = w->lock->kdev;
+			m->ino = w->lock->kino;
+			m->off = w->lock->koff;
+		}
+	}
+}
+
+static bool search_from(struct search *s, const struct pt_proc *p)
+{
+	if (!p || p->exited || !p->inwaits)
+		return false;
+	s->depth = 0;
+	return dfs(s, p);
+}
+
+/*
+ * From the processes with waits in progress (ptree.waiting), not every
+ * process kept: a long run's tracked processes are mostly not waiting. Of
+ * the waiting processes in a new cycle, the first created is looked from,
+ * as a walk of every process in creation order did. (Not only from the
+ * waits that just became old: a holder may be inferred later, from
+ * mappings read after the waits began, pt_infer_holder().)
+ */
 bool dl_detect(const struct ptree *pt, uint64_t now, uint64_t after, struct mpt_deadlock *rec)
 {
 	struct search s = { .pt = pt, .now = now, .after = after };
+	const struct pt_proc *best = NULL;
 
-	/* nothing waits: no walk over every process each scan */
 	if (!pt->ninwaits)
 		return false;
-	for (size_t i = 0; i < pt->nprocs; i++) {
-		const struct pt_proc *p = pt->procs[i];
-
-		if (!p->inwaits || p->exited)
-			continue;
-		s.depth = 0;
-		if (!dfs(&s, p))
-			continue;
-		memset(rec, 0, sizeof(*rec));
-		rec->n = s.depth;
-		for (int k = 0; k < s.depth; k++) {
-			struct mpt_dl_member *m = &rec->m[k];
-			const struct pt_inwait *w = s.via[k];
-
-			m->pid = s.path[k]->pid;
-			m->start = s.path[k]->kstart;
-			m->since = w->start_ts;
-			if (!w->child) {
-				m->kind = w->lock->type + 1;
-				m->flags = w->lock->kflags;
-				m->dev = w->lock->kdev;
-				m->ino = w->lock->kino;
-				m->off = w->lock->koff;
-			}
-		}
-		return true;
-	}
-	return false;
+	for (const struct pt_proc *p = pt->waiting; p; p = p->wnext)
+		if ((!best || p->id < best->id) && search_from(&s, p))
+			best = p;
+	if (!best)
+		return false;
+	search_from(&s, best);
+	make_record(&s, rec);
+	return true;
 }
 
 size_t dl_maps_wanted(const struct ptree *pt, uint64_t now, uint64_t after,

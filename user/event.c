@@ -6,7 +6,7 @@
 #include <string.h>
 #include "event.h"
 
-static const size_t min_size[MPT_EV_MAX] = {
+static const size_t min_size[MPT_EV_NTYPES] = {
 	[MPT_EV_FORK] = sizeof(struct mpt_fork),
 	[MPT_EV_EXEC] = offsetof(struct mpt_exec, data),
 	[MPT_EV_EXIT] = sizeof(struct mpt_exit),
@@ -23,6 +23,7 @@ static const size_t min_size[MPT_EV_MAX] = {
 	[MPT_EV_TEST] = sizeof(struct mpt_test),
 	[MPT_EV_STACK] = offsetof(struct mpt_stack, data),
 	[MPT_EV_MAPS] = offsetof(struct mpt_maps, data),
+	[MPT_EV_GONE] = sizeof(struct mpt_gone),
 };
 
 int event_validate(const void *data, size_t len, const char **why)
@@ -33,7 +34,7 @@ int event_validate(const void *data, size_t len, const char **why)
 		*why = "record shorter than its header";
 		return -EINVAL;
 	}
-	if (h->type == 0 || h->type >= MPT_EV_MAX) {
+	if (h->type == 0 || h->type >= MPT_EV_NTYPES) {
 		*why = "unknown record type";
 		return -EINVAL;
 	}
@@ -99,16 +100,17 @@ int event_validate(const void *data, size_t len, const char **why)
 
 const char *event_type_name(unsigned type)
 {
-	static const char *const n[MPT_EV_MAX] = {
+	static const char *const n[MPT_EV_NTYPES] = {
 		[MPT_EV_FORK] = "fork", [MPT_EV_EXEC] = "exec", [MPT_EV_EXIT] = "exit",
 		[MPT_EV_WAIT] = "wait", [MPT_EV_FREE] = "free", [MPT_EV_LOCK] = "lock",
 		[MPT_EV_SIGNAL] = "signal", [MPT_EV_PROC] = "proc", [MPT_EV_END] = "end",
 		[MPT_EV_KILL] = "kill", [MPT_EV_LOCK_BEGIN] = "lock_begin",
 		[MPT_EV_WAIT_BEGIN] = "wait_begin", [MPT_EV_DEADLOCK] = "deadlock",
 		[MPT_EV_TEST] = "test", [MPT_EV_STACK] = "stack", [MPT_EV_MAPS] = "maps",
+		[MPT_EV_GONE] = "gone",
 	};
 
-	return type < MPT_EV_MAX && n[type] ? n[type] : "unknown";
+	return type < MPT_EV_NTYPES && n[type] ? n[type] : "unknown";
 }
 
 const char *signal_name(int sig)

@@ -95,6 +95,8 @@ static void keep_finding(struct fg_state *fg, struct an_finding *f, const struct
 	k->ghost.spans = NULL;
 	k->ghost.nspans = 0;
 	k->ghost.inwaits = NULL;
+	k->ghost.wnext = k->ghost.wprev = NULL;
+	k->ghost.waiting = false;
 	k->ghost.threads_l = NULL;
 	k->ghost.lineage = NULL;
 	k->ghost.test = p->test ? xstrdup(p->test) : NULL;

@@ -14,7 +14,8 @@
 #include "ptree.h"
 
 #define FG_KEEP 8192		/* reaped processes kept, at most */
-#define FG_KEEP_VIEW 1024	/* the same for mptrace top with no report */
+#define FG_KEEP_VIEW 64		/* the same for mptrace top with no report: past the
+				 * view's grace, its rows are what is alive */
 #define FG_RING 1024		/* findings of forgotten processes kept */
 #define FG_LIVE_GRACE_NS 6000000000ull	/* the live view shows a reaped process 5 s */
 

@@ -23,12 +23,21 @@
 #include "log.h"
 #include "ptree.h"
 
+/* A BPF hash map's entries, read whole. */
+struct map_dump {
+	__u32 *keys;
+	void *vals;
+	size_t n, cap;
+};
+
 struct loader {
 	struct mptrace_bpf *skel;
 	struct ring_buffer *rb;
 	int verbose;
 	uint16_t features;	/* PT_FEAT_* */
 	const unsigned long *cons_pos, *prod_pos;	/* the ring's positions, read-only */
+	struct map_dump locks, waits;	/* the wait tables as last read (loader_scan_waits) */
+	bool no_batch;		/* the kernel reads hash maps one key at a time only */
 };
 
 static int verbose_level;
@@ -320,6 +329,10 @@ out_destroy:
 	err = EXIT_ENV;
 out_destroy_quiet:
 	mptrace_bpf__destroy(l->skel);
+	free(l->locks.keys);
+	free(l->locks.vals);
+	free(l->waits.keys);
+	free(l->waits.vals);
 	free(l);
 	return err;
 }
@@ -350,68 +363,116 @@ void loader_lost(struct loader *l, __u64 lost[MPT_EV_MAX], __u64 *lost_track)
 	*lost_track = __atomic_load_n(&l->skel->bss->lost_track, __ATOMIC_RELAXED);
 }
 
+/*
+ * Every entry of a wait table: in batches (a few system calls a scan, not
+ * two an entry: a server with thousands of threads blocked for hours would
+ * cost a core's percents at 20 scans a second), or one key at a time on a
+ * kernel without batch lookups of hash maps (before 5.6).
+ */
+static int dump_map(struct loader *l, int fd, size_t vsize, size_t max, struct map_dump *d)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 batch, count, key, next, *prev = NULL;
+	void *in = NULL;
+	int err = 0;
+
+	if (d->cap < max) {
+		free(d->keys);
+		free(d->vals);
+		d->keys = malloc(max * sizeof(*d->keys));
+		d->vals = malloc(max * vsize);
+		d->cap = d->keys && d->vals ? max : 0;
+		if (!d->cap)
+			return -ENOMEM;
+	}
+	d->n = 0;
+	while (!l->no_batch && !err && d->n < max) {
+		count = max - d->n;
+		err = bpf_map_lookup_batch(fd, in, &batch, d->keys + d->n,
+					   (char *)d->vals + d->n * vsize, &count, &opts);
+		if (err && err != -ENOENT && err != -ENOSPC && !d->n && !in)
+			l->no_batch = true;	/* EINVAL, ENOTSUPP: an older kernel */
+		else if (!err || err == -ENOENT)
+			d->n += count;
+		if (err && err != -ENOENT)
+			break;		/* ENOSPC (a bucket past the room left): key by key */
+		in = &batch;
+	}
+	if (!l->no_batch && (!err || err == -ENOENT))
+		return 0;
+	for (d->n = 0; d->n < max && !bpf_map_get_next_key(fd, prev, &next); prev = &key) {
+		key = next;
+		if (!bpf_map_lookup_elem(fd, &key, (char *)d->vals + d->n * vsize))
+			d->keys[d->n++] = key;
+	}
+	return 0;
+}
+
+static void lock_begin(struct loader *l, __u32 tid, const struct lock_start *ls,
+		       struct mpt_lock_begin *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->h = (struct mpt_hdr){ .type = MPT_EV_LOCK_BEGIN, .size = sizeof(*b), .ts = ls->ts,
+				 .pid = ls->tgid, .tid = tid, .start = ls->start };
+	b->kind = ls->kind;
+	b->flags = ls->flags;
+	b->dev = ls->dev;
+	b->ino = ls->ino;
+	b->off = ls->off;
+	b->holder = ls->holder;
+	b->hkind = ls->hkind;
+	if (ls->kind != MPT_LOCK_SYSV && !(ls->flags & MPT_LOCK_PRIVATE)) {
+		struct mpt_path_key pk = { .dev = ls->dev, .ino = ls->ino };
+
+		bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.paths), &pk, b->comps);
+	}
+}
+
 int loader_scan_waits(struct loader *l, uint64_t before, struct mpt_lock_begin **locks,
 		      size_t *nlocks, struct mpt_wait_begin **waits, size_t *nwaits)
 {
 	int lfd = bpf_map__fd(l->skel->maps.locks), wfd = bpf_map__fd(l->skel->maps.waits);
-	struct lock_start ls;
-	struct wait_start ws;
-	__u32 key, next, *prev;
-	size_t cap;
+	int err;
 
 	*locks = NULL;
 	*waits = NULL;
 	*nlocks = *nwaits = 0;
 	if (l->skel->rodata->trace_locks) {
-		for (prev = NULL, cap = 0; !bpf_map_get_next_key(lfd, prev, &next); prev = &key) {
-			struct mpt_lock_begin *b;
+		err = dump_map(l, lfd, sizeof(struct lock_start),
+			       bpf_map__max_entries(l->skel->maps.locks), &l->locks);
+		if (err)
+			return err;
+		*locks = calloc(l->locks.n + 1, sizeof(**locks));
+		if (!*locks)
+			return -ENOMEM;
+		for (size_t i = 0; i < l->locks.n; i++) {
+			const struct lock_start *ls = (const struct lock_start *)l->locks.vals + i;
 
-			key = next;
-			if (bpf_map_lookup_elem(lfd, &key, &ls) || ls.ts >= before)
-				continue;
-			if (*nlocks == cap) {
-				cap = cap ? cap * 2 : 16;
-				*locks = realloc(*locks, cap * sizeof(**locks));
-				if (!*locks)
-					return -ENOMEM;
-			}
-			b = &(*locks)[(*nlocks)++];
-			memset(b, 0, sizeof(*b));
-			b->h = (struct mpt_hdr){ .type = MPT_EV_LOCK_BEGIN, .size = sizeof(*b),
-						 .ts = ls.ts, .pid = ls.tgid, .tid = key, .start = ls.start };
-			b->kind = ls.kind;
-			b->flags = ls.flags;
-			b->dev = ls.dev;
-			b->ino = ls.ino;
-			b->off = ls.off;
-			b->holder = ls.holder;
-			b->hkind = ls.hkind;
-			if (ls.kind != MPT_LOCK_SYSV && !(ls.flags & MPT_LOCK_PRIVATE)) {
-				struct mpt_path_key pk = { .dev = ls.dev, .ino = ls.ino };
-
-				bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.paths), &pk, b->comps);
-			}
+			if (ls->ts < before)
+				lock_begin(l, l->locks.keys[i], ls, &(*locks)[(*nlocks)++]);
 		}
 	}
-	for (prev = NULL, cap = 0; !bpf_map_get_next_key(wfd, prev, &next); prev = &key) {
+	err = dump_map(l, wfd, sizeof(struct wait_start), bpf_map__max_entries(l->skel->maps.waits),
+		       &l->waits);
+	*waits = err ? NULL : calloc(l->waits.n + 1, sizeof(**waits));
+	if (!*waits) {
+		free(*locks);
+		*locks = NULL;
+		*nlocks = 0;
+		return err ? err : -ENOMEM;
+	}
+	for (size_t i = 0; i < l->waits.n; i++) {
+		const struct wait_start *ws = (const struct wait_start *)l->waits.vals + i;
 		struct mpt_wait_begin *b;
 
-		key = next;
-		if (bpf_map_lookup_elem(wfd, &key, &ws) || ws.ts >= before ||
-		    (ws.flags & MPT_WAIT_NOHANG) || ws.tgid == l->skel->rodata->self_pid)
+		if (ws->ts >= before || (ws->flags & MPT_WAIT_NOHANG) ||
+		    ws->tgid == l->skel->rodata->self_pid)
 			continue;
-		if (*nwaits == cap) {
-			cap = cap ? cap * 2 : 16;
-			*waits = realloc(*waits, cap * sizeof(**waits));
-			if (!*waits)
-				return -ENOMEM;
-		}
 		b = &(*waits)[(*nwaits)++];
-		memset(b, 0, sizeof(*b));
-		b->h = (struct mpt_hdr){ .type = MPT_EV_WAIT_BEGIN, .size = sizeof(*b), .ts = ws.ts,
-					 .pid = ws.tgid, .tid = key, .start = ws.start };
-		b->target = ws.target;
-		b->flags = ws.flags;
+		b->h = (struct mpt_hdr){ .type = MPT_EV_WAIT_BEGIN, .size = sizeof(*b), .ts = ws->ts,
+					 .pid = ws->tgid, .tid = l->waits.keys[i], .start = ws->start };
+		b->target = ws->target;
+		b->flags = ws->flags;
 	}
 	return 0;
 }
@@ -453,6 +514,10 @@ void loader_close(struct loader *l)
 	if (l->prod_pos)
 		munmap((void *)l->prod_pos, sysconf(_SC_PAGESIZE));
 	mptrace_bpf__destroy(l->skel);
+	free(l->locks.keys);
+	free(l->locks.vals);
+	free(l->waits.keys);
+	free(l->waits.vals);
 	free(l);
 }
 

@@ -286,6 +286,10 @@ static void totals(struct mx_out *o, const struct mx *m, const struct ptree *pt,
 	family(o, "mptrace_tracked_processes", "gauge",
 	       "Processes the model holds now: running, zombies and recently reaped.");
 	sb_printf(o->b, "mptrace_tracked_processes %zu\n", pt->nprocs);
+	family(o, "mptrace_processes_gone_total", "counter",
+	       "Processes found gone after events were lost: held as running or zombies, their "
+	       "exit or release among the lost events, no longer in the kernel.");
+	sb_printf(o->b, "mptrace_processes_gone_total %" PRIu64 "\n", pt->ngone);
 }
 
 static void self_metrics(struct mx_out *o, const struct mx_self *s)

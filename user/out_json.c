@@ -184,7 +184,7 @@ static void jprocess(struct sbuf *b, const struct ptree *pt, const struct pt_pro
 	sb_puts(b, ",\"reaped_by\":");
 	jpid(b, p->state == PT_REAPED ? p->reaped_by : 0);
 	sb_puts(b, ",\"reap\":");
-	if (p->state == PT_REAPED)
+	if (p->state == PT_REAPED && p->reap != PT_REAP_NONE)	/* not when gone */
 		jstr(b, pt_reap_name(p->reap));
 	else
 		sb_puts(b, "null");
@@ -206,6 +206,8 @@ static void jprocess(struct sbuf *b, const struct ptree *pt, const struct pt_pro
 		sb_puts(b, ",\"test\":");
 		jstr(b, pt_test_of(pt, p));
 	}
+	if (p->gone)
+		sb_puts(b, ",\"gone\":true");
 	if (p->lineage) {
 		sb_puts(b, ",\"lineage\":");
 		jstr(b, p->lineage);
@@ -443,6 +445,8 @@ void json_report_spill(struct sbuf *b, struct ptree *pt, const struct an_result 
 	sb_printf(b, ",\"complete\":%s,\"lost_events\":%" PRIu64 ",\"lost_processes\":%" PRIu64
 		  ",\"test_markers_dropped\":%" PRIu64,
 		  r->incomplete ? "false" : "true", r->lost, pt->lost_track, pt->marks_dropped);
+	if (pt->ngone)	/* only after lost records: absent from complete reports */
+		sb_printf(b, ",\"gone_processes\":%" PRIu64, pt->ngone);
 	sb_printf(b, ",\"lost_bytes\":%" PRIu64 ",\"incomplete_reason\":", pt->damage.bytes);
 	if (r->incomplete_why)
 		jstr(b, r->incomplete_why);

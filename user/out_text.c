@@ -159,12 +159,14 @@ void text_argv(struct sbuf *b, char **argv, size_t width, bool base0, bool utf8)
 void text_fate(struct sbuf *b, const struct pt_proc *p)
 {
 	if (!p->exited)
-		sb_puts(b, "running");
+		sb_puts(b, p->gone ? "gone (its exit record was lost)" : "running");
 	else if (pt_signaled(p))
 		sb_printf(b, "killed by %s%s", signal_name(pt_term_sig(p)),
 			  pt_core(p) ? " (core dumped)" : "");
 	else
 		sb_printf(b, "exit %d", pt_exit_code(p));
+	if (p->exited && p->gone)
+		sb_puts(b, "; gone (its release record was lost)");
 }
 
 void text_sig_from(struct sbuf *b, const struct ptree *pt, uint32_t cause, uint32_t sender,
@@ -273,7 +275,7 @@ static unsigned event_kind(const struct mpt_hdr *ev)
 	case MPT_EV_FORK:
 		return ((const struct mpt_fork *)ev)->flags & MPT_FORK_THREAD ? TE_THREAD : TE_FORK;
 	case MPT_EV_EXEC: return TE_EXEC;
-	case MPT_EV_EXIT: return TE_EXIT;
+	case MPT_EV_EXIT: case MPT_EV_GONE: return TE_EXIT;
 	case MPT_EV_WAIT: case MPT_EV_FREE: return TE_REAP;
 	case MPT_EV_LOCK: return TE_LOCK;
 	case MPT_EV_SIGNAL: return TE_SIGNAL;
@@ -471,6 +473,16 @@ void text_event(struct sbuf *b, const struct text_style *st, const struct ptree 
 		sb_printf(b, "mptrace sends %s (%s)\n", signal_name(((const struct mpt_kill *)ev)->sig),
 			  ((const struct mpt_kill *)ev)->reason == MPT_KILL_DEADLOCK ?
 			  "--on-deadlock" : "--kill-leaks: leaked");
+		col(b, st, C_RESET);
+		return;
+	case MPT_EV_GONE:
+		if (!p)
+			return;
+		prefix(b, st, pt, ev->ts, p);
+		col(b, st, C_YELLOW);
+		sb_printf(b, "gone: its %s record was lost (ring buffer full); how it ended is "
+			  "unknown\n", ((const struct mpt_gone *)ev)->flags & MPT_GONE_ZOMBIE ?
+			  "release" : "exit");
 		col(b, st, C_RESET);
 		return;
 	default:

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include "event.h"
@@ -36,7 +37,8 @@ struct ptree *ptree_new(const struct pt_meta *meta)
 		pt->meta.argv[i] = xstrdup(meta->argv[i]);
 	pt->hsize = 4096;
 	pt->hash = xcalloc(pt->hsize, sizeof(*pt->hash));
-	pt->lhash = xcalloc(256, sizeof(*pt->lhash));
+	pt->lhsize = 256;
+	pt->lhash = xcalloc(pt->lhsize, sizeof(*pt->lhash));
 	pt->tids = xcalloc(1024, sizeof(*pt->tids));
 	pt->last_ts = meta->t0;
 	pt->root_exit_ts = PT_NONE;
@@ -390,6 +392,32 @@ bool pt_wait_known(const struct ptree *pt, uint32_t pid, uint32_t tid, uint64_t 
 	return false;
 }
 
+/*
+ * The processes with waits in progress: the deadlock search and the lock
+ * forgetting walk them, not every process kept (docs/design.md "Runs for
+ * days"). Called whenever p->inwaits may have become empty or not.
+ */
+static void waiting_update(struct ptree *pt, struct pt_proc *p)
+{
+	if (p->inwaits && !p->waiting) {
+		p->wprev = NULL;
+		p->wnext = pt->waiting;
+		if (pt->waiting)
+			pt->waiting->wprev = p;
+		pt->waiting = p;
+		p->waiting = true;
+	} else if (!p->inwaits && p->waiting) {
+		if (p->wprev)
+			p->wprev->wnext = p->wnext;
+		else
+			pt->waiting = p->wnext;
+		if (p->wnext)
+			p->wnext->wprev = p->wprev;
+		p->wnext = p->wprev = NULL;
+		p->waiting = false;
+	}
+}
+
 /* Removes the in-progress wait of `tid` (a lock wait, or a child wait). */
 static struct pt_inwait *take_inwait(struct ptree *pt, struct pt_proc *p, uint32_t tid, bool child)
 {
@@ -399,6 +427,7 @@ static struct pt_inwait *take_inwait(struct ptree *pt, struct pt_proc *p, uint32
 		if (w->tid == tid && w->child == child) {
 			*pp = w->next;
 			pt->ninwaits--;
+			waiting_update(pt, p);
 			return w;
 		}
 	}
@@ -414,6 +443,7 @@ static void drop_inwaits(struct ptree *pt, struct pt_proc *p)
 		pt->ninwaits--;
 		free(w);
 	}
+	waiting_update(pt, p);
 }
 
 /* A parent's group died: whatever it still had running is orphaned and
@@ -537,7 +567,7 @@ static int on_exit_ev(struct ptree *pt, const struct mpt_exit *e, struct pt_chan
 {
 	struct pt_proc *p = get_proc(pt, e->h.pid, e->h.start, e->h.ts);
 
-	if (p->exited)
+	if (p->exited || p->gone)
 		return -EINVAL;
 	set_comm(p, e->comm);
 	drop_inwaits(pt, p);
@@ -652,6 +682,16 @@ static int on_wait(struct ptree *pt, const struct mpt_wait *e, struct pt_change 
 		waitstat_add(&w->join_wait, e->h.ts - e->start_ts);
 		add_span(pt, w, &sp);
 	}
+	/* A blocking wait that a zombie child's exit woke, and which then
+	 * ended: most likely its reap. Kept as evidence for a release record
+	 * that never comes (pt_proc.parent_woke_ts), not as the reap. */
+	if (e->waker && !(e->flags & (MPT_WAIT_NOHANG | MPT_WAIT_NOWAIT))) {
+		struct pt_proc *c = ptree_find(pt, e->waker);
+
+		if (c && c->parent == w && c->state == PT_ZOMBIE && !c->parent_woke_ts &&
+		    (e->target == -1 || e->target == (int32_t)c->pid))
+			c->parent_woke_ts = e->h.ts;
+	}
 	chg->proc = w;
 	return 0;
 }
@@ -682,8 +722,8 @@ static int on_free(struct ptree *pt, const struct mpt_free *e, struct pt_change 
 {
 	struct pt_proc *p = find_exact(pt, e->h.pid, e->h.start);
 
-	if (!p)
-		return 0;	/* released before we ever saw it: nothing to say */
+	if (!p || p->gone)
+		return 0;	/* released before we ever saw it, or found gone: nothing to say */
 	chg->proc = p;
 	if (!p->exited) {
 		/* its exit record was lost: it is gone all the same */
@@ -698,6 +738,35 @@ static int on_free(struct ptree *pt, const struct mpt_free *e, struct pt_change 
 	else if (p->reap != PT_REAP_AUTO)
 		return 0;
 	chg->other = p;
+	return 0;
+}
+
+/*
+ * After lost records: the kernel no longer has a process the model holds as
+ * running or a zombie. It leaves the living (and the zombies) as released,
+ * at a time and in a way nobody knows: no exit status, no reaper, no
+ * reap time; a forgetting model then frees it like any reaped process.
+ */
+static int on_gone(struct ptree *pt, const struct mpt_gone *e, struct pt_change *chg)
+{
+	struct pt_proc *p = find_exact(pt, e->h.pid, e->h.start);
+
+	if (!p || p->state == PT_REAPED || !e->h.start)
+		return -EINVAL;		/* its records came after all, or not this one */
+	chg->proc = p;
+	drop_inwaits(pt, p);
+	if (p->state == PT_ZOMBIE) {
+		zombie_leave(pt, p);
+	} else if (pt->live) {
+		pt->live--;
+	}
+	p->gone = true;
+	p->state = PT_REAPED;
+	p->reap = PT_REAP_NONE;
+	p->reaped_by = 0;
+	p->reaped_ts = PT_NONE;
+	pt->ngone++;
+	reaped_enter(pt, p);
 	return 0;
 }
 
@@ -743,6 +812,31 @@ struct lock_key {
 };
 
 /* `comps` (or NULL) names the lock if it has no name yet */
+static unsigned lock_hash(const char *id)
+{
+	unsigned h = 0;
+
+	for (const char *c = id; *c; c++)
+		h = h * 31 + (unsigned char)*c;
+	return h;
+}
+
+/* Two locks a bucket at most on average: a lookup costs the same with a
+ * million locks (command mode keeps them all) as with a hundred. */
+static void lock_rehash(struct ptree *pt)
+{
+	free(pt->lhash);
+	pt->lhsize *= 2;
+	pt->lhash = xcalloc(pt->lhsize, sizeof(*pt->lhash));
+	for (size_t i = 0; i < pt->nlocks; i++) {
+		struct pt_lock *l = pt->locks[i];
+		unsigned h = lock_hash(l->id) & (pt->lhsize - 1);
+
+		l->hnext = pt->lhash[h];
+		pt->lhash[h] = l;
+	}
+}
+
 static struct pt_lock *get_lock(struct ptree *pt, const struct lock_key *k,
 				const char (*comps)[MPT_COMP_LEN])
 {
@@ -767,9 +861,7 @@ static struct pt_lock *get_lock(struct ptree *pt, const struct lock_key *k,
 	else
 		snprintf(id, sizeof(id), "%s:%llu:%llu", kinds[k->kind], (unsigned long long)k->dev,
 			 (unsigned long long)k->ino);
-	for (const char *c = id; *c; c++)
-		h = h * 31 + (unsigned char)*c;
-	h &= 255;
+	h = lock_hash(id) & (pt->lhsize - 1);
 	for (l = pt->lhash[h]; l; l = l->hnext) {
 		if (strcmp(l->id, id))
 			continue;
@@ -787,6 +879,10 @@ static struct pt_lock *get_lock(struct ptree *pt, const struct lock_key *k,
 	l->kino = k->ino;
 	l->koff = k->off;
 	l->name = comps ? comps_path(comps) : NULL;
+	if (pt->nlocks >= 2 * pt->lhsize) {
+		lock_rehash(pt);
+		h = lock_hash(id) & (pt->lhsize - 1);
+	}
 	l->hnext = pt->lhash[h];
 	pt->lhash[h] = l;
 	if (pt->nlocks == pt->lcap) {
@@ -1054,6 +1150,7 @@ static struct pt_inwait *add_inwait(struct ptree *pt, const struct mpt_hdr *h, s
 	w->next = p->inwaits;
 	p->inwaits = w;
 	pt->ninwaits++;
+	waiting_update(pt, p);
 	chg->proc = p;
 	return w;
 }
@@ -1528,7 +1625,7 @@ int ptree_feed(struct ptree *pt, const struct mpt_hdr *ev, struct pt_change *chg
 	memset(chg, 0, sizeof(*chg));
 	if (pt->ended)
 		return -EINVAL;
-	if (ev->type < MPT_EV_MAX)
+	if (ev->type < MPT_EV_NTYPES)
 		pt->nevents[ev->type]++;
 	if (ev->ts > pt->last_ts)
 		pt->last_ts = ev->ts;
@@ -1577,11 +1674,15 @@ int ptree_feed(struct ptree *pt, const struct mpt_hdr *ev, struct pt_change *chg
 		break;
 	case MPT_EV_STACK:
 		break;	/* for the symbolizer (stacks.c), which feeds ptree_add_stack() */
+	case MPT_EV_GONE:
+		err = on_gone(pt, (const struct mpt_gone *)ev, chg);
+		break;
 	case MPT_EV_KILL: {
 		struct pt_proc *p = find_exact(pt, ev->pid, ev->start);
 
 		if (p) {
 			p->killed_by_us = true;
+			p->sigkilled_by_us |= ((const struct mpt_kill *)ev)->sig == SIGKILL;
 			if (((const struct mpt_kill *)ev)->reason == MPT_KILL_LEAK)
 				p->killed_as_leak = true;
 		}
@@ -1780,8 +1881,9 @@ uint64_t pt_zombie_ns(const struct pt_proc *p, uint64_t now)
 {
 	if (!p->exited || p->exit_ts == PT_NONE)
 		return 0;
-	if (p->state == PT_REAPED)
-		return p->reaped_ts >= p->exit_ts ? p->reaped_ts - p->exit_ts : 0;
+	if (p->state == PT_REAPED)	/* gone: its release time is unknown */
+		return p->reaped_ts != PT_NONE && p->reaped_ts >= p->exit_ts ?
+		       p->reaped_ts - p->exit_ts : 0;
 	return now >= p->exit_ts ? now - p->exit_ts : 0;
 }
 
@@ -1990,8 +2092,8 @@ static void keep_lock(struct pt_lock *l)
  * waits, deadlocks. */
 static void mark_kept_locks(struct ptree *pt)
 {
-	for (size_t i = 0; i < pt->nprocs; i++)
-		for (struct pt_inwait *w = pt->procs[i]->inwaits; w; w = w->next)
+	for (const struct pt_proc *p = pt->waiting; p; p = p->wnext)
+		for (struct pt_inwait *w = p->inwaits; w; w = w->next)
 			keep_lock(w->lock);
 	for (size_t i = 0; i < pt->nwaitlog; i++)
 		keep_lock(pt->waitlog[i].lock);
@@ -2012,11 +2114,9 @@ static int by_last_ts(const void *a, const void *b)
 
 static void unhash_lock(struct ptree *pt, struct pt_lock *l)
 {
-	unsigned h = 0;
+	unsigned h = lock_hash(l->id) & (pt->lhsize - 1);
 
-	for (const char *c = l->id; *c; c++)
-		h = h * 31 + (unsigned char)*c;
-	for (struct pt_lock **lp = &pt->lhash[h & 255]; *lp; lp = &(*lp)->hnext) {
+	for (struct pt_lock **lp = &pt->lhash[h]; *lp; lp = &(*lp)->hnext) {
 		if (*lp == l) {
 			*lp = l->hnext;
 			return;

@@ -134,7 +134,12 @@ struct pt_proc {
 	bool autoreap;		/* its parent ignored SIGCHLD when it exited */
 	bool alive_at_root_exit;/* a leak candidate */
 	bool killed_by_us;	/* --kill-leaks signalled it */
+	bool sigkilled_by_us;	/* ... with SIGKILL: it will exit, whatever it does */
+	uint64_t parent_woke_ts;	/* a zombie whose exit woke its parent's blocking wait for
+					 * it (or any child): when that wait ended; 0: not seen */
 	bool killed_as_leak;	/* ... because it outlived the command (not a deadlock kill) */
+	bool gone;		/* its exit or release record was lost, then the kernel had it no
+				 * more (MPT_EV_GONE): state PT_REAPED, how it ended unknown */
 	uint32_t threads;
 	struct pt_waitstat lock_wait, join_wait;
 	struct pt_sig *sigs;
@@ -148,6 +153,8 @@ struct pt_proc {
 	uint32_t findings;	/* PT_F_* bits, set by analyze */
 	char *test;		/* MPTRACE_TEST of its exec (or NULL): see pt_test_of() */
 	struct pt_inwait *inwaits;
+	struct pt_proc *wnext, *wprev;	/* ptree.waiting: it has waits in progress */
+	bool waiting;			/* on ptree.waiting */
 	uint64_t zombie_noted;	/* stream: threshold line already printed */
 	struct pt_proc *znext, *zprev;	/* ptree.zombies: the current zombies */
 	/* forgetting (ptree_forget; -a, top, -p) */
@@ -292,7 +299,8 @@ struct ptree {
 	size_t nprocs, cap;
 	struct pt_proc **hash;	/* pid -> newest process with that pid */
 	size_t hsize;
-	struct pt_lock **lhash;
+	struct pt_lock **lhash;	/* lhsize buckets, doubled as locks come */
+	size_t lhsize;
 	struct pt_lock **locks;	/* in order of first wait */
 	size_t nlocks, lcap;
 	size_t nlocks_all;	/* with those dropped at the end (never waited on) */
@@ -306,13 +314,15 @@ struct ptree {
 	uint64_t lost;		/* records dropped in the kernel */
 	uint64_t lost_track;	/* processes that could not be tracked */
 	uint64_t lost_type[MPT_EV_MAX];
-	uint64_t nevents[MPT_EV_MAX];
+	uint64_t nevents[MPT_EV_NTYPES];
+	uint64_t ngone;		/* processes found gone after lost records (MPT_EV_GONE) */
 	uint64_t execs, lock_waits, lock_wait_ns;
 	uint32_t live;		/* processes not exited */
 	uint32_t zombies_now;	/* exited, not yet reaped */
 	struct pt_proc *zombies;	/* those zombies, in order of exit (znext) */
 	struct pt_proc *zombies_tail;
 	size_t ninwaits;	/* waits in progress (pt_proc.inwaits) of all processes */
+	struct pt_proc *waiting;	/* the processes with waits in progress (wnext) */
 	int nids;		/* ids given: every process seen */
 	bool forgets;		/* processes are forgotten (not command mode) */
 	struct pt_proc *reaped, *reaped_tail;	/* reaped and not pinned: forgettable */

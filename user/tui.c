@@ -29,6 +29,7 @@
 
 #define LINGER_NS 5000000000ull	/* reaped processes stay on screen */
 #define HIGHLIGHT_NS 1500000000ull
+#define CLOCK_NS 1000000000ull	/* an unchanged view is drawn again this often */
 #define HEAD_LINES 3		/* title, totals, column titles */
 #define OUT_KEEP 65536		/* bytes of the command's output kept */
 #define OUT_LINES 4		/* lines of it shown at least; more when rows are free */
@@ -55,6 +56,10 @@ struct tui {
 
 	uint64_t interval, next_draw, t_open, end_ts;
 	bool dirty, paused, help, finished, resized;
+	bool stale;		/* rows point at forgotten processes: rebuild before use */
+	uint64_t next_clock;	/* nothing changed: a frame for the clocks at most this often */
+	uint32_t findings;	/* the header's count, from analyze() ... */
+	uint64_t findings_at;	/* ... made again after this, not every frame */
 	bool asking;		/* ^C: "interrupt the command?" on the status line */
 	bool detail;		/* Enter: the selected process's panel */
 	int sel_id;		/* the selected process survives a rebuild by id */
@@ -94,8 +99,19 @@ void tui_forgotten(struct tui *t)
 	/* the slots past the kept processes go to new ones: fresh */
 	if (n < t->nann)
 		memset(t->ann + n, 0, (t->nann - n) * sizeof(*t->ann));
-	tr_build(&t->rows, t->pt, t->ann, &t->view);
+	/* the rows are rebuilt when next used (a key, a frame), not at every
+	 * batch forgotten: a storm forgets many times a frame */
+	t->stale = true;
 	t->dirty = true;
+}
+
+static void build_rows(struct tui *t)
+{
+	grow_ann(t);
+	t->view.filter = t->editing ? t->edit : t->filter;
+	t->view.findings_only = t->findings_only;
+	tr_build(&t->rows, t->pt, t->ann, &t->view);
+	t->stale = false;
 }
 
 static struct tr_ann *ann_of(struct tui *t, const struct pt_proc *p)
@@ -593,11 +609,13 @@ static void draw(struct tui *t)
 	long i;
 	int h;
 
-	grow_ann(t);
-	t->view.filter = t->editing ? t->edit : t->filter;
-	t->view.findings_only = t->findings_only;
-	tr_build(&t->rows, t->pt, t->ann, &t->view);
-	t->rows.tot.findings = findings_now(t);
+	build_rows(t);
+	/* a whole analysis: once a second is enough for a count */
+	if (t->view.now >= t->findings_at || t->finished) {
+		t->findings = findings_now(t);
+		t->findings_at = t->view.now + CLOCK_NS;
+	}
+	t->rows.tot.findings = t->findings;
 	if (t->src.lost)
 		t->lost = t->src.lost(t->src.ctx);
 	h = screen_rows(t);
@@ -793,13 +811,19 @@ static void apply_resize(struct tui *t)
 	clearok(curscr, TRUE);
 }
 
-int tui_tick(struct tui *t, uint64_t now_ns)
+int tui_tick(struct tui *t, uint64_t now_ns, bool keys)
 {
 	bool now_draw = false;
 	int c;
 
-	while ((c = getch()) != ERR) {
-		int r = key(t, c);
+	/* getch() until ERR leaves nothing buffered in curses: the next key
+	 * makes the terminal readable again */
+	while (keys && (c = getch()) != ERR) {
+		int r;
+
+		if (t->stale)
+			build_rows(t);
+		r = key(t, c);
 
 		if (r != TUI_OK)
 			return r;
@@ -811,9 +835,14 @@ int tui_tick(struct tui *t, uint64_t now_ns)
 	}
 	if (!now_draw && (t->paused || now_ns < t->next_draw))
 		return TUI_OK;
+	/* no event, no key: the same frame but for its clocks (ages, rates,
+	 * fading highlights, rows leaving after LINGER), once a second */
+	if (!now_draw && !t->dirty && now_ns < t->next_clock)
+		return TUI_OK;
 	/* the trace is over: its clock stopped at the end */
 	t->view.now = t->finished ? t->end_ts : now_ns;
 	draw(t);
+	t->next_clock = now_ns + CLOCK_NS;
 	/* keys redraw at once; the data no more often than --interval */
 	if (!now_draw || now_ns >= t->next_draw)
 		t->next_draw = now_ns + t->interval;
@@ -837,6 +866,7 @@ void tui_finish(struct tui *t, uint64_t end_ts)
 	/* the trace is over: the final tree stays whole until q */
 	t->view.linger_ns = UINT64_MAX;
 	t->next_draw = 0;
+	t->dirty = true;
 }
 
 void tui_close(struct tui *t)

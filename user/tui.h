@@ -34,9 +34,11 @@ struct tui *tui_open(struct ptree *pt, const struct opts *o, const struct an_opt
 int tui_fd(const struct tui *t);
 /* An event the model just took: for highlights and rates. */
 void tui_event(struct tui *t, const struct mpt_hdr *ev, const struct pt_change *chg);
-/* Reads keys, redraws at most every --interval (and at once after a key).
- * TUI_QUIT or TUI_INTERRUPT as the keys asked. */
-int tui_tick(struct tui *t, uint64_t now_ns);
+/* Reads keys if `keys` (the terminal is readable: epoll said so), redraws
+ * at most every --interval (and at once after a key), and only if something
+ * changed, but once a second for the clocks. TUI_QUIT or TUI_INTERRUPT as
+ * the keys asked. */
+int tui_tick(struct tui *t, uint64_t now_ns, bool keys);
 /* Output of the command (its stdout and stderr through a pipe): the last
  * lines show at the bottom, and the tail is printed when the view closes. */
 void tui_output(struct tui *t, const char *buf, size_t n);

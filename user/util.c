@@ -242,6 +242,26 @@ void sb_put_shell_word(struct sbuf *b, const char *s)
 	sb_putc(b, '\'');
 }
 
+int stat_start_ticks(const char *stat, uint64_t *ticks)
+{
+	const char *p = strrchr(stat, ')');	/* the comm may hold spaces and ')' */
+	unsigned long long v;
+
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+			 "%*d %*d %*d %*d %llu", &v) != 1)
+		return -1;
+	*ticks = v;
+	return 0;
+}
+
+bool start_matches(uint64_t kstart, uint64_t ticks, uint64_t off_lo, uint64_t off_hi,
+		   uint64_t tick_ns)
+{
+	/* the kernel's nsec_to_clock_t(): ns / (NSEC_PER_SEC / USER_HZ), down */
+	return tick_ns && ticks >= (kstart + off_lo) / tick_ns &&
+	       ticks <= (kstart + off_hi) / tick_ns;
+}
+
 /*
  * The kernel's key of a shared futex at `addr`, from a /proc/PID/maps text:
  * the file behind the mapping and the offset in it, as bpf_find_vma gives

@@ -55,4 +55,18 @@ void sb_put_shell_word(struct sbuf *b, const char *s);
 int maps_futex_key(const char *maps, size_t n, uint64_t addr, uint64_t *dev, uint64_t *ino,
 		   uint64_t *off);
 
+/*
+ * /proc/PID/stat: its 22nd field, the start time in clock ticks since boot
+ * (CLOCK_BOOTTIME), from the file's text; -1 if it has none.
+ */
+int stat_start_ticks(const char *stat, uint64_t *ticks);
+/*
+ * Is a process that started at kstart (CLOCK_MONOTONIC ns, the kernel's
+ * start_time) the one /proc shows started at `ticks`? BOOTTIME runs ahead
+ * of MONOTONIC by the time the machine slept: by off_lo to off_hi ns since
+ * kstart. Without a sleep (off_lo == off_hi) exactly one tick value matches.
+ */
+bool start_matches(uint64_t kstart, uint64_t ticks, uint64_t off_lo, uint64_t off_hi,
+		   uint64_t tick_ns);
+
 #endif

@@ -4,9 +4,11 @@
  * a frame would show (order, tree lines, states, flags, filters, collapse,
  * lingering reaped processes), the row text, highlights and rates.
  */
+#include <stdlib.h>
 #include <string.h>
 #include "analyze.h"
 #include "event.h"
+#include "forget.h"
 #include "ptree.h"
 #include "tui_rows.h"
 #include "tap.h"
@@ -368,6 +370,50 @@ static void test_linger(void)
 	teardown(&f);
 }
 
+/*
+ * mptrace top after a storm (issue 11): the view's model keeps FG_KEEP_VIEW
+ * reaped processes past the view's grace, so once the storm has stopped
+ * (the clock passes the grace with no event) a frame walks what is alive,
+ * not the last thousand processes reaped.
+ */
+static void test_storm_then_idle(void)
+{
+	struct ptree *pt = mk(PT_MODE_SYSTEM);
+	struct tr_rows rows = { 0 };
+	struct tr_ann *ann;
+	struct tr_view v = { .linger_ns = 5000 * MS, .hl_ns = 1500 * MS, .an = &an };
+	const uint32_t n = 20000;
+	size_t peak = 0;
+
+	pt->fg = fg_new(FG_KEEP_VIEW, FG_RING, FG_LIVE_GRACE_NS);
+	fork_(pt, 0, SELF, 50);
+	for (uint32_t i = 0; i < n; i++) {
+		fork_(pt, 1 + i, 50, 1000 + i);
+		exit_(pt, 1 + i, 1000 + i, 0, 50);
+		wait_(pt, 1 + i, 50, 1000 + i);
+		fg_step(pt, &an, AT(1 + i), NULL, NULL);
+		if (pt->nprocs > peak)
+			peak = pt->nprocs;
+	}
+	ok(peak <= 2 + 6000 + FG_KEEP_VIEW, "during the storm: what is alive and the view's last "
+	   "6 s of reaped processes (%zu at most)", peak);
+	/* no event for 10 s: the live loop forgets by the clock */
+	fg_step(pt, &an, AT(n + 10000), NULL, NULL);
+	/* 64: a frame's walk is the live set and a screenful, not the
+	 * 1,024 reaped processes the view once kept (issue 11's soak) */
+	ok(pt->nprocs <= 2 + 64, "10 s after it, %zu processes kept: the 2 alive and at most 64 "
+	   "reaped", pt->nprocs);
+	ann = xcalloc(pt->nprocs, sizeof(*ann));
+	v.now = AT(n + 10000);
+	tr_build(&rows, pt, ann, &v);
+	is_int(rows.n, 2, "a frame shows the 2 alive");
+	is_int(rows.tot.procs, n + 2, "and counts every process seen");
+	tr_rows_free(&rows);
+	free(ann);
+	fg_free(pt->fg);
+	ptree_free(pt);
+}
+
 static void test_filters(void)
 {
 	struct fixture f;
@@ -554,6 +600,7 @@ int main(void)
 	test_states_and_columns();
 	test_kernel_state_lock_holder_fork();
 	test_linger();
+	test_storm_then_idle();
 	test_filters();
 	test_collapse();
 	test_orphans_and_leaks();
