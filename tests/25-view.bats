@@ -56,7 +56,7 @@ SH
 	run_mptrace -q -- sh -c 'i=0; while [ $i -lt 2000 ]; do /bin/false; i=$((i+1)); done'
 	[ "$status" -eq 0 ]
 	# (on a loaded machine one may run long enough to keep a line of its own)
-	local folded own more
+	local folded own more zomb
 	folded=$(sed -En 's/.* ([0-9]+) short-lived helpers: false [×x]([0-9]+) \(([0-9]+) exited non-zero\)$/\1 \2 \3/p' <<<"$stderr")
 	own=$(grep -c 'false\[[0-9]*\] /bin/false' <<<"$stderr" || true)
 	read -r n1 n2 n3 <<<"$folded"
@@ -65,7 +65,12 @@ SH
 	# every run is folded, on its own line, or in the line of plain siblings;
 	# the tree stays short
 	more=$(sed -En 's/.* ([0-9]+) more child(ren)? that exited.*/\1/p' <<<"$stderr")
-	[ $((n1 + own + ${more:-0})) -eq 2000 ]
+	# (a false whose release the kernel never reported, with two CPUs busy,
+	# is a zombie handed to init, listed under its findings: a known defect,
+	# docs/design.md "Releases that never come")
+	zomb=$(sed -En 's/.*; ([0-9]+) zombies?, .*/\1/p' <<<"$stderr")
+	[ $((n1 + own + ${more:-0} + ${zomb:-0})) -eq 2000 ] ||
+		{ echo "folded $n1, own lines $own, more ${more:-0}, zombies ${zomb:-0}"; grep -v '^├─ false\[' <<<"$stderr" | head -40; false; }
 	[ "$(grep -c '─ ' <<<"$stderr")" -le 12 ]
 }
 

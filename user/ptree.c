@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include "event.h"
@@ -680,6 +681,16 @@ static int on_wait(struct ptree *pt, const struct mpt_wait *e, struct pt_change 
 
 		waitstat_add(&w->join_wait, e->h.ts - e->start_ts);
 		add_span(pt, w, &sp);
+	}
+	/* A blocking wait that a zombie child's exit woke, and which then
+	 * ended: most likely its reap. Kept as evidence for a release record
+	 * that never comes (pt_proc.parent_woke_ts), not as the reap. */
+	if (e->waker && !(e->flags & (MPT_WAIT_NOHANG | MPT_WAIT_NOWAIT))) {
+		struct pt_proc *c = ptree_find(pt, e->waker);
+
+		if (c && c->parent == w && c->state == PT_ZOMBIE && !c->parent_woke_ts &&
+		    (e->target == -1 || e->target == (int32_t)c->pid))
+			c->parent_woke_ts = e->h.ts;
 	}
 	chg->proc = w;
 	return 0;
@@ -1671,6 +1682,7 @@ int ptree_feed(struct ptree *pt, const struct mpt_hdr *ev, struct pt_change *chg
 
 		if (p) {
 			p->killed_by_us = true;
+			p->sigkilled_by_us |= ((const struct mpt_kill *)ev)->sig == SIGKILL;
 			if (((const struct mpt_kill *)ev)->reason == MPT_KILL_LEAK)
 				p->killed_as_leak = true;
 		}

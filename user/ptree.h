@@ -134,6 +134,9 @@ struct pt_proc {
 	bool autoreap;		/* its parent ignored SIGCHLD when it exited */
 	bool alive_at_root_exit;/* a leak candidate */
 	bool killed_by_us;	/* --kill-leaks signalled it */
+	bool sigkilled_by_us;	/* ... with SIGKILL: it will exit, whatever it does */
+	uint64_t parent_woke_ts;	/* a zombie whose exit woke its parent's blocking wait for
+					 * it (or any child): when that wait ended; 0: not seen */
 	bool killed_as_leak;	/* ... because it outlived the command (not a deadlock kill) */
 	bool gone;		/* its exit or release record was lost, then the kernel had it no
 				 * more (MPT_EV_GONE): state PT_REAPED, how it ended unknown */

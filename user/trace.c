@@ -78,6 +78,7 @@ struct trace {
 	int markfd;		/* test-boundary markers from the runner (MPTRACE_FD) */
 	uint64_t kill_tree_at;	/* --on-deadlock=kill: then the rest of the tree */
 	int rec_err;
+	uint64_t inferred_releases;	/* infer_lost_releases() */
 	struct daemon *dm;	/* --metrics, --findings-jsonl, --metrics-file, daemon */
 	struct reconcile rc;	/* after lost records: processes the kernel no longer has */
 	size_t untrimmed;	/* processes forgotten since the last malloc_trim() */
@@ -742,6 +743,16 @@ static bool leak_candidates_alive(const struct ptree *pt)
 	return false;
 }
 
+/* What mptrace sent SIGKILL (--on-deadlock=kill, --kill-leaks) and has not
+ * seen exit yet: it will, in a moment, unless the machine is busy. */
+static bool sigkilled_alive(const struct ptree *pt)
+{
+	for (size_t i = 0; i < pt->nprocs; i++)
+		if (pt->procs[i]->sigkilled_by_us && !pt->procs[i]->exited)
+			return true;
+	return false;
+}
+
 /* --leak-grace: descendants still running when the command exited get
  * that long (from the command's exit) to finish before they are leaks,
  * as nextest's leak-timeout does; their exits end the wait early. */
@@ -813,8 +824,12 @@ static void settle(struct trace *t)
 	 * of a 2,000-process storm out, and with them false zombie findings) */
 	z = t->pt->zombies_now;
 	quiet = mono() + SETTLE_QUIET_NS;
-	while ((t->pt->zombies_now || root_unreleased(t)) && mono() < deadline) {
-		if (mono() >= quiet && !unsettled(t) && !root_unreleased(t))
+	/* and what mptrace killed exits: on a busy CPU a SIGKILLed process
+	 * can run (and die) after the command's own exit is in, and would
+	 * stay "running" in the report without its killer */
+	while ((t->pt->zombies_now || root_unreleased(t) || sigkilled_alive(t->pt)) &&
+	       mono() < deadline) {
+		if (mono() >= quiet && !unsettled(t) && !root_unreleased(t) && !sigkilled_alive(t->pt))
 			break;
 		pump(t, 2);
 		release_root(t);
@@ -822,6 +837,69 @@ static void settle(struct trace *t)
 			z = t->pt->zombies_now;
 			quiet = mono() + SETTLE_QUIET_NS;
 		}
+	}
+}
+
+/* The kernel still has `p` as a zombie: /proc/PID is a zombie of its name. */
+static bool kernel_zombie(const struct pt_proc *p)
+{
+	char path[32], buf[512], *open_paren, *close_paren;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", p->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	open_paren = strchr(buf, '(');
+	close_paren = strrchr(buf, ')');
+	if (!open_paren || !close_paren || close_paren < open_paren || close_paren[1] != ' ')
+		return false;
+	*close_paren = '\0';
+	return close_paren[2] == 'Z' && !strncmp(open_paren + 1, p->comm, MPT_COMM_LEN);
+}
+
+/*
+ * On this 6.18 machine, with every CPU busy, about one release in a
+ * thousand never reaches the ring (sched_process_free does not fire for it
+ * within the run; not understood, not counted as lost). At the end, a
+ * zombie of the model that the kernel no longer has was released; mptrace
+ * writes that release itself (recorded like any other record) when it
+ * knows the reaper:
+ * - its parent still lives: only the parent reaps a child while it lives;
+ * - its exit woke its parent's blocking wait, which then ended (the reap
+ *   time is that wait's end).
+ * Otherwise (the parent exited, with no such wait seen) the adopter may
+ * have reaped it after the parent's exit: it stays a zombie of the parent.
+ */
+static void infer_lost_releases(struct trace *t)
+{
+	struct ptree *pt = t->pt;
+	uint64_t now = mono();
+
+	for (size_t i = 0; i < pt->nprocs; i++) {
+		struct pt_proc *p = pt->procs[i];
+		struct mpt_free f = { 0 };
+
+		if (p->state != PT_ZOMBIE || !p->parent || p->autoreap || p->seen_late ||
+		    (!p->parent_woke_ts && p->parent->exited) || kernel_zombie(p))
+			continue;
+		f.h = (struct mpt_hdr){ .type = MPT_EV_FREE, .size = sizeof(f),
+					.ts = p->parent_woke_ts ? p->parent_woke_ts : now,
+					.pid = p->pid, .tid = p->pid, .start = p->kstart };
+		f.reaper = p->parent->pid;
+		if (p->parent_woke_ts) {
+			f.nwps = 1;
+			f.wps[0].ts = p->parent_woke_ts;
+			f.wps[0].target = p->pid;
+		}
+		feed_synthetic(t, &f, sizeof(f));
+		t->inferred_releases++;
 	}
 }
 
@@ -1255,6 +1333,11 @@ int trace_run(const struct opts *o)
 		kill_leaks(&t);
 		settle(&t);
 	}
+	infer_lost_releases(&t);
+	if (t.inferred_releases)
+		p_warn("%llu release%s never seen (the kernel has %s no more): reaped by the parent "
+		       "whose wait the exit woke", (unsigned long long)t.inferred_releases,
+		       t.inferred_releases == 1 ? "" : "s", t.inferred_releases == 1 ? "it" : "them");
 	if (t.tui && !t.stop && !t.interrupted && !o->exit_on_end) {
 		/* the trace ends now, as it would without the view; the view
 		 * stays, with a banner and its clock stopped, until q or a signal */

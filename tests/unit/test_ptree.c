@@ -1018,8 +1018,46 @@ static void test_attach_race_one_node(void)
 	ptree_free(pt);
 }
 
+/* The evidence kept for a release that never comes (user/trace.c writes it
+ * then): a blocking wait of the parent that the zombie's exit woke. */
+static void test_parent_woke_evidence(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	struct mpt_wait e = { 0 };
+
+	exec_(pt, 1, ROOT, ROOT, ROOT, "/bin/sh", "sh\0", 3);
+	fork_(pt, 2, ROOT, 101, false);
+	fork_(pt, 3, ROOT, 102, false);
+	fork_(pt, 4, ROOT, 103, false);
+	exit_(pt, 10, 101, 101, 0, ROOT, 1, 0);
+	exit_(pt, 11, 102, 102, 0, ROOT, 1, 0);
+	exit_(pt, 12, 103, 103, 0, ROOT, 1, 0);
+	/* woken by 101's exit, any child: evidence */
+	hdr(&e.h, MPT_EV_WAIT, sizeof(e), 13, ROOT, ROOT);
+	e.start_ts = T0 + 5 * MS;
+	e.waker = 101;
+	e.target = -1;
+	feed(pt, &e);
+	/* a WNOWAIT peek woken by 102: a peek reaps nothing */
+	e.h.ts = T0 + 14 * MS;
+	e.waker = 102;
+	e.flags = MPT_WAIT_NOWAIT;
+	feed(pt, &e);
+	/* woken by 103 while waiting for 101 by pid: not 103's reap */
+	e.h.ts = T0 + 15 * MS;
+	e.waker = 103;
+	e.flags = 0;
+	e.target = 101;
+	feed(pt, &e);
+	is_int(ptree_find(pt, 101)->parent_woke_ts, T0 + 13 * MS, "a wait the exit woke: its end kept");
+	is_int(ptree_find(pt, 102)->parent_woke_ts, 0, "a WNOWAIT peek is no evidence");
+	is_int(ptree_find(pt, 103)->parent_woke_ts, 0, "a wait for another pid is no evidence");
+	ptree_free(pt);
+}
+
 int main(void)
 {
+	test_parent_woke_evidence();
 	test_basic_lifecycle();
 	test_threads_and_exec_by_thread();
 	test_pid_reuse();
