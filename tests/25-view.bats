@@ -58,7 +58,7 @@ SH
 	# (on a loaded machine one may run long enough to keep a line of its own)
 	local folded own more zomb
 	folded=$(sed -En 's/.* ([0-9]+) short-lived helpers: false [×x]([0-9]+) \(([0-9]+) exited non-zero\)$/\1 \2 \3/p' <<<"$stderr")
-	own=$(grep -c 'false\[[0-9]*\] /bin/false' <<<"$stderr" || true)
+	own=$(grep -cE '─ false\[[0-9]+\] ' <<<"$stderr" || true)
 	read -r n1 n2 n3 <<<"$folded"
 	[ "$n1" -eq "$n2" ] && [ "$n1" -eq "$n3" ]
 	[ "$n1" -ge 1900 ]

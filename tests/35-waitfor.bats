@@ -148,6 +148,9 @@ deadlock_case() {	# deadlock_case KIND LOCKTYPE
 	[ "$(jqr "$J" '[.locks[] | select(.id | test("^futex:[0-9]+:[0-9]+\\+0$"))] | length')" -eq 1 ]
 	[ "$(jqr "$J" '[.longest_lock_waits[].pid] | unique | length')" -ge 2 ]
 	[ "$(jqr "$J" '[.longest_lock_waits[].lock] | unique | length')" -eq 1 ]
+	# named as BPF's path walk names it: the name the program gave
+	parent=$(jqr "$J" '.processes[0].pid')
+	[ "$(jqr "$J" '.locks[0].name')" = "/dev/shm/sem.ticket_demo-$parent" ]
 	deadlock_case mutex futex
 }
 

@@ -4,11 +4,13 @@
  * BPF side, feed every ring-buffer record through event_validate() into the
  * model, stream lines as they come, and report at the end.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gnu/libc-version.h>
 #include <pthread.h>
 #include <langinfo.h>
+#include <limits.h>
 #include <locale.h>
 #include <malloc.h>
 #include <signal.h>
@@ -20,6 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -131,9 +134,58 @@ static void on_stack_record(struct trace *t, const struct mpt_hdr *h)
  * give the key the kernel uses. Done here, before the model and the
  * recording, so a replay sees the same key.
  */
+/*
+ * The name of the file behind a futex, as BPF's path walk gives it: glibc
+ * maps a semaphore under a temporary name, links it to the name the program
+ * gave and unlinks the temporary, so a "(deleted)" mapping is named by
+ * another entry of its folder with the same inode. Into comps, last
+ * component first; nothing if comps has a name already.
+ */
+static void futex_path_comps(char comps[MPT_PATH_COMPS][MPT_COMP_LEN], char *path, uint64_t ino)
+{
+	static const char deleted[] = " (deleted)";
+	size_t n = strlen(path), dl = sizeof(deleted) - 1;
+	char name[NAME_MAX + 1] = "", *slash;
+	int k = 0;
+
+	if (comps[0][0] || path[0] != '/')
+		return;
+	slash = strrchr(path, '/');
+	if (n > dl && !strcmp(path + n - dl, deleted)) {
+		DIR *d;
+		struct dirent *de;
+		struct stat st;
+
+		path[n - dl] = '\0';
+		*slash = '\0';
+		d = opendir(slash == path ? "/" : path);
+		while (d && (de = readdir(d)))
+			if (de->d_ino == ino && !fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) &&
+			    st.st_ino == ino) {
+				snprintf(name, sizeof(name), "%s", de->d_name);
+				break;
+			}
+		if (d)
+			closedir(d);
+		if (!name[0])
+			return;	/* no name left (shared anonymous memory is "/dev/zero (deleted)") */
+	} else {
+		snprintf(name, sizeof(name), "%s", slash + 1);
+		*slash = '\0';
+	}
+	snprintf(comps[k++], MPT_COMP_LEN, "%s", name);
+	while (k < MPT_PATH_COMPS && (slash = strrchr(path, '/'))) {
+		if (slash[1])
+			snprintf(comps[k++], MPT_COMP_LEN, "%s", slash + 1);
+		*slash = '\0';
+	}
+}
+
 static const void *fix_futex_key(const void *data, size_t len, void *copy, size_t cap)
 {
 	const struct mpt_hdr *h = data;
+	char (*comps)[MPT_COMP_LEN];
+	char fpath[PATH_MAX];
 	__u32 *flags;
 	__u64 *dev, *ino, *off;
 	uint64_t kdev, kino, koff;
@@ -149,12 +201,14 @@ static const void *fix_futex_key(const void *data, size_t len, void *copy, size_
 
 		flags = &l->flags;
 		dev = &l->dev, ino = &l->ino, off = &l->off;
+		comps = l->comps;
 	} else if (h->type == MPT_EV_LOCK_BEGIN &&
 		   ((const struct mpt_lock_begin *)data)->kind == MPT_LOCK_FUTEX) {
 		struct mpt_lock_begin *l = copy;
 
 		flags = &l->flags;
 		dev = &l->dev, ino = &l->ino, off = &l->off;
+		comps = l->comps;
 	} else {
 		return data;
 	}
@@ -169,7 +223,9 @@ static const void *fix_futex_key(const void *data, size_t len, void *copy, size_
 		sb_printf(&maps, "%.*s", (int)r, buf);
 	close(fd);
 	/* a private key holds (tgid, address) */
-	found = maps_futex_key(maps.s ? maps.s : "", maps.len, *ino, &kdev, &kino, &koff);
+	fpath[0] = '\0';
+	found = maps_futex_key(maps.s ? maps.s : "", maps.len, *ino, &kdev, &kino, &koff, fpath,
+			       sizeof(fpath));
 	sb_free(&maps);
 	if (found < 0)
 		return data;
@@ -179,6 +235,7 @@ static const void *fix_futex_key(const void *data, size_t len, void *copy, size_
 		*dev = kdev;
 		*ino = kino;
 		*off = koff;
+		futex_path_comps(comps, fpath, kino);
 	}
 	return copy;
 }

@@ -270,7 +270,7 @@ bool start_matches(uint64_t kstart, uint64_t ticks, uint64_t off_lo, uint64_t of
  * key is right), -1 when no mapping holds it.
  */
 int maps_futex_key(const char *maps, size_t n, uint64_t addr, uint64_t *dev, uint64_t *ino,
-		   uint64_t *off)
+		   uint64_t *off, char *path, size_t path_len)
 {
 	size_t i = 0;
 
@@ -280,14 +280,15 @@ int maps_futex_key(const char *maps, size_t n, uint64_t addr, uint64_t *dev, uin
 		char line[320];
 		unsigned long long start, end, pgoff, inode;
 		unsigned int major, minor;
+		int at = 0;
 
 		if (len >= sizeof(line))
 			len = sizeof(line) - 1;
 		memcpy(line, maps + i, len);
 		line[len] = '\0';
 		i = nl ? (size_t)(nl - maps) + 1 : n;
-		if (sscanf(line, "%llx-%llx %*4s %llx %x:%x %llu", &start, &end, &pgoff, &major, &minor,
-			   &inode) != 6)
+		if (sscanf(line, "%llx-%llx %*4s %llx %x:%x %llu %n", &start, &end, &pgoff, &major, &minor,
+			   &inode, &at) < 6)
 			continue;
 		if (addr < start || addr >= end)
 			continue;
@@ -296,6 +297,9 @@ int maps_futex_key(const char *maps, size_t n, uint64_t addr, uint64_t *dev, uin
 		*dev = ((uint64_t)major << 20) | minor;
 		*ino = inode;
 		*off = addr - start + pgoff;
+		if (path && path_len) {
+			snprintf(path, path_len, "%s", at ? line + at : "");
+		}
 		return 1;
 	}
 	return -1;

@@ -50,10 +50,11 @@ bool utf8_unsafe(uint32_t cp);
 void sb_put_printable(struct sbuf *b, const char *s, size_t n);
 /* Appends s quoted like a shell word when it needs quoting. */
 void sb_put_shell_word(struct sbuf *b, const char *s);
-/* A shared futex's key (file, offset) from a /proc/PID/maps text: 1 found,
- * 0 anonymous memory, -1 not mapped. */
+/* A shared futex's key (file, offset) from a /proc/PID/maps text: 1 found
+ * (and the mapping's path into `path`, if not NULL), 0 anonymous memory,
+ * -1 not mapped. */
 int maps_futex_key(const char *maps, size_t n, uint64_t addr, uint64_t *dev, uint64_t *ino,
-		   uint64_t *off);
+		   uint64_t *off, char *path, size_t path_len);
 
 /*
  * /proc/PID/stat: its 22nd field, the start time in clock ticks since boot

@@ -84,19 +84,23 @@ static void test_maps_futex_key(void)
 		"7f1c2c000000-7f1c2c001000 rw-s 00000000 103:02 77";	/* no newline at the end */
 	uint64_t dev = 1, ino = 2, off = 3;
 
-	is_int(maps_futex_key(maps, strlen(maps), 0x7f1c2a000010, &dev, &ino, &off), 1, "semaphore: found");
+	char path[64];
+
+	is_int(maps_futex_key(maps, strlen(maps), 0x7f1c2a000010, &dev, &ino, &off, path, sizeof(path)), 1,
+	       "semaphore: found");
+	ok(!strcmp(path, "/dev/shm/sem.ticket (deleted)"), "its path: %s", path);
 	ok(dev == 0x1a && ino == 4711 && off == 0x10, "its key: dev 0:0x1a, inode, offset in the file");
-	is_int(maps_futex_key(maps, strlen(maps), 0x7f1c2a002008, &dev, &ino, &off), 1, "shared anonymous: found");
+	is_int(maps_futex_key(maps, strlen(maps), 0x7f1c2a002008, &dev, &ino, &off, NULL, 0), 1, "shared anonymous: found");
 	ok(dev == 1 && ino == 9001 && off == 0x2000 + 0x1008, "offset adds the mapping's file offset");
-	is_int(maps_futex_key(maps, strlen(maps), 0x7f1c2c000ff8, &dev, &ino, &off), 1, "last line, no newline");
+	is_int(maps_futex_key(maps, strlen(maps), 0x7f1c2c000ff8, &dev, &ino, &off, NULL, 0), 1, "last line, no newline");
 	ok(dev == ((uint64_t)0x103 << 20 | 2) && ino == 77 && off == 0xff8, "dev is MKDEV(major, minor)");
 	dev = 5;
-	is_int(maps_futex_key(maps, strlen(maps), 0x55d0c0a00100, &dev, &ino, &off), 0, "heap: anonymous");
+	is_int(maps_futex_key(maps, strlen(maps), 0x55d0c0a00100, &dev, &ino, &off, NULL, 0), 0, "heap: anonymous");
 	is_int(dev, 5, "anonymous leaves the key alone");
-	is_int(maps_futex_key(maps, strlen(maps), 0x7f1c2a003000, &dev, &ino, &off), -1,
+	is_int(maps_futex_key(maps, strlen(maps), 0x7f1c2a003000, &dev, &ino, &off, NULL, 0), -1,
 	       "an end address is outside");
-	is_int(maps_futex_key(maps, strlen(maps), 0x1000, &dev, &ino, &off), -1, "unmapped");
-	is_int(maps_futex_key("garbage\n\n", 9, 0x1000, &dev, &ino, &off), -1, "garbage: not found");
+	is_int(maps_futex_key(maps, strlen(maps), 0x1000, &dev, &ino, &off, NULL, 0), -1, "unmapped");
+	is_int(maps_futex_key("garbage\n\n", 9, 0x1000, &dev, &ino, &off, NULL, 0), -1, "garbage: not found");
 }
 
 int main(void)
