@@ -19,7 +19,7 @@ bool pid_exists(uint32_t pid)
 	return !access(path, F_OK);
 }
 
-static ssize_t read_file(const char *path, char *buf, size_t n)
+ssize_t read_file(const char *path, char *buf, size_t n)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t r, total = 0;

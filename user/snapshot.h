@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "events.h"
 
 struct snap_proc {
@@ -27,5 +28,7 @@ size_t snapshot_select(struct snapshot *s, const uint32_t *pids, int npids, bool
 void snapshot_order(struct snapshot *s);
 void snapshot_free(struct snapshot *s);
 bool pid_exists(uint32_t pid);
+/* Up to n bytes of a /proc file (close-on-exec); -1 if it cannot be opened. */
+ssize_t read_file(const char *path, char *buf, size_t n);
 
 #endif
