@@ -83,7 +83,7 @@ boot() {
 		guest "$img" "$run" "$ver"
 		# A guest that ends before its first test never ran mptrace: an
 		# emulated boot that failed (seen once in CI: 6.12 ended 8.5 s in,
-		# no line from init). Show why, then boot once more. A guest that
+		# no test line). Show why, then boot once more. A guest that
 		# ends after a test began is a failure, never retried.
 		[ -z "${KT_CMD:-}" ] || break
 		grep -qE '^(not )?ok ' "$run/results/tap" 2>/dev/null && break
