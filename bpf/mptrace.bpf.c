@@ -40,6 +40,12 @@ __s64 blocked = 0;
  * until the tables have been busy that long. A fork storm's parent blocks
  * and runs again at every fork: its waits never get old. */
 __u64 busy_since = 0;
+/* The begin time of the first wait to enter the tables since the consumer
+ * last walked them (0: none), which it resets as it walks: the waits it
+ * has not seen are that old at most. A thread blocked for hours (a server's
+ * idle worker under -a) keeps `blocked` above zero for good; without this
+ * the walk of both tables would run every 50 ms for as long. */
+__u64 unwalked_since = 0;
 /* When the consumer was last woken because the ring was empty. */
 __u64 last_wake = 0;
 
@@ -222,6 +228,10 @@ static __always_inline void blocked_inc(__u64 ts)
 {
 	if (blocked <= 0)
 		busy_since = ts;
+	/* the entry is in its table already: a walk that reset this after
+	 * this read sees it; racing CPUs write times microseconds apart */
+	if (!unwalked_since)
+		unwalked_since = ts;
 	__sync_fetch_and_add(&blocked, 1);
 }
 

@@ -116,6 +116,7 @@ no_sanitizer_in_err() {
 	start_view --live -- sh -c 'sleep 30 & sh -c "while :; do :; done" & sleep 31 & wait'
 	wait_screen '^ +[0-9]+ sleeping .*─ sleep 30$'
 	wait_screen '^ +[0-9]+ running .*─ sh -c .while :; do :; done.$'
+	wait_screen '^ +[0-9]+ sleeping .*─ sleep 31$'
 	stopped=$(screen | awk '/─ sleep 31$/ { print $1 }')
 	[ -n "$stopped" ]
 	kill -STOP "$stopped"

@@ -38,6 +38,7 @@ struct loader {
 	const unsigned long *cons_pos, *prod_pos;	/* the ring's positions, read-only */
 	struct map_dump locks, waits;	/* the wait tables as last read (loader_scan_waits) */
 	bool no_batch;		/* the kernel reads hash maps one key at a time only */
+	uint64_t young_min;	/* the oldest wait the last walk found too young (0: none) */
 };
 
 static int verbose_level;
@@ -432,11 +433,15 @@ int loader_scan_waits(struct loader *l, uint64_t before, struct mpt_lock_begin *
 		      size_t *nlocks, struct mpt_wait_begin **waits, size_t *nwaits)
 {
 	int lfd = bpf_map__fd(l->skel->maps.locks), wfd = bpf_map__fd(l->skel->maps.waits);
+	uint64_t young = 0;
 	int err;
 
 	*locks = NULL;
 	*waits = NULL;
 	*nlocks = *nwaits = 0;
+	/* before the walk: a wait that enters the tables during it sets it again */
+	__atomic_store_n(&l->skel->bss->unwalked_since, 0, __ATOMIC_SEQ_CST);
+	l->young_min = 1;	/* a failed walk is tried again */
 	if (l->skel->rodata->trace_locks) {
 		err = dump_map(l, lfd, sizeof(struct lock_start),
 			       bpf_map__max_entries(l->skel->maps.locks), &l->locks);
@@ -450,6 +455,8 @@ int loader_scan_waits(struct loader *l, uint64_t before, struct mpt_lock_begin *
 
 			if (ls->ts < before)
 				lock_begin(l, l->locks.keys[i], ls, &(*locks)[(*nlocks)++]);
+			else
+				young = young && young < ls->ts ? young : ls->ts;
 		}
 	}
 	err = dump_map(l, wfd, sizeof(struct wait_start), bpf_map__max_entries(l->skel->maps.waits),
@@ -465,8 +472,11 @@ int loader_scan_waits(struct loader *l, uint64_t before, struct mpt_lock_begin *
 		const struct wait_start *ws = (const struct wait_start *)l->waits.vals + i;
 		struct mpt_wait_begin *b;
 
-		if (ws->ts >= before || (ws->flags & MPT_WAIT_NOHANG) ||
-		    ws->tgid == l->skel->rodata->self_pid)
+		if (ws->ts >= before) {
+			young = young && young < ws->ts ? young : ws->ts;
+			continue;
+		}
+		if ((ws->flags & MPT_WAIT_NOHANG) || ws->tgid == l->skel->rodata->self_pid)
 			continue;
 		b = &(*waits)[(*nwaits)++];
 		b->h = (struct mpt_hdr){ .type = MPT_EV_WAIT_BEGIN, .size = sizeof(*b), .ts = ws->ts,
@@ -474,6 +484,7 @@ int loader_scan_waits(struct loader *l, uint64_t before, struct mpt_lock_begin *
 		b->target = ws->target;
 		b->flags = ws->flags;
 	}
+	l->young_min = young;
 	return 0;
 }
 
@@ -486,12 +497,19 @@ int loader_stack(struct loader *l, uint32_t tid, uint64_t ts, struct mpt_stack *
 	return 0;
 }
 
-/* Whether a wait in the tables can have begun before `before` (monotonic
- * ns): some thread is blocked, and has been since then (`busy_since`). */
+/* Whether the tables can hold a wait that began before `before`
+ * (monotonic ns) and that no walk has returned: some thread is blocked and
+ * has been since then (`busy_since`), and a wait that entered the tables
+ * after the last walk (`unwalked_since`), or one that walk found too
+ * young, is that old. */
 bool loader_waits_since(struct loader *l, uint64_t before)
 {
-	return __atomic_load_n(&l->skel->bss->blocked, __ATOMIC_RELAXED) > 0 &&
-	       __atomic_load_n(&l->skel->bss->busy_since, __ATOMIC_RELAXED) < before;
+	uint64_t u = __atomic_load_n(&l->skel->bss->unwalked_since, __ATOMIC_SEQ_CST);
+
+	if (__atomic_load_n(&l->skel->bss->blocked, __ATOMIC_RELAXED) <= 0 ||
+	    __atomic_load_n(&l->skel->bss->busy_since, __ATOMIC_RELAXED) >= before)
+		return false;
+	return (u && u < before) || (l->young_min && l->young_min < before);
 }
 
 uint64_t loader_lost_stacks(struct loader *l)

@@ -41,6 +41,8 @@ int loader_scan_waits(struct loader *l, uint64_t before, struct mpt_lock_begin *
 int loader_stack(struct loader *l, uint32_t tid, uint64_t ts, struct mpt_stack *out);
 /* Waits whose stack the BPF side could not keep. */
 uint64_t loader_lost_stacks(struct loader *l);
+/* Whether a walk (loader_scan_waits) can find a wait older than `before`
+ * it has not returned yet. */
 bool loader_waits_since(struct loader *l, uint64_t before);
 /* The optional features this run has: PT_FEAT_* of ptree.h. */
 uint16_t loader_features(const struct loader *l);

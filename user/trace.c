@@ -76,7 +76,7 @@ struct trace {
 	uint64_t bad_records;
 	uint64_t next_zcheck;
 	uint64_t prev_ts;	/* -r: the last stream line */
-	uint64_t next_scan;
+	uint64_t next_scan, next_walk;
 	unsigned drained;	/* ring records taken in this pump */
 	int markfd;		/* test-boundary markers from the runner (MPTRACE_FD) */
 	uint64_t kill_tree_at;	/* --on-deadlock=kill: then the rest of the tree */
@@ -568,10 +568,14 @@ static void scan_waits(struct trace *t, uint64_t now)
 	if (now < t->next_scan)
 		return;
 	t->next_scan = now + 50000000ull;
-	/* no wait old enough in the tables: no walk (it visits every bucket
-	 * of both, 16,384 each, whatever they hold) */
-	if (!loader_waits_since(t->ld, now - min_age))
+	/* no wait old enough that no walk has seen: no walk (it visits every
+	 * bucket of both, 16,384 each, whatever they hold); at most every
+	 * 200 ms: under -a some thread of the machine always has a wait of
+	 * some ms in progress, and a wait is found in time for the live view
+	 * and long before --deadlock-after (the last walk is at the end) */
+	if (now < t->next_walk || !loader_waits_since(t->ld, now - min_age))
 		goto detect;
+	t->next_walk = now + 200000000ull;
 	if (loader_scan_waits(t->ld, now - min_age, &lb, &nl, &wb, &nw))
 		return;
 	/* what ended meanwhile must reach the model first */
@@ -1004,6 +1008,7 @@ static void end_record(struct trace *t)
  * in step with what the kernel counted. Later records are not the trace's. */
 static void end_trace(struct trace *t)
 {
+	t->next_scan = t->next_walk = 0;	/* waits still in progress, whatever the cadence */
 	pump(t, 0);
 	do {
 		t->drained = 0;
@@ -1368,7 +1373,10 @@ int trace_run(const struct opts *o)
 	}
 
 	for (;;) {
-		pump(&t, 20);
+		/* records, signals, keys and scrapes wake it at once; the
+		 * timeout is for the periodic work (zombie alerts, the wait
+		 * scan: every 50 ms) and the view's clocks */
+		pump(&t, 50);
 		if (t.stop)
 			break;
 		if (o->mode == RUN_COMMAND && t.child_done && (!o->wait_all || all_gone(&t)))

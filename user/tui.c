@@ -529,6 +529,8 @@ static void draw_detail(struct tui *t)
 	sb_free(&b);
 }
 
+#define KSTATE_NS 2500000000ull
+
 /* The kernel's state letter of a live process (R S D T ...), read when a
  * frame shows its row; 0 when it cannot be read. */
 static char kernel_state(uint32_t pid)
@@ -639,7 +641,18 @@ static void draw(struct tui *t)
 
 		if (i < t->top || i >= t->top + h)
 			continue;
-		r->kstate = r->p->exited || t->finished ? 0 : kernel_state(r->p->pid);
+		/* /proc/PID/stat of each row shown: every frame while the
+		 * process is new (it forks, execs, starts to sleep), then at
+		 * most every 2.5 s (an idle view draws once a second) */
+		if (r->p->exited || t->finished) {
+			a->kstate = 0;
+		} else if (!a->kstate || t->view.now >= a->kstate_at + KSTATE_NS ||
+			   t->view.now < a->kstate_at ||
+			   (r->p->start_ts != PT_NONE && t->view.now < r->p->start_ts + 2 * KSTATE_NS)) {
+			a->kstate = kernel_state(r->p->pid);
+			a->kstate_at = t->view.now;
+		}
+		r->kstate = a->kstate;
 		t->line.len = 0;
 		tr_format_row(&t->line, t->pt, r, &t->view, COLS);
 		put_line(HEAD_LINES + (int)(i - t->top), &t->line, row_attr(t, r, hl, i == t->sel));

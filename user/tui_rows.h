@@ -33,6 +33,8 @@ struct tr_ann {
 	enum tr_hl hl;
 	uint64_t hl_until;
 	bool collapsed;		/* its subtree is folded */
+	char kstate;		/* the kernel's task state as last read, 0 unread */
+	uint64_t kstate_at;	/* when (view time) */
 };
 
 struct tr_view {
