@@ -132,6 +132,7 @@ size_t fg_step(struct ptree *pt, const struct an_opts *an, uint64_t now,
 		return 0;
 	/* a forgotten lock's finding is only counted */
 	fg->older[AN_LOCK] += ptree_forget_locks(pt, PT_KEEP_LOCKS);
+	ptree_forget_stacks(pt);
 	if (pt->nreaped <= fg->keep)
 		return 0;
 	if (fg->batch_cap < pt->nreaped) {

@@ -2104,6 +2104,53 @@ static void mark_kept_locks(struct ptree *pt)
 			keep_lock(pt->deadlocks[i].m[m].waits_on);
 }
 
+static void keep_stack(const struct pt_stack *st)
+{
+	if (st)
+		((struct pt_stack *)st)->kept = true;
+}
+
+size_t ptree_forget_stacks(struct ptree *pt)
+{
+	struct pt_stack **sp = &pt->stacks;
+	size_t go = 0;
+
+	if (!pt->forgets || pt->ended || pt->nstacks < PT_KEEP_STACKS || pt->nstacks < pt->stacks_limit)
+		return 0;
+	for (const struct pt_proc *p = pt->waiting; p; p = p->wnext)
+		for (struct pt_inwait *w = p->inwaits; w; w = w->next)
+			keep_stack(w->stack);
+	for (size_t i = 0; i < pt->nwaitlog; i++)
+		keep_stack(pt->waitlog[i].stack);
+	for (size_t i = 0; i < pt->ntop; i++)
+		keep_stack(pt->top[i].stack);
+	for (size_t i = 0; i < pt->ndeadlocks; i++)
+		for (int m = 0; m < pt->deadlocks[i].n; m++)
+			keep_stack(pt->deadlocks[i].m[m].stack);
+	for (unsigned i = 0; i < PT_STACK_PENDING; i++)
+		keep_stack(pt->pending[i]);
+	while (*sp) {
+		struct pt_stack *st = *sp;
+
+		if (st->kept) {
+			st->kept = false;
+			sp = &st->next;
+			continue;
+		}
+		*sp = st->next;
+		pt_stack_free(st);
+		go++;
+	}
+	pt->nstacks -= go;
+	pt->stacks_forgotten += go;
+	/* the next pass after PT_KEEP_STACKS more: a pass walks the kept
+	 * ones (at most the log's and the longest waits', ~2,100), so O(1) a
+	 * stack, and at most that many stacks nothing points to */
+	pt->stacks_limit = pt->nstacks + PT_KEEP_STACKS < PT_MAX_STACKS ?
+		pt->nstacks + PT_KEEP_STACKS : PT_MAX_STACKS - 1;
+	return go;
+}
+
 static int by_last_ts(const void *a, const void *b)
 {
 	const struct pt_lock *x = *(const struct pt_lock *const *)a;

@@ -77,6 +77,7 @@ struct pt_stack {
 	uint32_t pid, tid;
 	uint64_t ts;		/* the wait's start: which wait it belongs to */
 	bool missing;		/* some of its modules' files were missing or changed */
+	bool kept;		/* ptree_forget_stacks: something points to it */
 	uint32_t n;
 	struct pt_frame f[PT_MAX_FRAMES];
 };
@@ -232,6 +233,7 @@ struct pt_lockwait {		/* one of the longest lock waits */
 #define PT_MAX_WAITLOG 200000	/* lock waits kept for chains and pictures */
 #define PT_MAX_WAITLOG_FORGET 2048	/* -p, -a, top: the newest (entries pin processes) */
 #define PT_KEEP_LOCKS 4096	/* -p, -a, top: locks kept; past it, down to half */
+#define PT_KEEP_STACKS 1024	/* -p, -a, top: stacks before a pass of ptree_forget_stacks */
 #define PT_RECENT 64
 
 struct pt_dl_member {
@@ -351,6 +353,8 @@ struct ptree {
 	struct pt_stack *stacks;	/* every stack kept (pt_stack.next) */
 	size_t nstacks;
 	uint64_t stacks_dropped;	/* past PT_MAX_STACKS */
+	uint64_t stacks_forgotten;	/* freed by ptree_forget_stacks */
+	size_t stacks_limit;	/* ptree_forget_stacks: no pass below this many */
 	struct pt_stack *pending[PT_STACK_PENDING];	/* a ring: stacks before their wait */
 	unsigned npending;
 };
@@ -394,6 +398,11 @@ void ptree_forget(struct ptree *pt, struct pt_proc **v, size_t n,
  * had been waited on (each was a finding). O(1) when there is nothing to do.
  */
 size_t ptree_forget_locks(struct ptree *pt, size_t keep);
+/* -a, top, -p: free the stacks nothing points to any more (a wait in
+ * progress, the lock-wait log, the longest waits, a deadlock, the pending
+ * ring), once there are at least PT_KEEP_STACKS; returns how many. Without
+ * it the first PT_MAX_STACKS stay for good and every later wait has none. */
+size_t ptree_forget_stacks(struct ptree *pt);
 
 /* ms since t0 (monotonic), for printing */
 double pt_ms(const struct ptree *pt, uint64_t ts);

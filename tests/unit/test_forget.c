@@ -412,6 +412,64 @@ static void test_reports_stream(void)
 	stop();
 }
 
+static struct pt_stack *a_stack(uint32_t pid, uint64_t ts)
+{
+	struct pt_stack *st = xcalloc(1, sizeof(*st));
+
+	st->pid = st->tid = pid;
+	st->ts = ts;
+	st->n = 1;
+	st->f[0].addr = 0x1000;
+	st->f[0].module = xstrdup("/usr/lib/libc.so.6");
+	st->f[0].symbol = xstrdup("__futex_abstimed_wait_common");
+	return st;
+}
+
+/* Each lock wait brings its stack: -a keeps the stacks something points
+ * to, not the first PT_MAX_STACKS of the run for good. */
+static void test_stacks_forgotten(void)
+{
+	const uint32_t n = 3 * PT_MAX_STACKS;
+	struct mpt_lock_begin b = { .kind = MPT_LOCK_FUTEX, .flags = MPT_LOCK_PRIVATE,
+				    .dev = 50, .ino = 0x50 };
+	struct mpt_lock f = { .kind = MPT_LOCK_FUTEX, .flags = MPT_LOCK_PRIVATE, .ino = 0x1000 };
+	size_t max_stacks = 0;
+	const struct pt_proc *d;
+
+	start(PT_MODE_SYSTEM, 64, 8);
+	spawn(1, 50, "daemon");
+	/* the daemon's wait in progress, with its stack, all along */
+	ptree_add_stack(pt, a_stack(50, T0 + now_ms * MS));
+	put(&b, MPT_EV_LOCK_BEGIN, sizeof(b), 50);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t pid = 1000 + i;
+
+		now_ms++;
+		spawn(50, pid, "job");
+		f.dev = pid;
+		f.start_ts = T0 + now_ms * MS;
+		ptree_add_stack(pt, a_stack(pid, f.start_ts));
+		put(&f, MPT_EV_LOCK, sizeof(f), pid);
+		die(pid, 0, 1);
+		reaped(50, pid);
+		if (pt->nstacks > max_stacks)
+			max_stacks = pt->nstacks;
+	}
+	is_int(pt->stacks_dropped, 0, "no wait went without its stack");
+	ok(max_stacks <= PT_MAX_WAITLOG_FORGET + PT_TOP_WAITS + 2 + PT_KEEP_STACKS,
+	   "stacks kept: the log's, the longest waits', the one in progress and %d more at most: %zu",
+	   PT_KEEP_STACKS, max_stacks);
+	ok(pt->stacks_forgotten >= n - PT_MAX_STACKS, "the others were freed: %llu",
+	   (unsigned long long)pt->stacks_forgotten);
+	ok(pt->nwaitlog && pt->waitlog[pt->nwaitlog - 1].stack &&
+	   pt->waitlog[pt->nwaitlog - 1].stack->pid == 1000 + n - 1,
+	   "the newest wait of the log has its stack");
+	d = ptree_find(pt, 50);
+	ok(d && d->inwaits && d->inwaits->stack && d->inwaits->stack->pid == 50,
+	   "the stack of the wait in progress is kept");
+	stop();
+}
+
 int main(void)
 {
 	test_bounded();
@@ -419,6 +477,7 @@ int main(void)
 	test_lineage();
 	test_pinned_and_command();
 	test_locks_forgotten();
+	test_stacks_forgotten();
 	test_reports_stream();
 	test_zombie_set();
 	test_deep_tree_text();
