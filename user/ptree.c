@@ -2088,26 +2088,27 @@ static void keep_lock(struct pt_lock *l)
 		l->kept = true;
 }
 
-/* What points to a lock: waits in progress, the lock-wait log, the longest
- * waits, deadlocks. */
-static void mark_kept_locks(struct ptree *pt)
-{
-	for (const struct pt_proc *p = pt->waiting; p; p = p->wnext)
-		for (struct pt_inwait *w = p->inwaits; w; w = w->next)
-			keep_lock(w->lock);
-	for (size_t i = 0; i < pt->nwaitlog; i++)
-		keep_lock(pt->waitlog[i].lock);
-	for (size_t i = 0; i < pt->ntop; i++)
-		keep_lock(pt->top[i].lock);
-	for (size_t i = 0; i < pt->ndeadlocks; i++)
-		for (int m = 0; m < pt->deadlocks[i].n; m++)
-			keep_lock(pt->deadlocks[i].m[m].waits_on);
-}
-
 static void keep_stack(const struct pt_stack *st)
 {
 	if (st)
 		((struct pt_stack *)st)->kept = true;
+}
+
+/* What points to a lock or a stack: waits in progress, the lock-wait log,
+ * the longest waits, deadlocks; each is marked kept. */
+static void mark_kept(struct ptree *pt, bool locks)
+{
+	for (const struct pt_proc *p = pt->waiting; p; p = p->wnext)
+		for (struct pt_inwait *w = p->inwaits; w; w = w->next)
+			locks ? keep_lock(w->lock) : keep_stack(w->stack);
+	for (size_t i = 0; i < pt->nwaitlog; i++)
+		locks ? keep_lock(pt->waitlog[i].lock) : keep_stack(pt->waitlog[i].stack);
+	for (size_t i = 0; i < pt->ntop; i++)
+		locks ? keep_lock(pt->top[i].lock) : keep_stack(pt->top[i].stack);
+	for (size_t i = 0; i < pt->ndeadlocks; i++)
+		for (int m = 0; m < pt->deadlocks[i].n; m++)
+			locks ? keep_lock(pt->deadlocks[i].m[m].waits_on) :
+				keep_stack(pt->deadlocks[i].m[m].stack);
 }
 
 size_t ptree_forget_stacks(struct ptree *pt)
@@ -2117,16 +2118,7 @@ size_t ptree_forget_stacks(struct ptree *pt)
 
 	if (!pt->forgets || pt->ended || pt->nstacks < PT_KEEP_STACKS || pt->nstacks < pt->stacks_limit)
 		return 0;
-	for (const struct pt_proc *p = pt->waiting; p; p = p->wnext)
-		for (struct pt_inwait *w = p->inwaits; w; w = w->next)
-			keep_stack(w->stack);
-	for (size_t i = 0; i < pt->nwaitlog; i++)
-		keep_stack(pt->waitlog[i].stack);
-	for (size_t i = 0; i < pt->ntop; i++)
-		keep_stack(pt->top[i].stack);
-	for (size_t i = 0; i < pt->ndeadlocks; i++)
-		for (int m = 0; m < pt->deadlocks[i].n; m++)
-			keep_stack(pt->deadlocks[i].m[m].stack);
+	mark_kept(pt, false);
 	for (unsigned i = 0; i < PT_STACK_PENDING; i++)
 		keep_stack(pt->pending[i]);
 	while (*sp) {
@@ -2179,7 +2171,7 @@ size_t ptree_forget_locks(struct ptree *pt, size_t keep)
 	/* after the end, the unwaited locks sit past nlocks (nlocks_all) */
 	if (!pt->forgets || pt->ended || pt->nlocks <= keep || pt->nlocks < pt->locks_limit)
 		return 0;
-	mark_kept_locks(pt);
+	mark_kept(pt, true);
 	v = xcalloc(pt->nlocks, sizeof(*v));
 	for (size_t i = 0; i < pt->nlocks; i++) {
 		if (!pt->locks[i]->kept)
