@@ -181,4 +181,4 @@ install: $(BUILD)/mptrace
 clean:
 	rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/san/obj/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/san/obj/*.d $(BUILD)/unit/*.d)
