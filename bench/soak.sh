@@ -17,6 +17,8 @@
 #   SOAK_SECS=600      at most this long per mode (the count reached is reported)
 #   SOAK_MODES="top a p"  (empty: only the chain and command mode)
 #   SOAK_IDLE=60       seconds of each idle CPU measurement
+#   SOAK_SETTLE=10     seconds after the storm before the idle measurement (the
+#                      live view's rows of the storm's last processes linger 6 s)
 #   SOAK_CHAIN=100000  depth of the fork chain (0 skips it)
 #   SOAK_CMD_N=1000000 processes of the command-mode run (0 skips it)
 #   SOAK_SVG=docs/img/soak.svg
@@ -29,6 +31,7 @@ N=${SOAK_N:-1000000}
 SECS=${SOAK_SECS:-600}
 MODES=${SOAK_MODES-top a p}	# SOAK_MODES= (empty): none
 IDLE=${SOAK_IDLE:-60}
+SETTLE=${SOAK_SETTLE:-10}
 CHAIN=${SOAK_CHAIN:-100000}
 CMD_N=${SOAK_CMD_N:-1000000}
 SVG=${SOAK_SVG:-$root/docs/img/soak.svg}
@@ -38,7 +41,7 @@ TICK=$(getconf CLK_TCK)
 die() { printf 'soak: %s\n' "$*" >&2; exit 1; }
 say() { printf '%s\n' "$*"; }
 
-for v in N SECS IDLE CHAIN CMD_N; do
+for v in N SECS IDLE SETTLE CHAIN CMD_N; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || die "SOAK_$v must be a whole number, not '${!v}'"
 done
 ((N >= CHUNK)) || die "SOAK_N must be at least $CHUNK"
@@ -195,6 +198,7 @@ run_mode() {
 	SECS_USED[$mode]=$(<"$tmp/secs")
 	R10K[$mode]=$(<"$tmp/r10k")
 	RSSN[$mode]=$(rss_kb "$pid")
+	sleep "$SETTLE"
 	idle "$mode" "$pid"
 	kill "$spid" 2>/dev/null || true
 	wait "$spid" 2>/dev/null || true
@@ -211,7 +215,7 @@ run_mode() {
 }
 
 say "mptrace soak: $(date -u '+%Y-%m-%d %H:%M UTC'); $(uname -sr), $(nproc) CPUs; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-say "mptrace: $MPTRACE ($("$MPTRACE" --version 2>&1 | head -n 1)); N=$N, at most $SECS s a mode, idle windows $IDLE s"
+say "mptrace: $MPTRACE ($("$MPTRACE" --version 2>&1 | head -n 1)); N=$N, at most $SECS s a mode, idle windows $IDLE s, $SETTLE s after the storm"
 say ""
 : >"$tmp/samples"
 for m in $MODES; do
