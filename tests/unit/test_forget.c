@@ -220,12 +220,38 @@ static void test_pinned_and_command(void)
 /* A machine's short-lived processes each wait on locks of their own (their
  * private futexes): over days neither the processes in the lock-wait log
  * nor the locks may stay for good. */
+static struct pt_stack *a_stack(uint32_t pid, uint64_t ts)
+{
+	struct pt_stack *st = xcalloc(1, sizeof(*st));
+
+	st->pid = st->tid = pid;
+	st->ts = ts;
+	st->n = 1;
+	st->f[0].addr = 0x1000;
+	st->f[0].module = xstrdup("/usr/lib/libc.so.6");
+	st->f[0].symbol = xstrdup("__futex_abstimed_wait_common");
+	return st;
+}
+
+/* The next job of a daemon's (pid): forked, then a lock wait of its own
+ * (the key's dev is the pid) that ended now, with its stack if asked. */
+static void job_waited(uint32_t pid, struct mpt_lock *f, bool stack)
+{
+	now_ms++;
+	spawn(50, pid, "job");
+	f->dev = pid;
+	f->start_ts = T0 + now_ms * MS;
+	if (stack)
+		ptree_add_stack(pt, a_stack(pid, f->start_ts));
+	put(f, MPT_EV_LOCK, sizeof(*f), pid);
+}
+
 static void test_locks_forgotten(void)
 {
 	const uint32_t n = 3 * PT_MAX_WAITLOG_FORGET + 3 * PT_KEEP_LOCKS;
 	struct mpt_lock_begin b = { .kind = MPT_LOCK_FUTEX, .flags = MPT_LOCK_PRIVATE };
 	struct mpt_lock l = { .kind = MPT_LOCK_FLOCK, .dev = 9, .ino = 9 };
-	struct mpt_lock f = { .kind = MPT_LOCK_FUTEX, .flags = MPT_LOCK_PRIVATE };
+	struct mpt_lock f = { .kind = MPT_LOCK_FUTEX, .flags = MPT_LOCK_PRIVATE, .ino = 0x1000 };
 	size_t max_locks = 0, max_log = 0;
 	struct an_result r;
 
@@ -238,12 +264,7 @@ static void test_locks_forgotten(void)
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t pid = 1000 + i;
 
-		now_ms++;
-		spawn(50, pid, "job");
-		f.dev = pid;
-		f.ino = 0x1000;
-		f.start_ts = T0 + now_ms * MS;
-		put(&f, MPT_EV_LOCK, sizeof(f), pid);
+		job_waited(pid, &f, false);
 		if (i % 16 == 0) {
 			l.start_ts = T0 + now_ms * MS;
 			put(&l, MPT_EV_LOCK, sizeof(l), pid);
@@ -412,19 +433,6 @@ static void test_reports_stream(void)
 	stop();
 }
 
-static struct pt_stack *a_stack(uint32_t pid, uint64_t ts)
-{
-	struct pt_stack *st = xcalloc(1, sizeof(*st));
-
-	st->pid = st->tid = pid;
-	st->ts = ts;
-	st->n = 1;
-	st->f[0].addr = 0x1000;
-	st->f[0].module = xstrdup("/usr/lib/libc.so.6");
-	st->f[0].symbol = xstrdup("__futex_abstimed_wait_common");
-	return st;
-}
-
 /* Each lock wait brings its stack: -a keeps the stacks something points
  * to, not the first PT_MAX_STACKS of the run for good. */
 static void test_stacks_forgotten(void)
@@ -444,12 +452,7 @@ static void test_stacks_forgotten(void)
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t pid = 1000 + i;
 
-		now_ms++;
-		spawn(50, pid, "job");
-		f.dev = pid;
-		f.start_ts = T0 + now_ms * MS;
-		ptree_add_stack(pt, a_stack(pid, f.start_ts));
-		put(&f, MPT_EV_LOCK, sizeof(f), pid);
+		job_waited(pid, &f, true);
 		die(pid, 0, 1);
 		reaped(50, pid);
 		if (pt->nstacks > max_stacks)
