@@ -158,6 +158,11 @@ enum mpt_lock_kind {
  * not running) for at least half of the wait: the waiter waited for the CPU
  * the holder did not get, not for work done under the lock. */
 #define MPT_LOCK_HOLDER_PREEMPTED 0x8
+/* struct mpt_lock only: the futex word was no longer the value the waiter
+ * slept on when it switched out: the lock was released (and its wake sent)
+ * between the kernel's check and the switch, so the "wait" was one for the
+ * CPU, however long, never one for the lock. Read as HOLDER_PREEMPTED. */
+#define MPT_LOCK_RELEASED 0x10
 
 /* Where a lock's holder came from. */
 enum mpt_holder_kind {
@@ -387,6 +392,10 @@ struct lock_start {
 	__u32 hkind;	/* enum mpt_holder_kind */
 	__u32 waker;	/* tgid of the traced task that woke it */
 	__u32 waker_tid;	/* ... and its thread */
+	__u64 woken;	/* its latest wake (0: none seen): runnable from then on */
+	__u32 in_us;	/* the releasing waker's time waiting for input ... */
+	__u32 cpu_us;	/* ... and for the CPU, between ts and woken (microseconds:
+			 * the struct sits on a BPF stack at its 512-byte limit) */
 };
 
 #endif /* MPTRACE_EVENTS_H */

@@ -162,11 +162,20 @@ struct {
 	__type(value, struct mpt_stack);
 } stack_scratch SEC(".maps");
 
+#define OFF_N 16		/* off-CPU intervals kept per thread (a power of 2) */
+#define OFF_INPUT 1		/* blocked reading input, until woken */
+#define OFF_CPU 2		/* preempted, or woken: runnable, not running */
+
+/* A thread's last OFF_N times off the CPU, in a ring: a holder is
+ * preempted again and again over one waiter's wait (a 1.5 ms slice beside a
+ * CPU hog), so the last interval alone showed a fraction of it. end 0: not
+ * ended yet, or its end not seen (it is noted only while some wait is in
+ * progress, the only time it can matter). */
 struct off_cpu {
-	__u64 in_begin;		/* it blocked reading input */
-	__u64 in_end;		/* it was woken; 0: not seen (no lock wait was in progress) */
-	__u64 pre_begin;	/* it was preempted, or woken (runnable, not running) */
-	__u64 pre_end;		/* it ran again; 0: not yet, or not seen (no lock wait in progress) */
+	__u64 begin[OFF_N];
+	__u64 end[OFF_N];
+	__u8 kind[OFF_N];
+	__u32 cur;		/* the slot of the latest interval */
 	__u64 q_begin;		/* its latest lock wait that was itself one for input or CPU */
 	__u64 q_end;
 };
@@ -182,6 +191,8 @@ struct {
 	__type(key, __u32);
 	__type(value, struct off_cpu);
 } offcpu SEC(".maps");
+
+static const struct off_cpu off_zero;
 
 /* Scratch space for records too big for the BPF stack. */
 struct {
@@ -1094,6 +1105,27 @@ static __always_inline void futex_holder(struct lock_start *l, __u32 cmd, __u64 
 }
 
 /*
+ * A futex waiter switching out: is its word still the value it sleeps on?
+ * The kernel checked it under the bucket's lock, then the task went to
+ * sleep; a waker on another CPU that changes the word and wakes it in
+ * between (sched_waking fires before this switch) leaves a wait with no
+ * waker and no lock to wait for, only a CPU to get back (beside a CPU hog,
+ * milliseconds). We run in the waiter's context: its memory is current and
+ * the word was touched a moment ago.
+ */
+static __always_inline int futex_released(__u64 uaddr, __u32 cmd, __u64 val, int is_futex2)
+{
+	__u32 word;
+
+	/* futex_waitv (is_futex2 2) sleeps on several words: not looked at */
+	if (is_futex2 ? is_futex2 != 1 : cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET)
+		return 0;
+	if (!uaddr || bpf_probe_read_user(&word, sizeof(word), (void *)uaddr))
+		return 0;
+	return word != (__u32)val;
+}
+
+/*
  * The kernel's word on a SysV semaphore: sempid, the last process whose semop
  * on it succeeded (the one holding it, for a lock). The set is found as
  * semctl() finds it: the semid's index in the IPC namespace's idr, an
@@ -1159,6 +1191,8 @@ __noinline int lock_begin(__u32 kind, __u64 arg, __u32 op, __u64 val, int is_fut
 	case MPT_LOCK_FUTEX:
 		futex_key(&s, tgid, op);
 		futex_holder(&s, op & FUTEX_CMD_MASK, val, is_futex2);
+		if (futex_released(arg, op & FUTEX_CMD_MASK, val, is_futex2))
+			s.flags |= MPT_LOCK_RELEASED;
 		break;
 	case MPT_LOCK_SYSV:
 		s.ino = arg;
@@ -1260,16 +1294,68 @@ int BPF_PROG(on_flock_lock, struct inode *inode, struct file_lock *fl, int ret)
 
 /* Thread `tid` waited on a lock from `begin` to `end` for a holder waiting
  * for input or the CPU: a queue it stood in, for its own waiters' flags. */
+/* The thread's off-CPU record, made empty if it had none (NULL only when
+ * the map cannot take it). */
+static __always_inline struct off_cpu *off_cpu_of(__u32 tid)
+{
+	struct off_cpu *o = bpf_map_lookup_elem(&offcpu, &tid);
+
+	if (o)
+		return o;
+	bpf_map_update_elem(&offcpu, &tid, &off_zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&offcpu, &tid);
+}
+
+/* A time off the CPU of `kind` begins now, in the ring's next slot. */
+static __always_inline void off_begins(struct off_cpu *o, __u8 kind)
+{
+	__u32 i;
+
+	if (!o)
+		return;
+	i = (o->cur + 1) & (OFF_N - 1);
+	o->begin[i] = bpf_ktime_get_ns();
+	o->end[i] = 0;
+	o->kind[i] = kind;
+	o->cur = i;
+}
+
+/* The latest time off the CPU, if it is of `kind` and open, ends at `now`. */
+static __always_inline void off_ends(struct off_cpu *o, __u8 kind, __u64 now)
+{
+	__u32 i = o->cur & (OFF_N - 1);
+
+	if (o->kind[i] == kind && o->begin[i] && !o->end[i])
+		o->end[i] = now;
+}
+
 static __always_inline void queued(__u32 tid, __u64 begin, __u64 end)
 {
-	struct off_cpu *o = bpf_map_lookup_elem(&offcpu, &tid), fresh = { .q_begin = begin, .q_end = end };
+	struct off_cpu *o = off_cpu_of(tid);
 
-	if (!o) {
-		bpf_map_update_elem(&offcpu, &tid, &fresh, BPF_ANY);
+	if (!o)
 		return;
-	}
 	o->q_begin = begin;
 	o->q_end = end;
+}
+
+/*
+ * A lock wait ends at `now`: what was it spent on? The releasing holder's
+ * time waiting for input, then that and all time someone runnable was kept
+ * off the CPU (the holder before its release, the waiter after its wake:
+ * beside a CPU hog, milliseconds), against the whole wait. At least half:
+ * a queue for input, or a wait for the CPU; else contention (findings.md).
+ */
+static __always_inline void classify(struct lock_start *s, __u64 now)
+{
+	__u64 total = now - s->ts, in = s->in_us * 1000ull, cpu = s->cpu_us * 1000ull;
+
+	if (s->woken > s->ts && s->woken < now)
+		cpu += now - s->woken;
+	if (in && in * 2 >= total)
+		s->flags |= MPT_LOCK_HOLDER_INPUT;
+	else if ((in + cpu) * 2 >= total)
+		s->flags |= MPT_LOCK_HOLDER_PREEMPTED;
 }
 
 /* Thread `tid` runs again: its lock wait is over. Runs in the context of
@@ -1287,7 +1373,8 @@ __noinline int lock_end(__u32 tid)
 	if (!s)
 		return 0;
 	now = bpf_ktime_get_ns();
-	if (s->flags & (MPT_LOCK_HOLDER_INPUT | MPT_LOCK_HOLDER_PREEMPTED))
+	classify(s, now);
+	if (s->flags & (MPT_LOCK_HOLDER_INPUT | MPT_LOCK_HOLDER_PREEMPTED | MPT_LOCK_RELEASED))
 		queued(tid, s->ts, now);
 	put_stack(tid, s->ts, now - s->ts >= lock_min_ns);
 	if (now - s->ts < lock_min_ns)
@@ -1329,42 +1416,21 @@ out:
 }
 
 /* A tracked thread blocks reading input (IS_INPUT_WAIT): noted for
- * held_for_input(). A select or poll on no fd is a sleep, not a wait. */
+ * holder_off(). A select or poll on no fd is a sleep, not a wait. */
 static __always_inline void input_begins(struct task_struct *prev, struct pt_regs *regs, long nr)
 {
-	struct off_cpu *o, fresh = { .in_begin = bpf_ktime_get_ns() };
-	__u32 tid;
-
 	if ((IS_SELECT(nr) && !PT_REGS_PARM1_CORE_SYSCALL(regs)) ||
 	    (IS_POLL(nr) && !PT_REGS_PARM2_CORE_SYSCALL(regs)))
 		return;
-	tid = BPF_CORE_READ(prev, pid);
-	o = bpf_map_lookup_elem(&offcpu, &tid);
-	if (!o) {
-		bpf_map_update_elem(&offcpu, &tid, &fresh, BPF_ANY);
-		return;
-	}
-	o->in_begin = fresh.in_begin;
-	o->in_end = 0;
+	off_begins(off_cpu_of(BPF_CORE_READ(prev, pid)), OFF_INPUT);
 }
 
-/* A tracked thread is preempted (its end is noted only while some lock wait
- * is in progress: only then can it matter). */
+/* A tracked thread is preempted. */
 static __always_inline void preempted(struct task_struct *prev)
 {
-	struct off_cpu *o, fresh = { .pre_begin = bpf_ktime_get_ns() };
-	__u32 tid;
-
 	if (!trace_locks || !is_tracked(BPF_CORE_READ(prev, tgid)))
 		return;
-	tid = BPF_CORE_READ(prev, pid);
-	o = bpf_map_lookup_elem(&offcpu, &tid);
-	if (!o) {
-		bpf_map_update_elem(&offcpu, &tid, &fresh, BPF_ANY);
-		return;
-	}
-	o->pre_begin = fresh.pre_begin;
-	o->pre_end = 0;
+	off_begins(off_cpu_of(BPF_CORE_READ(prev, pid)), OFF_CPU);
 }
 
 static __always_inline int is_futex_wait(__u32 cmd)
@@ -1427,7 +1493,7 @@ static __always_inline int wait_begins(struct task_struct *prev)
 		a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
 		bpf_probe_read_user(&uaddr, sizeof(uaddr), (void *)(a0 + 8));
 		bpf_probe_read_user(&flags, sizeof(flags), (void *)(a0 + 16));
-		return lock_begin(MPT_LOCK_FUTEX, uaddr, flags & FUTEX_PRIVATE_FLAG, 0, 1);
+		return lock_begin(MPT_LOCK_FUTEX, uaddr, flags & FUTEX_PRIVATE_FLAG, 0, 2);
 	}
 	case NR_flock:
 		op = PT_REGS_PARM2_CORE_SYSCALL(regs);
@@ -1509,8 +1575,8 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 			lock_end(tid);
 		}
 		o = trace_locks ? bpf_map_lookup_elem(&offcpu, &tid) : NULL;
-		if (o && o->pre_begin && !o->pre_end)
-			o->pre_end = bpf_ktime_get_ns();
+		if (o)
+			off_ends(o, OFF_CPU, bpf_ktime_get_ns());
 	}
 	/* runnable, not running: a lock it holds makes its waiters wait for the CPU */
 	if (preempt || !prev_state) {
@@ -1535,23 +1601,30 @@ static __always_inline __u64 overlap(__u64 begin, __u64 end, __u64 from, __u64 t
 }
 
 /*
- * A futex waiter woken by `tid`, the holder releasing it: was that holder,
- * for at least half of the wait, waiting for input (or queued on a lock for
- * it, as the second in line), or else not running though runnable?
+ * A futex waiter woken by `tid`, the holder releasing it: how long was that
+ * holder, over the wait so far, waiting for input (or queued on a lock for
+ * it, as the second in line), and how long not running though runnable?
+ * lock_end() weighs them against the whole wait.
  */
-static __always_inline void held_for_input(struct lock_start *ls, __u32 tid)
+static __always_inline void holder_off(struct lock_start *ls, __u32 tid, __u64 now)
 {
 	struct off_cpu *o = bpf_map_lookup_elem(&offcpu, &tid);
-	__u64 now = bpf_ktime_get_ns(), in, cpu;
+	__u64 in = 0, cpu = 0, t;
+	int i;
 
 	if (!o || now <= ls->ts)
 		return;
-	in = overlap(o->in_begin, o->in_end, ls->ts, now) + overlap(o->q_begin, o->q_end, ls->ts, now);
-	cpu = overlap(o->pre_begin, o->pre_end, ls->ts, now);
-	if (in * 2 >= now - ls->ts)
-		ls->flags |= MPT_LOCK_HOLDER_INPUT;
-	else if ((in + cpu) * 2 >= now - ls->ts)
-		ls->flags |= MPT_LOCK_HOLDER_PREEMPTED;
+	for (i = 0; i < OFF_N; i++) {
+		t = overlap(o->begin[i], o->end[i], ls->ts, now);
+		if (o->kind[i] == OFF_INPUT)
+			in += t;
+		else
+			cpu += t;
+	}
+	in = (in + overlap(o->q_begin, o->q_end, ls->ts, now)) / 1000;
+	cpu /= 1000;
+	ls->in_us = in < 0xffffffff ? in : 0xffffffff;	/* 71 minutes */
+	ls->cpu_us = cpu < 0xffffffff ? cpu : 0xffffffff;
 }
 
 /* The waker of a blocked tracked thread is `current` (a futex wake, an
@@ -1572,10 +1645,8 @@ int BPF_PROG(on_waking, struct task_struct *p)
 	o = bpf_map_lookup_elem(&offcpu, &tid);
 	if (o) {
 		/* runnable from now until it runs: waiting for the CPU */
-		o->pre_begin = bpf_ktime_get_ns();
-		o->pre_end = 0;
-		if (o->in_begin && !o->in_end)
-			o->in_end = o->pre_begin;
+		off_ends(o, OFF_INPUT, bpf_ktime_get_ns());
+		off_begins(o, OFF_CPU);
 	}
 	ws = bpf_map_lookup_elem(&waits, &tid);
 	if (ws)
@@ -1583,11 +1654,12 @@ int BPF_PROG(on_waking, struct task_struct *p)
 	ls = bpf_map_lookup_elem(&locks, &tid);
 	if (!ls)
 		return 0;
+	ls->woken = bpf_ktime_get_ns();
 	if (is_tracked(tgid)) {
 		ls->waker = tgid;
 		ls->waker_tid = (__u32)bpf_get_current_pid_tgid();
 		if (ls->kind == MPT_LOCK_FUTEX)
-			held_for_input(ls, ls->waker_tid);
+			holder_off(ls, ls->waker_tid, ls->woken);
 	}
 	return 0;
 }

@@ -140,7 +140,8 @@ size_t fg_step(struct ptree *pt, const struct an_opts *an, uint64_t now,
 		fg->batch = xrealloc(fg->batch, fg->batch_cap * sizeof(*fg->batch));
 	}
 	for (struct pt_proc *p = pt->reaped; p && pt->nreaped - n > fg->keep / 2; p = p->rnext) {
-		if (p->reaped_ts != PT_NONE && p->reaped_ts + fg->grace_ns > now)
+		if (p->reaped_ts != PT_NONE && p->reaped_ts + fg->grace_ns > now &&
+		    pt->nreaped - n <= FG_GRACE_MAX)
 			break;	/* still on the live view */
 		fg->batch[n++] = p;
 	}

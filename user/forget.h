@@ -18,6 +18,9 @@
 				 * view's grace, its rows are what is alive */
 #define FG_RING 1024		/* findings of forgotten processes kept */
 #define FG_LIVE_GRACE_NS 6000000000ull	/* the live view shows a reaped process 5 s */
+#define FG_GRACE_MAX 2048	/* reaped processes kept for that grace, at most: in a
+				 * storm the oldest go sooner (no screen shows more),
+				 * so memory is bounded by count, not by rate x 6 s */
 
 struct fg_comm {		/* forgotten processes of one comm */
 	char comm[MPT_COMM_LEN + 1];

@@ -605,7 +605,7 @@ void json_event(struct sbuf *b, const struct ptree *pt, const struct mpt_hdr *ev
 			  (unsigned long long)e->ino, (unsigned long long)e->off,
 			  e->flags & MPT_LOCK_PRIVATE ? "true" : "false", e->ret,
 			  e->flags & MPT_LOCK_HOLDER_INPUT ? "true" : "false",
-			  e->flags & MPT_LOCK_HOLDER_PREEMPTED ? "true" : "false");
+			  e->flags & (MPT_LOCK_HOLDER_PREEMPTED | MPT_LOCK_RELEASED) ? "true" : "false");
 		jpid(b, e->waker);
 		break;
 	}

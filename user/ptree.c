@@ -1121,7 +1121,7 @@ static int on_lock(struct ptree *pt, const struct mpt_lock *e, struct pt_change 
 	w.cls = pt_classify(l->type, w.stack, e->hkind);
 	w.waker_tid = e->waker_tid;
 	w.holder_input = !!(e->flags & MPT_LOCK_HOLDER_INPUT);
-	w.holder_preempted = !!(e->flags & MPT_LOCK_HOLDER_PREEMPTED);
+	w.holder_preempted = !!(e->flags & (MPT_LOCK_HOLDER_PREEMPTED | MPT_LOCK_RELEASED));
 	w.dur_ns = e->h.ts >= e->start_ts ? e->h.ts - e->start_ts : 0;
 	if (!w.holder_input)
 		w.holder_input = queued_behind(pt, &w);

@@ -23,6 +23,7 @@ static struct ptree *pt;
 static uint64_t now_ms;
 static struct an_opts an = { .zombie_threshold_ns = 1000 * MS };
 static size_t max_nodes;
+static uint64_t grace_ns;	/* the live view's: fg_new's third argument */
 
 static void start(enum pt_mode mode, size_t keep, size_t ring)
 {
@@ -31,7 +32,7 @@ static void start(enum pt_mode mode, size_t keep, size_t ring)
 
 	pt = ptree_new(&m);
 	if (pt->forgets)
-		pt->fg = fg_new(keep, ring, 0);
+		pt->fg = fg_new(keep, ring, grace_ns);
 	now_ms = 0;
 	max_nodes = 0;
 }
@@ -100,6 +101,37 @@ static void test_bounded(void)
 		free(c);
 	}
 	stop();
+}
+
+/* top: reaped processes stay for the live view's grace, but a storm's
+ * rows are bounded by count (FG_GRACE_MAX), not by rate x grace. */
+static void test_grace_bounded(void)
+{
+	const uint32_t n = 20000;
+
+	grace_ns = FG_LIVE_GRACE_NS;
+	start(PT_MODE_SYSTEM, 64, 8);
+	spawn(1, 50, "daemon");
+	for (uint32_t i = 0; i < 100; i++) {
+		spawn(50, 1000 + i, "job");
+		die(1000 + i, 0, 1);
+		reaped(50, 1000 + i);
+	}
+	is_int(pt->nprocs, 102, "100 jobs reaped within the grace all stay on the view (keep is 64)");
+	for (uint32_t i = 100; i < n; i++) {
+		if (i % 4 == 0)
+			now_ms++;	/* 4,000 a second: 24,000 in one grace */
+		spawn(50, 1000 + i, "job");
+		die(1000 + i, 0, 1);
+		reaped(50, 1000 + i);
+	}
+	ok(max_nodes <= 2 + FG_GRACE_MAX + 1, "nodes never passed %d in a storm: %zu",
+	   2 + FG_GRACE_MAX + 1, max_nodes);
+	ok(max_nodes >= FG_GRACE_MAX, "but the grace kept up to %d of them: %zu", FG_GRACE_MAX, max_nodes);
+	ok(ptree_find(pt, 1000 + n - 1) && !ptree_find(pt, 1000 + n - 1 - FG_GRACE_MAX - 1),
+	   "the newest %d are the ones kept", FG_GRACE_MAX);
+	stop();
+	grace_ns = 0;
 }
 
 static void test_ring(void)
@@ -476,6 +508,7 @@ static void test_stacks_forgotten(void)
 int main(void)
 {
 	test_bounded();
+	test_grace_bounded();
 	test_ring();
 	test_lineage();
 	test_pinned_and_command();

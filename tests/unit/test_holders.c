@@ -367,6 +367,17 @@ static void test_preempted(void)
 	sem_wait_end(pt, 205, A, 200, S1);
 	ok(l && pt_lock_contended(l), "one wait on a holder at work (5 ms of 15): contention");
 	ptree_free(pt);
+
+	/* a futex released before its waiter slept: a wait for the CPU, with no waker */
+	pt = mk(PT_MODE_COMMAND);
+	fork_(pt, 1, SELF, P);
+	fork_(pt, 5, P, A);
+	sem_wait_begin(pt, 100, A, S1, false);
+	sem_wait_end_f(pt, 104, A, 100, S1, MPT_LOCK_RELEASED, 0);
+	l = pt->nlocks ? pt->locks[0] : NULL;
+	ok(l && pt->nwaitlog && pt->waitlog[0].holder_preempted && !pt_lock_contended(l),
+	   "a futex released before its waiter slept: a wait for the CPU, not contention");
+	ptree_free(pt);
 }
 
 int main(void)
