@@ -1422,15 +1422,15 @@ static __always_inline void input_begins(struct task_struct *prev, struct pt_reg
 	if ((IS_SELECT(nr) && !PT_REGS_PARM1_CORE_SYSCALL(regs)) ||
 	    (IS_POLL(nr) && !PT_REGS_PARM2_CORE_SYSCALL(regs)))
 		return;
-	off_begins(off_cpu_of(BPF_CORE_READ(prev, pid)), OFF_INPUT);
+	off_begins(off_cpu_of(prev->pid), OFF_INPUT);
 }
 
 /* A tracked thread is preempted. */
 static __always_inline void preempted(struct task_struct *prev)
 {
-	if (!trace_locks || !is_tracked(BPF_CORE_READ(prev, tgid)))
+	if (!trace_locks || !is_tracked(prev->tgid))
 		return;
-	off_begins(off_cpu_of(BPF_CORE_READ(prev, pid)), OFF_CPU);
+	off_begins(off_cpu_of(prev->pid), OFF_CPU);
 }
 
 static __always_inline int is_futex_wait(__u32 cmd)
@@ -1563,8 +1563,10 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	struct off_cpu *o;
 	__u32 tgid, tid;
 
-	if (blocked > 0) {
-		tid = BPF_CORE_READ(next, pid);
+	tid = next->pid;
+	/* an idle task (pid 0) never waits and is never traced: on a machine
+	 * with a CPU to spare, half of all switches are to or from one */
+	if (blocked > 0 && tid) {
 		wait_resume(tid);
 		/* `locks` fills only with lock tracing on; one lookup here
 		 * spares lock_end() its own for every thread not in a lock */
@@ -1578,6 +1580,8 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 		if (o)
 			off_ends(o, OFF_CPU, bpf_ktime_get_ns());
 	}
+	if (!prev->pid)
+		return 0;
 	/* runnable, not running: a lock it holds makes its waiters wait for the CPU */
 	if (preempt || !prev_state) {
 		preempted(prev);
@@ -1586,7 +1590,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	/* TASK_INTERRUPTIBLE: every wait above sleeps so (a fault does not) */
 	if (!(prev_state & 1))
 		return 0;
-	tgid = BPF_CORE_READ(prev, tgid);
+	tgid = prev->tgid;
 	if (tgid != self_pid && !is_tracked(tgid))
 		return 0;
 	return wait_begins(prev);
@@ -1640,7 +1644,7 @@ int BPF_PROG(on_waking, struct task_struct *p)
 
 	if (blocked <= 0)
 		return 0;
-	tid = BPF_CORE_READ(p, pid);
+	tid = p->pid;
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	o = bpf_map_lookup_elem(&offcpu, &tid);
 	if (o) {

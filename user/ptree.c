@@ -1831,23 +1831,35 @@ enum pt_wait_class pt_classify(enum pt_lock_type type, const struct pt_stack *st
 	return c;
 }
 
+/* A private semaphore that no waiter ever released to another is a signal
+ * (an Event, a Condition's waiter lock): its wakers hold nothing. */
+static bool pt_sem_signals(const struct pt_lock *l)
+{
+	/* a shared semaphore whose key could not be read looks private: a lock */
+	if (l->cls != PT_WC_SEMAPHORE || !(l->kflags & MPT_LOCK_PRIVATE) || l->keyfail)
+		return false;
+	for (size_t i = 0; i < l->ktids.n; i++)
+		if (idset_index(&l->wtids, l->ktids.v[i]) < l->wtids.n)
+			return false;	/* a waiter released it to another */
+	return true;
+}
+
 enum pt_wait_class pt_lock_class(const struct pt_lock *l)
 {
 	uint64_t own = l->total_ns - l->pwait_ns;	/* not waiting for a preempted holder */
 
+	/* first: a signal's waker waiting for input is no holder queued on */
+	if (pt_sem_signals(l))
+		return PT_WC_CONDITION;
 	if (l->cls == PT_WC_SEMAPHORE && l->qwait_ns && l->qwait_ns >= own - own / 10)
 		return PT_WC_QUEUE;
-	/* a shared semaphore whose key could not be read looks private: a lock */
-	if (l->cls != PT_WC_SEMAPHORE || !(l->kflags & MPT_LOCK_PRIVATE) || l->keyfail)
-		return l->cls;
-	for (size_t i = 0; i < l->ktids.n; i++)
-		if (idset_index(&l->wtids, l->ktids.v[i]) < l->wtids.n)
-			return PT_WC_SEMAPHORE;	/* a waiter released it to another */
-	return PT_WC_CONDITION;
+	return l->cls;
 }
 
 enum pt_wait_class pt_wait_class_of(const struct pt_lockwait *w)
 {
+	if (w->cls == PT_WC_SEMAPHORE && w->lock && pt_sem_signals(w->lock))
+		return PT_WC_CONDITION;
 	if (w->cls == PT_WC_SEMAPHORE && w->holder_input)
 		return PT_WC_QUEUE;
 	return w->cls == PT_WC_SEMAPHORE && w->lock ? pt_lock_class(w->lock) : w->cls;

@@ -217,7 +217,12 @@ void tui_event(struct tui *t, const struct mpt_hdr *ev, const struct pt_change *
 	struct pt_proc *p = chg->proc;
 
 	grow_ann(t);
-	t->dirty = true;
+	/* an ended lock wait changes only a LOCKED column and a rate: the
+	 * once-a-second frame shows them. A machine's own timed waits (a
+	 * runtime's 50 ms futex naps) would otherwise redraw every --interval
+	 * for nothing a user needs at once (the idle cost of top) */
+	if (ev->type != MPT_EV_LOCK)
+		t->dirty = true;
 	switch (ev->type) {
 	case MPT_EV_FORK:
 		if (((const struct mpt_fork *)ev)->flags & MPT_FORK_THREAD)

@@ -380,6 +380,49 @@ static void test_preempted(void)
 	ptree_free(pt);
 }
 
+/* A private semaphore (an Event, a Condition's waiter lock in CPython)
+ * that `waker` posts and never waits on: the wait's end, with its stack. */
+static void signal_wait(struct ptree *pt, uint64_t from, uint64_t to, uint32_t pid, uint32_t flags,
+			uint32_t waker)
+{
+	struct pt_stack *st = calloc(1, sizeof(*st));
+	struct mpt_lock e = { 0 };
+
+	st->pid = st->tid = pid;
+	st->ts = T0 + from * MS;
+	st->n = 2;
+	st->f[0] = (struct pt_frame){ .addr = 0x7f0000001000, .symbol = strdup("sem_wait") };
+	st->f[1] = (struct pt_frame){ .addr = 0x7f0000003000, .symbol = strdup("PyThread_acquire_lock_timed") };
+	ptree_add_stack(pt, st);
+	hdr(&e.h, MPT_EV_LOCK, sizeof(e), to, pid);
+	e.flags = MPT_LOCK_PRIVATE | flags;
+	e.waker = e.waker_tid = waker;
+	e.start_ts = T0 + from * MS;
+	e.kind = MPT_LOCK_FUTEX;
+	e.dev = pid;
+	e.ino = 0x3ece2860;
+	feed(pt, &e);
+}
+
+/* A signal's waker that waited for input (a Pool's result thread reading
+ * its pipe before it sets the Event the main thread waits on) holds
+ * nothing: the wait is a condition's, not a queue's. */
+static void test_signal_not_queue(void)
+{
+	struct ptree *pt = mk(PT_MODE_COMMAND);
+	const struct pt_lock *l;
+
+	fork_(pt, 1, SELF, P);
+	signal_wait(pt, 100, 300, P, MPT_LOCK_HOLDER_INPUT, P + 1);
+	signal_wait(pt, 310, 500, P, MPT_LOCK_HOLDER_INPUT, P + 1);
+	l = pt->nlocks ? pt->locks[0] : NULL;
+	ok(l && pt_lock_class(l) == PT_WC_CONDITION && !pt_lock_contended(l),
+	   "a private semaphore posted by a thread that never waits on it: a condition");
+	ok(pt->nwaitlog == 2 && pt_wait_class_of(&pt->waitlog[0]) == PT_WC_CONDITION,
+	   "each of its waits too, though its waker had waited for input (not a queue)");
+	ptree_free(pt);
+}
+
 int main(void)
 {
 	test_deadlock_inferred();
@@ -388,5 +431,6 @@ int main(void)
 	test_ticket_not_deadlock();
 	test_queue();
 	test_preempted();
+	test_signal_not_queue();
 	return tap_done();
 }
