@@ -263,33 +263,19 @@ static int add_build_id(Dwfl_Module *mod, void **userdata, const char *name, Dwa
 
 struct mpt_maps *stk_read_maps(const struct mpt_hdr *for_stack)
 {
-	char path[64], *buf = NULL;
+	char path[64], *buf;
 	struct ids_ctx c = { { 0 } };
 	struct mpt_maps *m = NULL;
-	size_t n = 0, cap = 0, size;
-	ssize_t r;
+	size_t n, size;
 	Dwfl *d;
-	int fd, pagemap;
+	int pagemap;
 
-	snprintf(path, sizeof(path), "/proc/%u/maps", for_stack->pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	/* (one byte over the cap: a text cut there is refused below) */
+	buf = proc_read(for_stack->pid, "maps", MPT_MAPS_MAX + 1, &n);
+	if (!buf)
 		return NULL;
 	snprintf(path, sizeof(path), "/proc/%u/pagemap", for_stack->pid);
 	pagemap = open(path, O_RDONLY | O_CLOEXEC);
-	for (;;) {
-		if (cap - n < 4096) {
-			cap = cap ? cap * 2 : 16384;
-			buf = xrealloc(buf, cap);
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r <= 0)
-			break;
-		n += r;
-		if (n > MPT_MAPS_MAX)
-			break;
-	}
-	close(fd);
 	n = keep_file_lines(buf, n, pagemap);
 	if (pagemap >= 0)
 		close(pagemap);

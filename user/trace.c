@@ -189,10 +189,9 @@ static const void *fix_futex_key(const void *data, size_t len, void *copy, size_
 	__u32 *flags;
 	__u64 *dev, *ino, *off;
 	uint64_t kdev, kino, koff;
-	struct sbuf maps = { 0 };
-	char path[64], buf[4096];
-	ssize_t r;
-	int fd, found;
+	char *maps;
+	size_t n;
+	int found;
 
 	if (len > cap)
 		return data;
@@ -215,18 +214,13 @@ static const void *fix_futex_key(const void *data, size_t len, void *copy, size_
 	memcpy(copy, data, len);
 	if (!(*flags & MPT_LOCK_KEY_FAIL))
 		return data;
-	snprintf(path, sizeof(path), "/proc/%u/maps", h->pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	maps = proc_read(h->pid, "maps", 1u << 22, &n);
+	if (!maps)
 		return data;
-	while ((r = read(fd, buf, sizeof(buf))) > 0 && maps.len < (1u << 22))
-		sb_printf(&maps, "%.*s", (int)r, buf);
-	close(fd);
 	/* a private key holds (tgid, address) */
 	fpath[0] = '\0';
-	found = maps_futex_key(maps.s ? maps.s : "", maps.len, *ino, &kdev, &kino, &koff, fpath,
-			       sizeof(fpath));
-	sb_free(&maps);
+	found = maps_futex_key(maps, n, *ino, &kdev, &kino, &koff, fpath, sizeof(fpath));
+	free(maps);
 	if (found < 0)
 		return data;
 	*flags &= ~MPT_LOCK_KEY_FAIL;

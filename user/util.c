@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "util.h"
 
 static void oom(void)
@@ -303,4 +304,35 @@ int maps_futex_key(const char *maps, size_t n, uint64_t addr, uint64_t *dev, uin
 		return 1;
 	}
 	return -1;
+}
+
+char *proc_read(uint32_t pid, const char *what, size_t max, size_t *len)
+{
+	char path[64], *buf = NULL;
+	size_t n = 0, cap = 0;
+	ssize_t r;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/%s", pid, what);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	for (;;) {
+		if (cap - n < 4096) {
+			cap = cap ? cap * 2 : 16384;
+			buf = xrealloc(buf, cap + 1);
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r <= 0)
+			break;
+		n += r;
+		if (n > max) {
+			n = max;
+			break;
+		}
+	}
+	close(fd);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
 }

@@ -50,6 +50,9 @@ bool utf8_unsafe(uint32_t cp);
 void sb_put_printable(struct sbuf *b, const char *s, size_t n);
 /* Appends s quoted like a shell word when it needs quoting. */
 void sb_put_shell_word(struct sbuf *b, const char *s);
+/* /proc/PID/WHAT read whole (at most `max` bytes, then cut): a malloc'd
+ * buffer, NUL-terminated, its length in *len; NULL if it cannot be opened. */
+char *proc_read(uint32_t pid, const char *what, size_t max, size_t *len);
 /* A shared futex's key (file, offset) from a /proc/PID/maps text: 1 found
  * (and the mapping's path into `path`, if not NULL), 0 anonymous memory,
  * -1 not mapped. */
