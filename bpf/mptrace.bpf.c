@@ -830,8 +830,9 @@ __noinline int wait_block(__s32 target, __u64 options, __u32 flags)
 	return 0;
 }
 
-/* Thread `tid` runs again: its join wait is over. Runs in the context of
- * the task switching out, so nothing here may read `current`. */
+/* Thread `tid` runs again: its join wait, if it was in one (returns 1), is
+ * over. Runs in the context of the task switching out, so nothing here may
+ * read `current`. */
 __noinline int wait_resume(__u32 tid)
 {
 	struct wait_start *w = bpf_map_lookup_elem(&waits, &tid);
@@ -866,7 +867,7 @@ __noinline int wait_resume(__u32 tid)
 out:
 	if (!bpf_map_delete_elem(&waits, &tid))
 		__sync_fetch_and_add(&blocked, -1);
-	return 0;
+	return 1;
 }
 
 /* ---- signals ---- */
@@ -1567,10 +1568,10 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	/* an idle task (pid 0) never waits and is never traced: on a machine
 	 * with a CPU to spare, half of all switches are to or from one */
 	if (blocked > 0 && tid) {
-		wait_resume(tid);
 		/* `locks` fills only with lock tracing on; one lookup here
-		 * spares lock_end() its own for every thread not in a lock */
-		ls = trace_locks ? bpf_map_lookup_elem(&locks, &tid) : NULL;
+		 * spares lock_end() its own for every thread not in a lock. A
+		 * thread sleeps in one call at a time: a join wait's is none. */
+		ls = !wait_resume(tid) && trace_locks ? bpf_map_lookup_elem(&locks, &tid) : NULL;
 		if (ls) {
 			if (ls->kind == MPT_LOCK_FUTEX && (ls->flags & MPT_LOCK_KEY_FAIL))
 				retry_futex_key(next, ls);
@@ -1646,16 +1647,18 @@ int BPF_PROG(on_waking, struct task_struct *p)
 		return 0;
 	tid = p->pid;
 	tgid = bpf_get_current_pid_tgid() >> 32;
-	o = bpf_map_lookup_elem(&offcpu, &tid);
+	o = trace_locks ? bpf_map_lookup_elem(&offcpu, &tid) : NULL;
 	if (o) {
 		/* runnable from now until it runs: waiting for the CPU */
 		off_ends(o, OFF_INPUT, bpf_ktime_get_ns());
 		off_begins(o, OFF_CPU);
 	}
 	ws = bpf_map_lookup_elem(&waits, &tid);
-	if (ws)
+	if (ws) {
 		ws->waker = tgid;
-	ls = bpf_map_lookup_elem(&locks, &tid);
+		return 0;	/* in a join wait, so in no lock wait */
+	}
+	ls = trace_locks ? bpf_map_lookup_elem(&locks, &tid) : NULL;
 	if (!ls)
 		return 0;
 	ls->woken = bpf_ktime_get_ns();
