@@ -1307,15 +1307,15 @@ static __always_inline struct off_cpu *off_cpu_of(__u32 tid)
 	return bpf_map_lookup_elem(&offcpu, &tid);
 }
 
-/* A time off the CPU of `kind` begins now, in the ring's next slot. */
-static __always_inline void off_begins(struct off_cpu *o, __u8 kind)
+/* A time off the CPU of `kind` begins at `now`, in the ring's next slot. */
+static __always_inline void off_begins(struct off_cpu *o, __u8 kind, __u64 now)
 {
 	__u32 i;
 
 	if (!o)
 		return;
 	i = (o->cur + 1) & (OFF_N - 1);
-	o->begin[i] = bpf_ktime_get_ns();
+	o->begin[i] = now;
 	o->end[i] = 0;
 	o->kind[i] = kind;
 	o->cur = i;
@@ -1423,7 +1423,7 @@ static __always_inline void input_begins(struct task_struct *prev, struct pt_reg
 	if ((IS_SELECT(nr) && !PT_REGS_PARM1_CORE_SYSCALL(regs)) ||
 	    (IS_POLL(nr) && !PT_REGS_PARM2_CORE_SYSCALL(regs)))
 		return;
-	off_begins(off_cpu_of(prev->pid), OFF_INPUT);
+	off_begins(off_cpu_of(prev->pid), OFF_INPUT, bpf_ktime_get_ns());
 }
 
 /* A tracked thread is preempted. */
@@ -1431,7 +1431,7 @@ static __always_inline void preempted(struct task_struct *prev)
 {
 	if (!trace_locks || !is_tracked(prev->tgid))
 		return;
-	off_begins(off_cpu_of(prev->pid), OFF_CPU);
+	off_begins(off_cpu_of(prev->pid), OFF_CPU, bpf_ktime_get_ns());
 }
 
 static __always_inline int is_futex_wait(__u32 cmd)
@@ -1639,6 +1639,7 @@ SEC("tp_btf/sched_waking")
 int BPF_PROG(on_waking, struct task_struct *p)
 {
 	__u32 tid, tgid;
+	__u64 now;
 	struct lock_start *ls;
 	struct wait_start *ws;
 	struct off_cpu *o;
@@ -1647,11 +1648,12 @@ int BPF_PROG(on_waking, struct task_struct *p)
 		return 0;
 	tid = p->pid;
 	tgid = bpf_get_current_pid_tgid() >> 32;
+	now = bpf_ktime_get_ns();
 	o = trace_locks ? bpf_map_lookup_elem(&offcpu, &tid) : NULL;
 	if (o) {
 		/* runnable from now until it runs: waiting for the CPU */
-		off_ends(o, OFF_INPUT, bpf_ktime_get_ns());
-		off_begins(o, OFF_CPU);
+		off_ends(o, OFF_INPUT, now);
+		off_begins(o, OFF_CPU, now);
 	}
 	ws = bpf_map_lookup_elem(&waits, &tid);
 	if (ws) {
@@ -1661,7 +1663,7 @@ int BPF_PROG(on_waking, struct task_struct *p)
 	ls = trace_locks ? bpf_map_lookup_elem(&locks, &tid) : NULL;
 	if (!ls)
 		return 0;
-	ls->woken = bpf_ktime_get_ns();
+	ls->woken = now;
 	if (is_tracked(tgid)) {
 		ls->waker = tgid;
 		ls->waker_tid = (__u32)bpf_get_current_pid_tgid();
