@@ -51,8 +51,16 @@ struct file_lock___pre69 {
 #define NR_futex 202
 #define NR_semtimedop 220
 #define NR_waitid 247
-#define SYSCALL_NR(regs) BPF_CORE_READ((regs), orig_ax)
-#define IS_COMPAT_SYSCALL(task) (BPF_CORE_READ((task), thread_info.status) & 0x0002 /* TS_COMPAT */)
+/* Direct loads: regs is bpf_task_pt_regs()'s BTF-typed pointer and task a
+ * BTF-typed task, so the verifier guards each load (CO-RE relocates it) and
+ * no helper is called: a call is dear where every return goes through a
+ * mitigation thunk (AMD SRSO). Number fields only (see leader_start()). */
+#define SYSCALL_NR(regs) ((regs)->orig_ax)
+#define SC_ARG1(regs) ((regs)->di)
+#define SC_ARG2(regs) ((regs)->si)
+#define SC_ARG3(regs) ((regs)->dx)
+#define SC_ARG4(regs) ((regs)->r10)
+#define IS_COMPAT_SYSCALL(task) ((task)->thread_info.status & 0x0002 /* TS_COMPAT */)
 /* waits for input from another process: read readv poll select recvfrom
  * recvmsg msgrcv epoll_wait mq_timedreceive pselect6 ppoll epoll_pwait recvmmsg
  * epoll_pwait2 */
@@ -72,6 +80,10 @@ struct file_lock___pre69 {
 #define NR_semop 193
 #define NR_wait4 260
 #define SYSCALL_NR(regs) BPF_CORE_READ((regs), syscallno)
+#define SC_ARG1(regs) PT_REGS_PARM1_CORE_SYSCALL(regs)
+#define SC_ARG2(regs) PT_REGS_PARM2_CORE_SYSCALL(regs)
+#define SC_ARG3(regs) PT_REGS_PARM3_CORE_SYSCALL(regs)
+#define SC_ARG4(regs) PT_REGS_PARM4_CORE_SYSCALL(regs)
 /* read readv pselect6 ppoll epoll_pwait mq_timedreceive msgrcv recvfrom
  * recvmsg recvmmsg epoll_pwait2 (arm64 has no poll, select, epoll_wait) */
 #define IS_INPUT_WAIT(nr) ((nr) == 63 || (nr) == 65 || (nr) == 72 || (nr) == 73 || (nr) == 22 || \

@@ -620,8 +620,8 @@ int BPF_PROG(on_wait_entry, struct pid *pid)
 		goto add;
 	regs = (struct pt_regs *)bpf_task_pt_regs(t);
 	nr = SYSCALL_NR(regs);
-	a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	if (nr == NR_waitid && (PT_REGS_PARM4_CORE_SYSCALL(regs) & 0x01000000 /* WNOWAIT */))
+	a0 = SC_ARG1(regs);
+	if (nr == NR_waitid && (SC_ARG4(regs) & 0x01000000 /* WNOWAIT */))
 		we.nowait = 1;
 	/* one child: wait4(pid > 0), waitid(P_PID or P_PIDFD); else a group or any */
 	if (pid && ((nr == NR_wait4 && (int)a0 > 0) ||
@@ -736,7 +736,7 @@ __noinline int grab_stack(__u64 ts, __u32 join)
 	/* the same call at the same depth as its last wait: the same stack,
 	 * as far as a loop goes; only the wait it belongs to changes */
 	e = bpf_map_lookup_elem(&ustacks, &tid);
-	if (e && e->regs[16] == BPF_CORE_READ(r, ip) && e->regs[7] == BPF_CORE_READ(r, sp)) {
+	if (e && e->regs[16] == r->ip && e->regs[7] == r->sp) {
 		e->h.ts = ts;
 		e->join = join;
 		return 0;
@@ -744,23 +744,23 @@ __noinline int grab_stack(__u64 ts, __u32 join)
 	e = bpf_map_lookup_elem(&stack_scratch, &zero);
 	if (!e)
 		return 0;
-	e->regs[0] = BPF_CORE_READ(r, ax);
-	e->regs[1] = BPF_CORE_READ(r, dx);
-	e->regs[2] = BPF_CORE_READ(r, cx);
-	e->regs[3] = BPF_CORE_READ(r, bx);
-	e->regs[4] = BPF_CORE_READ(r, si);
-	e->regs[5] = BPF_CORE_READ(r, di);
-	e->regs[6] = BPF_CORE_READ(r, bp);
-	e->regs[7] = sp = BPF_CORE_READ(r, sp);
-	e->regs[8] = BPF_CORE_READ(r, r8);
-	e->regs[9] = BPF_CORE_READ(r, r9);
-	e->regs[10] = BPF_CORE_READ(r, r10);
-	e->regs[11] = BPF_CORE_READ(r, r11);
-	e->regs[12] = BPF_CORE_READ(r, r12);
-	e->regs[13] = BPF_CORE_READ(r, r13);
-	e->regs[14] = BPF_CORE_READ(r, r14);
-	e->regs[15] = BPF_CORE_READ(r, r15);
-	e->regs[16] = BPF_CORE_READ(r, ip);
+	e->regs[0] = r->ax;
+	e->regs[1] = r->dx;
+	e->regs[2] = r->cx;
+	e->regs[3] = r->bx;
+	e->regs[4] = r->si;
+	e->regs[5] = r->di;
+	e->regs[6] = r->bp;
+	e->regs[7] = sp = r->sp;
+	e->regs[8] = r->r8;
+	e->regs[9] = r->r9;
+	e->regs[10] = r->r10;
+	e->regs[11] = r->r11;
+	e->regs[12] = r->r12;
+	e->regs[13] = r->r13;
+	e->regs[14] = r->r14;
+	e->regs[15] = r->r15;
+	e->regs[16] = r->ip;
 	/* a stack's top page may be its last: then a quarter of it */
 	e->len = MPT_STACK_BYTES;
 	if (bpf_probe_read_user(e->data, MPT_STACK_BYTES, (void *)sp)) {
@@ -1420,8 +1420,8 @@ out:
  * holder_off(). A select or poll on no fd is a sleep, not a wait. */
 static __always_inline void input_begins(struct task_struct *prev, struct pt_regs *regs, long nr)
 {
-	if ((IS_SELECT(nr) && !PT_REGS_PARM1_CORE_SYSCALL(regs)) ||
-	    (IS_POLL(nr) && !PT_REGS_PARM2_CORE_SYSCALL(regs)))
+	if ((IS_SELECT(nr) && !SC_ARG1(regs)) ||
+	    (IS_POLL(nr) && !SC_ARG2(regs)))
 		return;
 	off_begins(off_cpu_of(prev->pid), OFF_INPUT, bpf_ktime_get_ns());
 }
@@ -1458,12 +1458,12 @@ static __always_inline int wait_begins(struct task_struct *prev)
 	regs = (struct pt_regs *)bpf_task_pt_regs(prev);
 	switch (SYSCALL_NR(regs)) {
 	case NR_wait4:
-		return wait_block((__s32)PT_REGS_PARM1_CORE_SYSCALL(regs), 0, 0);
+		return wait_block((__s32)SC_ARG1(regs), 0, 0);
 	case NR_waitid:
 		/* waitid(which, upid, infop, options, ru): a pid only for P_PID (1) */
-		a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
-		a1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
-		return wait_block(a0 == 1 ? (__s32)a1 : -1, PT_REGS_PARM4_CORE_SYSCALL(regs),
+		a0 = SC_ARG1(regs);
+		a1 = SC_ARG2(regs);
+		return wait_block(a0 == 1 ? (__s32)a1 : -1, SC_ARG4(regs),
 				  MPT_WAIT_WAITID);
 	default:
 		break;
@@ -1473,17 +1473,17 @@ static __always_inline int wait_begins(struct task_struct *prev)
 	nr = SYSCALL_NR(regs);
 	switch (nr) {
 	case NR_futex:
-		a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
-		op = PT_REGS_PARM2_CORE_SYSCALL(regs);
+		a0 = SC_ARG1(regs);
+		op = SC_ARG2(regs);
 		if (is_futex_wait(op & FUTEX_CMD_MASK))
-			return lock_begin(MPT_LOCK_FUTEX, a0, op, PT_REGS_PARM3_CORE_SYSCALL(regs), 0);
+			return lock_begin(MPT_LOCK_FUTEX, a0, op, SC_ARG3(regs), 0);
 		return 0;
 	case NR_futex_wait:
 		/* futex2 (Linux 6.7): futex_wait(uaddr, val, mask, flags, ...);
 		 * FUTEX2_PRIVATE is 128 as in futex(2) */
-		a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
-		a1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
-		a3 = PT_REGS_PARM4_CORE_SYSCALL(regs);
+		a0 = SC_ARG1(regs);
+		a1 = SC_ARG2(regs);
+		a3 = SC_ARG4(regs);
 		return lock_begin(MPT_LOCK_FUTEX, a0, a3 & FUTEX_PRIVATE_FLAG, a1, 1);
 	case NR_futex_waitv: {
 		/* futex_waitv(waiters, nr, ...): key on the first waiter's address.
@@ -1491,28 +1491,28 @@ static __always_inline int wait_begins(struct task_struct *prev)
 		__u64 uaddr = 0;
 		__u32 flags = 0;
 
-		a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
+		a0 = SC_ARG1(regs);
 		bpf_probe_read_user(&uaddr, sizeof(uaddr), (void *)(a0 + 8));
 		bpf_probe_read_user(&flags, sizeof(flags), (void *)(a0 + 16));
 		return lock_begin(MPT_LOCK_FUTEX, uaddr, flags & FUTEX_PRIVATE_FLAG, 0, 2);
 	}
 	case NR_flock:
-		op = PT_REGS_PARM2_CORE_SYSCALL(regs);
-		return lock_begin(MPT_LOCK_FLOCK, PT_REGS_PARM1_CORE_SYSCALL(regs), op, 0, 0);
+		op = SC_ARG2(regs);
+		return lock_begin(MPT_LOCK_FLOCK, SC_ARG1(regs), op, 0, 0);
 	case NR_fcntl:
-		op = PT_REGS_PARM2_CORE_SYSCALL(regs);
+		op = SC_ARG2(regs);
 		if (op == 7 /* F_SETLKW */)
-			return lock_begin(MPT_LOCK_POSIX, PT_REGS_PARM1_CORE_SYSCALL(regs), op, 0, 0);
+			return lock_begin(MPT_LOCK_POSIX, SC_ARG1(regs), op, 0, 0);
 		if (op == 38 /* F_OFD_SETLKW */)
-			return lock_begin(MPT_LOCK_OFD, PT_REGS_PARM1_CORE_SYSCALL(regs), op, 0, 0);
+			return lock_begin(MPT_LOCK_OFD, SC_ARG1(regs), op, 0, 0);
 		return 0;
 	case NR_semop:
 	case NR_semtimedop: {
 		/* semop(semid, sops, nsops): the first sembuf's sem_num */
 		__u16 semnum = 0;
 
-		bpf_probe_read_user(&semnum, sizeof(semnum), (void *)PT_REGS_PARM2_CORE_SYSCALL(regs));
-		return lock_begin(MPT_LOCK_SYSV, PT_REGS_PARM1_CORE_SYSCALL(regs), 0, semnum, 0);
+		bpf_probe_read_user(&semnum, sizeof(semnum), (void *)SC_ARG2(regs));
+		return lock_begin(MPT_LOCK_SYSV, SC_ARG1(regs), 0, semnum, 0);
 	}
 	default:
 		if (IS_INPUT_WAIT(nr))
