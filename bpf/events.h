@@ -85,6 +85,8 @@ struct mpt_exec {
 };
 
 #define MPT_EXIT_AUTOREAP 0x1	/* parent ignores SIGCHLD: the kernel reaps at once */
+#define MPT_EXIT_KIDS_LISTED 0x2	/* every child left in its list at the group's death is in the
+				 * BPF map `kids_left`: a child not there was reaped before */
 
 struct mpt_exit {
 	struct mpt_hdr h;
@@ -112,6 +114,8 @@ struct mpt_wait {
 };
 
 #define MPT_FREE_WPS 8
+/* children of a dying parent walked in BPF (kids_left): more, and none is inferred */
+#define MPT_KIDS_MAX 8192
 
 /* A wait point: the reaper entered wait4/waitid, or ran again inside one. */
 struct mpt_wp {

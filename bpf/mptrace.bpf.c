@@ -103,6 +103,17 @@ struct {
 	__type(value, __u64);
 } childwp SEC(".maps");
 
+/* Global tgid -> start of a child still in its parent's list of children
+ * when the parent's group died (alive, or a zombie it never reaped): the
+ * ones adopted. User space reads it at the end for a zombie whose release
+ * it never saw (docs/design.md "Releases that never come"). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} kids_left SEC(".maps");
+
 /* tid -> the wait4/waitid a tracked thread entered last */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -524,6 +535,61 @@ static __always_inline int will_autoreap(struct task_struct *t)
 	       (act.sa.sa_flags & 2 /* SA_NOCLDWAIT */);
 }
 
+/* Walking a dying parent's children (task_struct.sibling links), as
+ * numbers: a bpf_loop callback, verified once. */
+struct kids_walk {
+	__u64 head;	/* &parent->children */
+	__u64 pos;
+	int done;
+};
+
+static long kid_step(__u64 i, void *data)
+{
+	struct kids_walk *k = data;
+	struct list_head *pos = (struct list_head *)k->pos;
+	struct task_struct *c;
+	__u32 tgid;
+	__u64 start;
+
+	if (k->pos == k->head) {
+		k->done = 1;
+		return 1;
+	}
+	c = container_of(pos, struct task_struct, sibling);
+	tgid = BPF_CORE_READ(c, tgid);
+	start = BPF_CORE_READ(c, start_time);
+	if (!tgid || bpf_map_update_elem(&kids_left, &tgid, &start, BPF_ANY))
+		return 1;
+	k->pos = (__u64)BPF_CORE_READ(pos, next);
+	return 0;
+}
+
+/*
+ * The group of `p` is dead: its children still in its list (it never reaped
+ * them) are about to be handed to a reaper. Only the last thread's list is
+ * walked: the children of a thread that died first moved to it, but those
+ * of a thread dying at the same time may not have yet (user space infers
+ * nothing for the children of a parent that had threads). Returns 1 when
+ * every child went into `kids_left`.
+ */
+static __always_inline int kids_left_at_death(struct task_struct *p)
+{
+	struct kids_walk k = {};
+	struct list_head *first = BPF_CORE_READ(p, children.next);
+
+	/* the first entry's prev is the list's head, and an empty list's
+	 * head is its own prev: the head's address without reading it from
+	 * the (BTF-typed) task pointer */
+	k.head = (__u64)BPF_CORE_READ(first, prev);
+	k.pos = (__u64)first;
+	if (!k.head)
+		return 0;
+	if (k.pos == k.head)
+		return 1;
+	bpf_loop(MPT_KIDS_MAX, kid_step, &k, 0);
+	return k.done;
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p)
 {
@@ -533,6 +599,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	int group_dead = BPF_CORE_READ(p, signal, live.counter) == 0;
 	__u32 tid = p->pid, tgid = p->tgid;
 	struct mpt_exit *e;
+	int listed;
 
 
 	/* A thread ends its waits before it exits (it runs again to die);
@@ -550,6 +617,9 @@ int BPF_PROG(on_exit, struct task_struct *p)
 		bpf_map_delete_elem(&ustacks, &tid);
 	if (!group_dead || !is_tracked(tgid))
 		return 0;
+	/* before the reserve: a walk of thousands of children must not hold
+	 * back the records other CPUs commit after this one */
+	listed = kids_left_at_death(p);
 	e = reserve(sizeof(*e), MPT_EV_EXIT);
 	if (!e)
 		return 0;
@@ -557,7 +627,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	e->status = p->exit_code;
 	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
 	e->reaper = new_reaper(p);
-	e->flags = will_autoreap(p) ? MPT_EXIT_AUTOREAP : 0;
+	e->flags = (will_autoreap(p) ? MPT_EXIT_AUTOREAP : 0) | (listed ? MPT_EXIT_KIDS_LISTED : 0);
 	BPF_CORE_READ_STR_INTO(&e->comm, p, comm);
 	bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
 	return 0;

@@ -160,23 +160,47 @@ deadlock_case() {	# deadlock_case KIND LOCKTYPE
 	[ "$(jqr "$J" '[.findings[] | select(.kind == "deadlock")][0].cycle | map(.waits_on | split(":")[1]) | unique | length')" -eq 1 ]
 }
 
-@test "deadlock through a child wait: a parent holding a lock waits for the child that wants it" {
-	# (no timeout of its own: the time limit fails a regression of the kill)
-	MPTRACE_TEST_TIMEOUT=60 run_mptrace -q --check=deadlocks --on-deadlock=kill --json "$J" -- "$PY" -c '
-import fcntl, os, sys
+# A parent holding a flock, and its child b that wants it.
+FLOCK_KID='import fcntl, os, sys, time
 f = open(sys.argv[1], "w")
 fcntl.flock(f, fcntl.LOCK_EX)
-pid = os.fork()
-if pid == 0:
+b = os.fork()
+if b == 0:
     fcntl.flock(open(sys.argv[1], "w"), fcntl.LOCK_EX)
     os._exit(0)
-os.waitpid(pid, 0)' "$BATS_TEST_TMPDIR/lockfile"
+'
+
+@test "deadlock through a child wait: a parent holding a lock waits for the child that wants it" {
+	# (no timeout of its own: the time limit fails a regression of the kill)
+	MPTRACE_TEST_TIMEOUT=60 run_mptrace -q --check=deadlocks --on-deadlock=kill --json "$J" -- "$PY" -c \
+		"$FLOCK_KID"'os.waitpid(b, 0)' "$BATS_TEST_TMPDIR/lockfile"
 	[ "$status" -eq 3 ]
 	d='[.findings[] | select(.kind == "deadlock")][0]'
 	[ "$(jqr "$J" "$d.cycle[0].waits_on")" = children ]
 	[ "$(jqr "$J" "$d.cycle[1].waits_on | startswith(\"flock:\")")" = true ]
 	[ "$(jqr "$J" "$d.cycle[1].holds")" = exit ]
 	[ "$(jqr "$J" '[.findings[] | select(.kind == "leak")] | length')" -eq 0 ]
+}
+
+@test "no false deadlock: a parent waiting for one child is not waiting for the other, which wants its lock (kernel feature file_lock_holders)" {
+	needs_kernel_feature file_lock_holders
+	# b waits for the parent's flock while the parent waits for a alone
+	# (waitpid(a)): no cycle. Read as a wait for any child, it is one.
+	MPTRACE_TEST_TIMEOUT=60 run_mptrace -q --check=deadlocks --deadlock-after 200ms --json "$J" \
+		--events-jsonl "$BATS_TEST_TMPDIR/ev.jsonl" -- "$PY" -c "$FLOCK_KID"'
+a = os.fork()
+if a == 0:
+    time.sleep(1.5)
+    os._exit(0)
+os.waitpid(a, 0)
+fcntl.flock(f, fcntl.LOCK_UN)
+os.waitpid(b, 0)' "$BATS_TEST_TMPDIR/lockfile"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ "$(jqr "$J" '[.findings[] | select(.kind == "deadlock")] | length')" -eq 0 ]
+	# the parent's join wait was seen, and for a alone
+	a=$(jqr "$J" '.processes[2].pid')
+	[ "$(jq -s "[.[] | select(.type == \"wait\" and .target == $a)] | length" "$BATS_TEST_TMPDIR/ev.jsonl")" -ge 1 ] ||
+		{ grep '"wait"' "$BATS_TEST_TMPDIR/ev.jsonl"; false; }
 }
 
 # Three processes in a ring of flocks: each takes its own file, tells the

@@ -346,6 +346,34 @@ int loader_track(struct loader *l, uint32_t pid, uint64_t start)
 	return 0;
 }
 
+int loader_kid_left(struct loader *l, uint32_t pid, uint64_t start)
+{
+	__u64 v;
+
+	if (bpf_map__lookup_elem(l->skel->maps.kids_left, &pid, sizeof(pid), &v, sizeof(v), 0))
+		return 0;
+	return v == start ? 1 : -1;
+}
+
+uint64_t loader_wait_points(struct loader *l, uint32_t reaper, uint32_t child, struct mpt_free *f)
+{
+	struct wait_points w;
+	__u64 ts;
+
+	f->nwps = 0;
+	if (!bpf_map__lookup_elem(l->skel->maps.childwp, &child, sizeof(child), &ts, sizeof(ts), 0)) {
+		f->wps[0].ts = ts;
+		f->wps[0].target = child;
+		f->nwps = 1;
+	}
+	if (bpf_map__lookup_elem(l->skel->maps.wps, &reaper, sizeof(reaper), &w, sizeof(w), 0))
+		return UINT64_MAX;
+	for (uint32_t i = 0; i < w.next && f->nwps < MPT_FREE_WPS; i++)
+		f->wps[f->nwps++] = w.p[(w.next - 1 - i) % MPT_FREE_WPS];
+	/* the ring has every wait point since the first, or from its oldest on */
+	return w.next <= MPT_FREE_WPS ? 0 : w.p[w.next % MPT_FREE_WPS].ts;
+}
+
 int loader_fd(struct loader *l)
 {
 	return ring_buffer__epoll_fd(l->rb);

@@ -29,6 +29,15 @@ typedef int (*loader_cb)(void *ctx, const void *data, size_t len);
  * has printed one line saying what is wrong and returns the exit status. */
 int loader_open(struct loader **out, const struct loader_opts *o, loader_cb cb, void *ctx);
 int loader_track(struct loader *l, uint32_t pid, uint64_t start);
+/* 1: the process (pid, start) was still in its parent's list of children
+ * when the parent's group died (MPT_EXIT_KIDS_LISTED); 0: it was not (it had
+ * been reaped); -1: not known (another process of that pid is there). */
+int loader_kid_left(struct loader *l, uint32_t pid, uint64_t start);
+/* The wait points BPF still has for a release of `child` by `reaper`, as
+ * on_free puts them in a record: the one naming it, then the reaper's ring.
+ * Returns the time from which the ring has them all (0: since its first;
+ * UINT64_MAX: BPF has none for `reaper`). */
+uint64_t loader_wait_points(struct loader *l, uint32_t reaper, uint32_t child, struct mpt_free *f);
 int loader_fd(struct loader *l);		/* epoll fd: readable when woken */
 int loader_consume(struct loader *l);		/* drain what is queued */
 void loader_lost(struct loader *l, __u64 lost[MPT_EV_MAX], __u64 *lost_track);

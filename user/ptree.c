@@ -576,6 +576,7 @@ static int on_exit_ev(struct ptree *pt, const struct mpt_exit *e, struct pt_chan
 	p->status = e->status;
 	zombie_enter(pt, p);
 	p->autoreap = e->flags & MPT_EXIT_AUTOREAP;
+	p->kids_listed = e->flags & MPT_EXIT_KIDS_LISTED;
 	if (e->ppid && e->ppid != p->cur_ppid && !p->adopted_by && p->cur_ppid) {
 		/* Re-parented without us seeing its parent die (attach mode):
 		 * when is unknown, but before its exit. */

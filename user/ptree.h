@@ -133,6 +133,7 @@ struct pt_proc {
 	uint32_t adopted_by;	/* 0: not adopted */
 	uint64_t adopted_ts;	/* when it was handed to adopted_by; PT_NONE if not */
 	bool autoreap;		/* its parent ignored SIGCHLD when it exited */
+	bool kids_listed;	/* at its death, BPF listed the children it left (kids_left) */
 	bool alive_at_root_exit;/* a leak candidate */
 	bool killed_by_us;	/* --kill-leaks signalled it */
 	bool sigkilled_by_us;	/* ... with SIGKILL: it will exit, whatever it does */
