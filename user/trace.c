@@ -954,8 +954,11 @@ static int kid_left(struct trace *t, const struct pt_proc *p)
 	const struct pt_proc *pa = p->parent;
 
 	/* a thread dying beside the last may not have handed its children
-	 * to it yet: only a single-threaded parent's list is all of them */
-	if (!pa->exited || !pa->kids_listed || pa->threads > 1)
+	 * to it yet: only a single-threaded parent's list is all of them;
+	 * and a child another process had before (CLONE_PARENT makes the
+	 * forker's parent its parent) was never in this list */
+	if (!pa->exited || !pa->kids_listed || pa->threads > 1 ||
+	    (p->adopted_by && p->adopted_ts != pa->exit_ts))
 		return -1;
 	return loader_kid_left(t->ld, p->pid, p->kstart);
 }
