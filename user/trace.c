@@ -85,7 +85,7 @@ struct trace {
 	bool drop_frees;		/* MPTRACE_TEST_DROP_FREES */
 	uint64_t inferred_by_list;	/* of those, from a dead parent's list of children */
 	uint64_t inferred_adopted;	/* of those, reaped by the adopter */
-	uint64_t inferred_untimed;	/* of those, at a time not known */	/* of those, from the list of children BPF took at a parent's death */
+	uint64_t inferred_untimed;	/* of those, at a time not known */
 	struct daemon *dm;	/* --metrics, --findings-jsonl, --metrics-file, daemon */
 	struct reconcile rc;	/* after lost records: processes the kernel no longer has */
 	size_t untrimmed;	/* processes forgotten since the last malloc_trim() */
@@ -944,10 +944,12 @@ static bool kernel_zombie(const struct pt_proc *p)
  *   (BPF listed them at the parent's death, MPT_EXIT_KIDS_LISTED): the
  *   parent had reaped it before;
  * - it was in that list: the adopter reaped it.
- * The reap time is the first wait point of the reaper after the exit that
- * BPF still has (as for a release it sees), else the parent's death, else
- * now. Otherwise (a parent with threads, an entry evicted) it stays a
- * zombie of the parent, adopted.
+ * The reap time is the end of the wait its exit woke, else the first wait
+ * point of the reaper after the exit (as for a release BPF sees) when BPF
+ * still has them all; else it is not known, and no zombie time past its
+ * exit (or its parent's death, for an adopted one) is claimed. Otherwise (a
+ * parent with threads, an entry another process took) it stays a zombie of
+ * the parent, adopted.
  */
 static int kid_left(struct trace *t, const struct pt_proc *p)
 {
@@ -963,9 +965,9 @@ static int kid_left(struct trace *t, const struct pt_proc *p)
 	return loader_kid_left(t->ld, p->pid, p->kstart);
 }
 
-/* The wait points of its reaper since its exit, into `f`: false when BPF
- * no longer has them all (a wait named it, or the ring goes back to the
- * exit), so the first one after the exit may not be the reap. */
+/* The wait points of its reaper, into `f`. True when the reap is among
+ * them: a wait named it after its exit, or the reaper's ring goes back to
+ * the exit; else the first point after the exit may be later than the reap. */
 static bool reap_time_known(struct trace *t, const struct pt_proc *p, struct mpt_free *f)
 {
 	uint64_t from = loader_wait_points(t->ld, f->reaper, p->pid, f);
@@ -1460,7 +1462,7 @@ int trace_run(const struct opts *o)
 	if (t.inferred_releases)
 		p_warn("%llu release%s never seen (the kernel has %s no more): %llu reaped by the "
 		       "parent, %llu by the adopter (%llu known from a dead parent's list of "
-		       "children, the others from the parent's waits)",
+		       "children, the others from a living parent or the wait the exit woke)",
 		       (unsigned long long)t.inferred_releases, t.inferred_releases == 1 ? "" : "s",
 		       t.inferred_releases == 1 ? "it" : "them",
 		       (unsigned long long)(t.inferred_releases - t.inferred_adopted),
