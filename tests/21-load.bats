@@ -17,3 +17,57 @@ setup() {
 	# a few hundred: the programs' field reads, not a vacuous comparison
 	[ "${output%% *}" -gt 100 ]
 }
+
+# The maps of a running mptrace, one line each: type, key and value size,
+# entries, flags (from /proc/PID/fdinfo; the kernel's view, not libbpf's).
+map_defs() {
+	local fd
+	for fd in /proc/"$1"/fd/*; do
+		[ "$(readlink "$fd" 2>/dev/null)" = anon_inode:bpf-map ] || continue
+		awk '/^(map_type|key_size|value_size|max_entries|map_flags):/ { printf "%s ", $2 }
+		     END { print "" }' /proc/"$1"/fdinfo/"${fd##*/}"
+	done | sort
+}
+
+# The maps of `mptrace -v OPTS -- sleep`, read once the command runs.
+maps_of_run() {
+	local pid i kid defs
+	"$MPTRACE" -v "$@" -q -- sleep 3 >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	# the command is forked before the load and execs after it
+	for i in $(seq 200); do
+		kid=$(cat /proc/"$pid"/task/*/children 2>/dev/null)
+		[ -n "$kid" ] && [ "$(cat /proc/${kid%% *}/comm 2>/dev/null)" = sleep ] && break
+		sleep 0.05
+	done
+	defs=$(map_defs "$pid")
+	kill -TERM "$pid"
+	wait "$pid" || true
+	printf '%s\n' "$defs"
+}
+
+@test "the maps made beside the BTF's cut are the ones libbpf makes from the object" {
+	for opts in "" "--no-locks" "--ring-size 4 --no-stacks"; do
+		# shellcheck disable=SC2086
+		ours=$(maps_of_run $opts)
+		cat "$BATS_TEST_TMPDIR/err"
+		grep -Eq 'debug: ([0-9]+) of \1 maps made beside the BTF' "$BATS_TEST_TMPDIR/err"
+		# shellcheck disable=SC2086
+		theirs=$(MPTRACE_TEST_MAPS_BY_LIBBPF=1 maps_of_run $opts)
+		! grep -q 'maps made beside' "$BATS_TEST_TMPDIR/err"
+		echo "opts '$opts': ours / libbpf's"
+		diff <(echo "$ours") <(echo "$theirs")
+		# the object's 17 maps and libbpf's own (.bss, .rodata): not an empty list
+		[ "$(echo "$ours" | wc -l)" -ge 17 ]
+	done
+}
+
+@test "--no-locks: the lock tables are not allocated" {
+	run maps_of_run --no-locks
+	echo "$output"
+	# the 16,384-entry lock table (hash, 4-byte key, 96-byte value) is 1 entry
+	echo "$output" | grep -q '^1 4 96 1 0x0 $'
+	! echo "$output" | grep -q '^1 4 96 16384 '
+	run maps_of_run
+	echo "$output" | grep -q '^1 4 96 16384 0x0 $'
+}

@@ -5,6 +5,7 @@
  * when the kernel lacks them, instead of failing the whole run.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -184,6 +185,15 @@ static int open_skel(struct loader *l, const struct loader_opts *o, int core_fd)
 	s->rodata->futex_vma = !o->no_find_vma;
 	if (!s->rodata->want_stacks)
 		bpf_map__set_max_entries(s->maps.ustacks, 1);
+	if (!o->locks) {
+		/* lock waits' tables, which BPF reads only under trace_locks:
+		 * preallocated in full they cost ~15 ms of start-up */
+		bpf_map__set_max_entries(s->maps.locks, 1);
+		bpf_map__set_max_entries(s->maps.offcpu, 1);
+		bpf_map__set_max_entries(s->maps.paths, 1);
+		bpf_map__set_max_entries(s->maps.fkeys, 1);
+		bpf_map__set_max_entries(s->maps.flholder, 1);
+	}
 	bpf_map__set_max_entries(s->maps.rb, o->ring_mb * 1024u * 1024u);
 	if (!(l->features & PT_FEAT_FILE_LOCK_HOLDERS)) {
 		bpf_program__set_autoload(s->progs.on_posix_lock, false);
@@ -193,26 +203,109 @@ static int open_skel(struct loader *l, const struct loader_opts *o, int core_fd)
 	return 0;
 }
 
-/* The kernel's BTF cut down to the types the object relocates against, in
- * a memfd (corebtf.c): libbpf's candidate search over the whole kernel BTF
- * is half of the start-up. -1 when it cannot be made: then libbpf searches
- * the whole BTF, only slower. */
-static int core_btf(void)
-{
-	struct mptrace_bpf *s = mptrace_bpf__open();
-	int fd = s ? memfd_create("mptrace-core-btf", MFD_CLOEXEC) : -1;
-	int err;
+/*
+ * Maps created beside the cut of the kernel's BTF, by two threads: both
+ * take tens of milliseconds (a preallocated hash or LRU map has every entry
+ * zeroed and linked at creation: ~45 ms for this object's maps here, 12 ms
+ * for the cut) and neither needs the other. libbpf takes the finished maps
+ * with bpf_map__reuse_fd(); a map a thread could not make is left for
+ * libbpf to make as usual.
+ */
+#define PREMADE_MAX 32
+#define PREMADE_THREADS 2
 
-	if (fd >= 0) {
-		err = corebtf_write(bpf_object__btf(s->obj), fd);
-		if (err) {
-			p_debug("cannot cut the kernel's BTF down for CO-RE: %s", strerror(-err));
-			close(fd);
-			fd = -1;
-		}
+struct premade {
+	struct bpf_map *map[PREMADE_MAX];
+	int fd[PREMADE_MAX];
+	int n;
+	int next;		/* the next map to make, taken atomically */
+};
+
+/* A preallocated map's cost: every entry is zeroed and linked. */
+static size_t map_cost(const struct bpf_map *m)
+{
+	if (bpf_map__type(m) == BPF_MAP_TYPE_RINGBUF)
+		return bpf_map__max_entries(m) / 8;	/* pages zeroed, not entries linked */
+	return (size_t)(bpf_map__key_size(m) + bpf_map__value_size(m) + 64) *
+	       bpf_map__max_entries(m);
+}
+
+static void *make_maps(void *arg)
+{
+	struct premade *pm = arg;
+	int i;
+
+	while ((i = __atomic_fetch_add(&pm->next, 1, __ATOMIC_RELAXED)) < pm->n) {
+		struct bpf_map *m = pm->map[i];
+		LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = bpf_map__map_flags(m));
+
+		/* close-on-exec: the kernel opens every map fd so */
+		pm->fd[i] = bpf_map_create(bpf_map__type(m), bpf_map__name(m), bpf_map__key_size(m),
+					   bpf_map__value_size(m), bpf_map__max_entries(m), &mo);
 	}
-	mptrace_bpf__destroy(s);
-	return fd;
+	return NULL;
+}
+
+/* The object's own maps (not its .bss or .rodata, which libbpf fills),
+ * the dearest first, so that two threads end at about the same time */
+static void premade_list(struct mptrace_bpf *s, struct premade *pm)
+{
+	struct bpf_map *m;
+
+	pm->n = 0;
+	pm->next = 0;
+	bpf_object__for_each_map(m, s->obj) {
+		int i;
+
+		if (pm->n == PREMADE_MAX || bpf_map__is_internal(m) || !bpf_map__autocreate(m))
+			continue;
+		for (i = pm->n; i > 0 && map_cost(pm->map[i - 1]) < map_cost(m); i--)
+			pm->map[i] = pm->map[i - 1];
+		pm->map[i] = m;
+		pm->fd[pm->n++] = -1;
+	}
+}
+
+/* Hands the thread's maps to libbpf; returns how many it took. */
+static int premade_give(struct premade *pm)
+{
+	int given = 0;
+
+	for (int i = 0; i < pm->n; i++) {
+		if (pm->fd[i] < 0)
+			continue;
+		if (!bpf_map__reuse_fd(pm->map[i], pm->fd[i]))
+			given++;
+		close(pm->fd[i]);
+		pm->fd[i] = -1;
+	}
+	return given;
+}
+
+/* The kernel's BTF cut down to the types the object relocates against,
+ * written to core_fd (corebtf.c), which the object was opened to read at
+ * load (btf_custom_path): libbpf's candidate search over the whole kernel
+ * BTF is half of the start-up. The maps are made meanwhile. Returns 0, or
+ * the error that leaves core_fd unusable: then libbpf searches the whole
+ * BTF, only slower. */
+static int core_btf(struct mptrace_bpf *s, int core_fd, bool premade)
+{
+	struct premade pm;
+	pthread_t th[PREMADE_THREADS];
+	int threads = 0, err;
+
+	premade_list(s, &pm);
+	while (premade && threads < PREMADE_THREADS &&
+	       !pthread_create(&th[threads], NULL, make_maps, &pm))
+		threads++;
+	err = corebtf_write(bpf_object__btf(s->obj), core_fd);
+	if (err)
+		p_debug("cannot cut the kernel's BTF down for CO-RE: %s", strerror(-err));
+	for (int i = 0; i < threads; i++)
+		pthread_join(th[i], NULL);
+	if (threads)
+		p_debug("%d of %d maps made beside the BTF's cut", premade_give(&pm), pm.n);
+	return err;
 }
 
 /* Open and load with the cut-down BTF; if that fails, with the whole one;
@@ -224,10 +317,18 @@ static int load_skel_with(struct loader *l, const struct loader_opts *o, int cor
 	enum diagnosis d = LOAD_RETRY;
 	int err = 0;
 
-	for (int attempt = 0; attempt < 3 && d == LOAD_RETRY; attempt++) {
+	for (int attempt = 0; attempt < 4 && d == LOAD_RETRY; attempt++) {
 		err = open_skel(l, o, core_fd);
 		if (err)
 			break;
+		if (attempt == 0 && core_fd >= 0 && core_btf(l->skel, core_fd, !o->maps_by_libbpf)) {
+			/* the object reads core_fd at load: open it again without */
+			mptrace_bpf__destroy(l->skel);
+			l->skel = NULL;
+			close(core_fd);
+			core_fd = -1;
+			continue;
+		}
 		err = mptrace_bpf__load(l->skel);
 		if (!err)
 			break;
@@ -247,19 +348,44 @@ static int load_skel_with(struct loader *l, const struct loader_opts *o, int cor
 	return err;
 }
 
+#define HEAP_HUGE (32u << 20)	/* both BTF parses' peak, and more */
+#define HUGE_PAGE (2u << 20)
+
+/*
+ * The heap grown by `size`, in huge pages where the kernel has them for
+ * the asking (transparent_hugepage "madvise" or "always"): the two parses
+ * of the kernel's BTF write ~25 MB of fresh memory, and the first write to
+ * each 4 KiB page costs ~5 µs in this VM (40 ms for 32 MB). In 2 MiB pages
+ * both parses took 16-18 ms, against 31 ms with the small pages
+ * populated beforehand and 42-70 ms without. Elsewhere a no-op.
+ */
+static void heap_huge(size_t size)
+{
+	char *p = malloc(size);
+	uintptr_t a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+
+	if (p && a + HUGE_PAGE <= (uintptr_t)p + size)
+		madvise((void *)a, ((uintptr_t)p + size - a) & ~(uintptr_t)(HUGE_PAGE - 1),
+			MADV_HUGEPAGE);
+	free(p);
+}
+
 /*
  * The kernel's BTF (5.5 MB here) is read twice: to cut it down, then by
  * libbpf for the tp_btf attach points. Each copy is above glibc's mmap
  * threshold: a fresh mapping whose every page faults in, then an munmap
- * (a quarter of the start-up in a profile). From the heap, kept there until
- * the load is over, the second copy reuses the first one's pages; then the
- * heap is trimmed, and large blocks are mmapped as before.
+ * (a quarter of the start-up in a profile). From the heap (in huge pages
+ * where it can: heap_huge()), kept there until the load is over, the
+ * second copy reuses the first one's pages; then the heap is trimmed, and
+ * large blocks are mmapped as before.
  */
 static void btf_heap(bool on)
 {
 	mallopt(M_MMAP_THRESHOLD, on ? 64 << 20 : 128 << 10);
 	mallopt(M_TRIM_THRESHOLD, on ? 256 << 20 : 128 << 10);
-	if (!on)
+	if (on)
+		heap_huge(HEAP_HUGE);
+	else
 		malloc_trim(0);
 }
 
@@ -269,7 +395,7 @@ static int load_skel(struct loader *l, const struct loader_opts *o)
 	int core_fd, err;
 
 	btf_heap(true);
-	core_fd = core_btf();
+	core_fd = memfd_create("mptrace-core-btf", MFD_CLOEXEC);
 	err = load_skel_with(l, o, core_fd, &d);
 	btf_heap(false);
 	if (!err)

@@ -19,6 +19,7 @@ struct loader_opts {
 	int verbose;
 	uint32_t mutex_owner_off;	/* where glibc keeps a mutex's owner tid; 0: unknown */
 	bool no_find_vma;		/* tests: shared futex keys from user space only */
+	bool maps_by_libbpf;		/* tests: no maps made beside the BTF's cut */
 	bool stacks;			/* user stacks of long waits (not --no-stacks) */
 };
 

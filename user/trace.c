@@ -1365,6 +1365,7 @@ int trace_run(const struct opts *o)
 	lo.mutex_owner_off = o->no_locks ? 0 : mutex_owner_offset();
 	/* the tests' way to the user-space futex key (fix_futex_key) without a second tracer */
 	lo.no_find_vma = getenv("MPTRACE_TEST_NO_FIND_VMA") != NULL;
+	lo.maps_by_libbpf = getenv("MPTRACE_TEST_MAPS_BY_LIBBPF") != NULL;
 	t.drop_frees = getenv("MPTRACE_TEST_DROP_FREES") != NULL;
 	lo.stacks = !o->no_stacks;
 	err = loader_open(&t.ld, &lo, ring_record, &t);
