@@ -32,10 +32,11 @@ map_defs() {
 # The maps of `mptrace -v OPTS -- sleep`, read once the command runs.
 maps_of_run() {
 	local pid i kid defs
-	"$MPTRACE" -v "$@" -q -- sleep 3 >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
+	"$MPTRACE" -v "$@" -q -- sleep 120 >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
 	pid=$!
-	# the command is forked before the load and execs after it
-	for i in $(seq 200); do
+	# the command is forked before the load and execs after it (seconds
+	# in an emulated guest of make kernel-test)
+	for i in $(seq 1200); do
 		kid=$(cat /proc/"$pid"/task/*/children 2>/dev/null)
 		[ -n "$kid" ] && [ "$(cat /proc/${kid%% *}/comm 2>/dev/null)" = sleep ] && break
 		sleep 0.05
