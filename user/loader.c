@@ -294,10 +294,12 @@ static int core_btf(struct mptrace_bpf *s, int core_fd, bool premade)
 	pthread_t th[PREMADE_THREADS];
 	int threads = 0, err;
 
-	premade_list(s, &pm);
-	while (premade && threads < PREMADE_THREADS &&
-	       !pthread_create(&th[threads], NULL, make_maps, &pm))
-		threads++;
+	if (premade) {
+		premade_list(s, &pm);
+		while (threads < PREMADE_THREADS &&
+		       !pthread_create(&th[threads], NULL, make_maps, &pm))
+			threads++;
+	}
 	err = corebtf_write(bpf_object__btf(s->obj), core_fd);
 	if (err)
 		p_debug("cannot cut the kernel's BTF down for CO-RE: %s", strerror(-err));
