@@ -14,6 +14,8 @@
 #
 # Environment:
 #   BENCH_REPS=7        repetitions of each (workload, variant)
+#   BENCH_FORK_REPS=15  repetitions on the fork storm, whose goal (1.05x)
+#                       is closer than the spread of 7 runs on a shared host
 #   BENCH_CPU=0         the CPU the pinned runs use
 #   BENCH_CPUS2=0,1     the CPUs of the two-CPU futex run
 #   BENCH_ONLY=a,b      only these workloads (names as in the table)
@@ -25,6 +27,7 @@ set -euo pipefail
 
 . "$(dirname -- "${BASH_SOURCE[0]}")/paths.sh"
 REPS=${BENCH_REPS:-7}
+FORK_REPS=${BENCH_FORK_REPS:-15}
 CPU=${BENCH_CPU:-0}
 CPUS2=${BENCH_CPUS2:-0,1}
 ONLY=${BENCH_ONLY:-}
@@ -37,6 +40,7 @@ say() { printf '%s\n' "$*"; }
 
 # ---- preflight: clear errors rather than a half-run table ----
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || die "BENCH_REPS must be a positive integer, not '$REPS'"
+[[ $FORK_REPS =~ ^[1-9][0-9]*$ ]] || die "BENCH_FORK_REPS must be a positive integer, not '$FORK_REPS'"
 ((EUID == 0)) || die "run it as root: mptrace loads BPF programs (sudo make bench)"
 command -v taskset >/dev/null || die "taskset is missing (Debian: apt-get install -y util-linux)"
 command -v strace >/dev/null || die "strace is missing (Debian: apt-get install -y strace)"
@@ -191,7 +195,9 @@ for w in "${WORKLOADS[@]}"; do
 	read -r -a vs <<<"${VARIANTS[$w]}"
 	vs+=("${EXTRA_VARIANTS[@]}")
 	printf 'running %-10s %s: ' "$w" "${vs[*]}" >&2
-	for ((r = 1; r <= REPS; r++)); do
+	reps=$REPS
+	[[ $w != fork ]] || reps=$FORK_REPS
+	for ((r = 1; r <= reps; r++)); do
 		for v in "${vs[@]}"; do
 			run_one "$w" "$v" "$r"
 		done
@@ -258,8 +264,10 @@ if [[ $DO_STATS == 1 ]]; then
 fi
 
 # ---- report ----
-say "Medians of $REPS interleaved runs. 'workload s': timed inside the tracer, around the workload"
-say "alone; 'range': its fastest and slowest run; 'its CPU': the workload's user+sys s, BPF programs"
+say "Medians of $REPS interleaved runs ($FORK_REPS on the fork storm). 'workload s': timed inside the tracer,"
+say "around the workload alone; 'x bare': the ratio of medians; 'paired': the median of each round's"
+say "ratio to the bare run beside it (a slow spell of the host slows both); 'range': its fastest and"
+say "slowest run; 'its CPU': the workload's user+sys s, BPF programs"
 say "included (they run in its context); 'end-to-end s': with the tracer's start-up, BPF load and"
 say "attach, report and detach; 'tracer CPU s': the tracer process's own CPU while the workload ran"
 say "(consuming events) / in all (start-up, verifier, report included)."
@@ -276,15 +284,20 @@ awk -v reps="$REPS" '
 		m = n[k]; for (i = 1; i <= m; i++) v[i] = a[k, i]
 		for (i = 2; i <= m; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
 		return (m % 2) ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2 }
+	# the median over rounds of (this run / the bare run of the same round)
+	function paired(k, b,    i, m, t, j, v) {
+		m = n[k] < n[b] ? n[k] : n[b]; for (i = 1; i <= m; i++) v[i] = iw[k, i] / iw[b, i]
+		for (i = 2; i <= m; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+		return (m % 2) ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2 }
 	function lo(a, k,    i, x) { x = a[k, 1]; for (i = 2; i <= n[k]; i++) if (a[k, i] < x) x = a[k, i]; return x }
 	function hi(a, k,    i, x) { x = a[k, 1]; for (i = 2; i <= n[k]; i++) if (a[k, i] > x) x = a[k, i]; return x }
 	END {
-		printf "%-10s %-16s %10s %7s %15s %8s %7s %12s %7s %15s\n", "workload", "variant", "workload s", "x bare", "range", "its CPU", "x bare", "end-to-end s", "x bare", "tracer CPU s"
+		printf "%-10s %-16s %10s %7s %7s %15s %8s %7s %12s %7s %15s\n", "workload", "variant", "workload s", "x bare", "paired", "range", "its CPU", "x bare", "end-to-end s", "x bare", "tracer CPU s"
 		for (i = 1; i <= nk; i++) {
 			k = order[i]; split(k, kv, " "); b = kv[1] " bare"
 			mb = med(iw, b); eb = med(ow, b); cb = med(ic, b)
 			tcpu = (kv[2] == "bare") ? "-" : sprintf("%.3f / %.3f", med(td, k), med(tc, k))
-			printf "%-10s %-16s %10.3f %6.2fx %7.3f-%-7.3f %8.3f %6.2fx %12.3f %6.2fx %15s\n", kv[1], kv[2], med(iw, k), med(iw, k) / mb, lo(iw, k), hi(iw, k), med(ic, k), med(ic, k) / cb, med(ow, k), med(ow, k) / eb, tcpu
+			printf "%-10s %-16s %10.3f %6.2fx %6.2fx %7.3f-%-7.3f %8.3f %6.2fx %12.3f %6.2fx %15s\n", kv[1], kv[2], med(iw, k), med(iw, k) / mb, paired(k, b), lo(iw, k), hi(iw, k), med(ic, k), med(ic, k) / cb, med(ow, k), med(ow, k) / eb, tcpu
 			printf "%s %s %.6f %.6f\n", kv[1], kv[2], med(td, k), med(iw, k) / mb > "/dev/stderr"
 		}
 	}' "$tmp/results" 2>"$tmp/medians"

@@ -270,6 +270,10 @@ static __always_inline void blocked_inc(__u64 ts)
  */
 static __always_inline __u64 leader_start(struct task_struct *t)
 {
+	/* a process's own leader (most tasks that fork, exit or wait): a
+	 * direct load; another thread's leader is a pointer away */
+	if (t->pid == t->tgid)
+		return t->start_time;
 	return BPF_CORE_READ(t, group_leader, start_time);
 }
 
@@ -339,11 +343,14 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 ctid = child->pid;
 	int thread = ctgid != ctid;
 	struct mpt_fork *e;
-	__u64 start;
+	__u64 start, pstart;
 
 	if (!is_tracked(ptgid))
 		return 0;
-	start = leader_start(child);
+	/* a new process is its own leader; a new thread shares its
+	 * creator's leader */
+	pstart = leader_start(parent);
+	start = thread ? pstart : child->start_time;
 	if (!thread && !trace_all &&
 	    bpf_map_update_elem(&tracked, &ctgid, &start, BPF_ANY)) {
 		__sync_fetch_and_add(&lost_track, 1);
@@ -360,7 +367,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	e->h.start = start;
 	e->ppid = ptgid;
 	e->ptid = parent->pid;
-	e->pstart = leader_start(parent);
+	e->pstart = pstart;
 	e->flags = thread ? MPT_FORK_THREAD : 0;
 	e->_pad = 0;
 	BPF_CORE_READ_STR_INTO(&e->comm, child, comm);
@@ -489,10 +496,9 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 /* Who adopts the running children of `t` when its group dies: the nearest
  * PR_SET_CHILD_SUBREAPER ancestor, else pid 1 of its pid namespace (the
  * kernel's find_new_reaper(), minus the same-group case: the group is dead). */
-static __always_inline __u32 new_reaper(struct task_struct *t)
+static __always_inline __u32 new_reaper(struct task_struct *t, struct signal_struct *sig)
 {
 	struct task_struct *ns_reaper, *p = t;
-	struct signal_struct *sig;
 	struct pid_namespace *ns;
 	struct pid *pid;
 	unsigned int level;
@@ -503,7 +509,6 @@ static __always_inline __u32 new_reaper(struct task_struct *t)
 	bpf_core_read(&ns, sizeof(ns), &pid->numbers[level & 31].ns);
 	ns_reaper = BPF_CORE_READ(ns, child_reaper);
 
-	sig = BPF_CORE_READ(t, signal);
 	if (BPF_CORE_READ_BITFIELD_PROBED(sig, has_child_subreaper)) {
 		for (int i = 0; i < 32; i++) {
 			p = BPF_CORE_READ(p, real_parent);
@@ -519,9 +524,8 @@ static __always_inline __u32 new_reaper(struct task_struct *t)
 
 /* The parent will not keep a zombie: do_notify_parent() auto-reaps when
  * SIGCHLD is ignored or SA_NOCLDWAIT is set. */
-static __always_inline int will_autoreap(struct task_struct *t)
+static __always_inline int will_autoreap(struct task_struct *t, struct task_struct *parent)
 {
-	struct task_struct *parent = BPF_CORE_READ(t, real_parent);
 	struct k_sigaction act = {};
 	struct sighand_struct *sh;
 
@@ -593,14 +597,11 @@ static __always_inline int kids_left_at_death(struct task_struct *p)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p)
 {
-	/* do_exit() has just decremented signal->live: zero means this was
-	 * the group's last thread. Read from the task rather than from the
-	 * tracepoint's group_dead argument, which only Linux 6.16+ passes. */
-	int group_dead = BPF_CORE_READ(p, signal, live.counter) == 0;
 	__u32 tid = p->pid, tgid = p->tgid;
+	struct task_struct *parent;
+	struct signal_struct *sig;
 	struct mpt_exit *e;
 	int listed;
-
 
 	/* A thread ends its waits before it exits (it runs again to die);
 	 * anything left would be stale. */
@@ -615,7 +616,14 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	}
 	if (want_stacks && bpf_map_lookup_elem(&ustacks, &tid))
 		bpf_map_delete_elem(&ustacks, &tid);
-	if (!group_dead || !is_tracked(tgid))
+	if (!is_tracked(tgid))
+		return 0;
+	/* do_exit() has just decremented signal->live: zero means this was
+	 * the group's last thread. Read from the task rather than from the
+	 * tracepoint's group_dead argument, which only Linux 6.16+ passes;
+	 * after the filter, as every read costs a helper call. */
+	sig = BPF_CORE_READ(p, signal);
+	if (BPF_CORE_READ(sig, live.counter))
 		return 0;
 	/* before the reserve: a walk of thousands of children must not hold
 	 * back the records other CPUs commit after this one */
@@ -625,9 +633,11 @@ int BPF_PROG(on_exit, struct task_struct *p)
 		return 0;
 	fill_hdr(&e->h, MPT_EV_EXIT, sizeof(*e), p);
 	e->status = p->exit_code;
-	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
-	e->reaper = new_reaper(p);
-	e->flags = (will_autoreap(p) ? MPT_EXIT_AUTOREAP : 0) | (listed ? MPT_EXIT_KIDS_LISTED : 0);
+	parent = BPF_CORE_READ(p, real_parent);
+	e->ppid = BPF_CORE_READ(parent, tgid);
+	e->reaper = new_reaper(p, sig);
+	e->flags = (will_autoreap(p, parent) ? MPT_EXIT_AUTOREAP : 0) |
+		   (listed ? MPT_EXIT_KIDS_LISTED : 0);
 	BPF_CORE_READ_STR_INTO(&e->comm, p, comm);
 	bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
 	return 0;
@@ -680,8 +690,7 @@ SEC("tp_btf/sched_process_wait")
 int BPF_PROG(on_wait_entry, struct pid *pid)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id, tgid = id >> 32;
+	__u32 tid = t->pid, tgid = t->tgid;
 	struct wait_entry we = {};
 	struct pt_regs *regs;
 	long nr, a0;

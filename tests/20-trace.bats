@@ -168,6 +168,17 @@ ts = [threading.Thread(target=lambda: None) for _ in range(3)]
 	[ "$(jqr "$J" '.summary.threads')" -eq 4 ]
 }
 
+@test "a child forked by a thread that is not the leader is its process's child" {
+	# the fork record names the parent process by its leader's start time,
+	# read through the forking thread's group_leader
+	run_mptrace -q --json "$J" -- "$PY" -c 'import threading, subprocess
+t = threading.Thread(target=lambda: subprocess.run(["true"])); t.start(); t.join()'
+	[ "$status" -eq 0 ]
+	[ "$(jqr "$J" '.processes | length')" -eq 2 ]
+	[ "$(jqr "$J" '.processes[] | select(.comm == "true") | .parent')" = "$(jqr "$J" '.processes[0].id')" ]
+	[ "$(jqr "$J" '.processes[] | select(.comm == "true") | .ppid')" -eq "$(jqr "$J" '.processes[0].pid')" ]
+}
+
 @test "SIGTERM to mptrace is forwarded; the report is still printed" {
 	"$MPTRACE" -q --json "$J" -- sleep 30 2>"$BATS_TEST_TMPDIR/err" &
 	BG=$!
