@@ -374,6 +374,15 @@ struct wait_entry {
 	__u32 nowait;	/* WNOWAIT: a peek */
 };
 
+/* A traced process (BPF map `tracked`, by tgid): its group leader's
+ * start_time (0: any, for the /proc snapshot) and the latest wait point that
+ * named it (0: none; `childwp` keeps them under -a, where nothing is in
+ * `tracked`). */
+struct mpt_track {
+	__u64 start;
+	__u64 cwp;
+};
+
 /* A process's latest wait points (BPF map `wps`, by tgid): a ring. */
 struct wait_points {
 	struct mpt_wp p[MPT_FREE_WPS];

@@ -54,12 +54,15 @@ struct {
 	__uint(max_entries, 16 * 1024 * 1024);
 } rb SEC(".maps");
 
-/* tgid -> group leader start_time (0: any, for the /proc snapshot). */
+/* tgid -> a traced process: its leader's start time and the wait point
+ * that named it (struct mpt_track). The wait point is written in place:
+ * an entry of an LRU map of its own was taken from the free list at every
+ * wait and given back at every release. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct mpt_track);
 } tracked SEC(".maps");
 
 /* tid -> wait4/waitid blocked now (a join wait) */
@@ -95,7 +98,9 @@ struct {
 
 /* Global tgid of a child -> the latest wait point that named it: a wait for
  * that pid, or the wake-up its own exit caused. Exact where the ring of a
- * busy reaper may have moved on by the time the release comes. */
+ * busy reaper may have moved on by the time the release comes. Only under
+ * -a (trace_all); otherwise in the child's `tracked` entry (one entry when
+ * unused). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -263,10 +268,13 @@ static __always_inline void blocked_inc(__u64 ts)
  * verifier turns into guarded loads (a NULL reads 0), still relocated by
  * CO-RE, and which cost no helper call: a call is dear where every return
  * goes through a mitigation thunk (AMD SRSO), and BPF_CORE_READ was a fifth
- * of on_exit's time on the fork path. Pointer fields keep BPF_CORE_READ:
- * the verifier checks a directly loaded pointer against its lists of
- * trusted fields by name, a linear search of the kernel's BTF each time
- * (~1 ms a load site: 60 ms more start-up when tried).
+ * of on_exit's time on the fork path. Pointer fields keep BPF_CORE_READ,
+ * but for five on the fork path (on_exit's signal, real_parent and
+ * thread_pid, on_free's real_parent): the verifier checks a directly loaded
+ * pointer against its lists of trusted fields by name, a linear search of
+ * the kernel's BTF each time (1-2 ms of start-up a load site: 60 ms more
+ * when every site was tried), where each of these saves two calls in every
+ * process's life (on_exit 1.1 -> 0.8 us a run).
  */
 static __always_inline __u64 leader_start(struct task_struct *t)
 {
@@ -343,6 +351,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 ctid = child->pid;
 	int thread = ctgid != ctid;
 	struct mpt_fork *e;
+	struct mpt_track tv = {};
 	__u64 start, pstart;
 
 	if (!is_tracked(ptgid))
@@ -351,8 +360,9 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	 * creator's leader */
 	pstart = leader_start(parent);
 	start = thread ? pstart : child->start_time;
+	tv.start = start;
 	if (!thread && !trace_all &&
-	    bpf_map_update_elem(&tracked, &ctgid, &start, BPF_ANY)) {
+	    bpf_map_update_elem(&tracked, &ctgid, &tv, BPF_ANY)) {
 		__sync_fetch_and_add(&lost_track, 1);
 		return 0;
 	}
@@ -503,8 +513,8 @@ static __always_inline __u32 new_reaper(struct task_struct *t, struct signal_str
 	struct pid *pid;
 	unsigned int level;
 
-	pid = BPF_CORE_READ(t, thread_pid);
-	level = BPF_CORE_READ(pid, level);
+	pid = t->thread_pid;
+	level = pid->level;
 	ns = NULL;
 	bpf_core_read(&ns, sizeof(ns), &pid->numbers[level & 31].ns);
 	ns_reaper = BPF_CORE_READ(ns, child_reaper);
@@ -622,8 +632,8 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	 * the group's last thread. Read from the task rather than from the
 	 * tracepoint's group_dead argument, which only Linux 6.16+ passes;
 	 * after the filter, as every read costs a helper call. */
-	sig = BPF_CORE_READ(p, signal);
-	if (BPF_CORE_READ(sig, live.counter))
+	sig = p->signal;
+	if (sig->live.counter)
 		return 0;
 	/* before the reserve: a walk of thousands of children must not hold
 	 * back the records other CPUs commit after this one */
@@ -633,8 +643,8 @@ int BPF_PROG(on_exit, struct task_struct *p)
 		return 0;
 	fill_hdr(&e->h, MPT_EV_EXIT, sizeof(*e), p);
 	e->status = p->exit_code;
-	parent = BPF_CORE_READ(p, real_parent);
-	e->ppid = BPF_CORE_READ(parent, tgid);
+	parent = p->real_parent;
+	e->ppid = parent->tgid;
 	e->reaper = new_reaper(p, sig);
 	e->flags = (will_autoreap(p, parent) ? MPT_EXIT_AUTOREAP : 0) |
 		   (listed ? MPT_EXIT_KIDS_LISTED : 0);
@@ -666,10 +676,18 @@ static __always_inline void add_wp(__u32 tgid, __u64 ts, __u32 target)
 /* A wait point that names one child: its wait4(pid), or its exit's wake-up. */
 static __always_inline void add_child_wp(__u32 child, __u64 ts)
 {
+	struct mpt_track *t;
 	__u64 *cw;
 
 	if (!child)
 		return;
+	if (!trace_all) {
+		/* only a tracked child's release makes a record */
+		t = bpf_map_lookup_elem(&tracked, &child);
+		if (t)
+			t->cwp = ts;
+		return;
+	}
 	/* in place when it is there: an LRU update takes a fresh element
 	 * from the free list and gives the old one back, every time */
 	cw = bpf_map_lookup_elem(&childwp, &child);
@@ -737,8 +755,9 @@ int BPF_PROG(on_free, struct task_struct *p)
 {
 	__u32 tgid = p->tgid, reaper, n, k;
 	struct wait_points *w;
+	struct mpt_track *want;
 	struct mpt_free *e;
-	__u64 start, *want, *cw;
+	__u64 start, cwp = 0, *cw;
 
 	if (p->pid != tgid)
 		return 0;	/* only the leader's release ends the process */
@@ -749,9 +768,16 @@ int BPF_PROG(on_free, struct task_struct *p)
 		want = bpf_map_lookup_elem(&tracked, &tgid);
 		if (!want)
 			return 0;
-		if (*want && *want != start)
+		if (want->start && want->start != start)
 			return 0;
+		cwp = want->cwp;
 		bpf_map_delete_elem(&tracked, &tgid);
+	} else {
+		cw = bpf_map_lookup_elem(&childwp, &tgid);
+		if (cw) {
+			cwp = *cw;
+			bpf_map_delete_elem(&childwp, &tgid);
+		}
 	}
 	e = reserve(sizeof(*e), MPT_EV_FREE);
 	if (!e)
@@ -762,17 +788,15 @@ int BPF_PROG(on_free, struct task_struct *p)
 	e->h.pid = tgid;
 	e->h.tid = tgid;
 	e->h.start = start;
-	reaper = BPF_CORE_READ(p, real_parent, tgid);
+	reaper = p->real_parent->tgid;
 	e->reaper = reaper;
 	e->nwps = 0;
 	__builtin_memset(e->wps, 0, sizeof(e->wps));
 	/* first the wait point that named it, then the reaper's ring, newest first */
-	cw = bpf_map_lookup_elem(&childwp, &tgid);
-	if (cw) {
-		e->wps[0].ts = *cw;
+	if (cwp) {
+		e->wps[0].ts = cwp;
 		e->wps[0].target = tgid;
 		e->nwps = 1;
-		bpf_map_delete_elem(&childwp, &tgid);
 	}
 	w = bpf_map_lookup_elem(&wps, &reaper);
 	n = w ? w->next : 0;
@@ -1684,6 +1708,29 @@ static __always_inline __u64 overlap(__u64 begin, __u64 end, __u64 from, __u64 t
 	return end && hi > lo ? hi - lo : 0;
 }
 
+/* holder_off()'s walk of a copy of the holder's intervals: a bpf_loop
+ * callback, verified once. As a loop in on_waking, its 16 rounds of
+ * branches made that program the slowest of all to verify (10-14 ms of
+ * every start-up, against 1 ms now). */
+struct holder_walk {
+	__u64 begin[OFF_N];
+	__u64 end[OFF_N];
+	__u8 kind[OFF_N];
+	__u64 from, to, in, cpu;
+};
+
+static long holder_step(__u32 i, void *data)
+{
+	struct holder_walk *h = data;
+	__u64 t;
+
+	i &= OFF_N - 1;
+	t = overlap(h->begin[i], h->end[i], h->from, h->to);
+	h->in += t * (h->kind[i] & OFF_INPUT);
+	h->cpu += t * ((h->kind[i] & OFF_CPU) >> 1);
+	return 0;
+}
+
 /*
  * A futex waiter woken by `tid`, the holder releasing it: how long was that
  * holder, over the wait so far, waiting for input (or queued on a lock for
@@ -1693,20 +1740,20 @@ static __always_inline __u64 overlap(__u64 begin, __u64 end, __u64 from, __u64 t
 static __always_inline void holder_off(struct lock_start *ls, __u32 tid, __u64 now)
 {
 	struct off_cpu *o = bpf_map_lookup_elem(&offcpu, &tid);
-	__u64 in = 0, cpu = 0, t;
-	int i;
+	struct holder_walk h;
+	__u64 in, cpu;
 
 	if (!o || now <= ls->ts)
 		return;
-	for (i = 0; i < OFF_N; i++) {
-		t = overlap(o->begin[i], o->end[i], ls->ts, now);
-		if (o->kind[i] == OFF_INPUT)
-			in += t;
-		else
-			cpu += t;
-	}
-	in = (in + overlap(o->q_begin, o->q_end, ls->ts, now)) / 1000;
-	cpu /= 1000;
+	__builtin_memcpy(h.begin, o->begin, sizeof(h.begin));
+	__builtin_memcpy(h.end, o->end, sizeof(h.end));
+	__builtin_memcpy(h.kind, o->kind, sizeof(h.kind));
+	h.from = ls->ts;
+	h.to = now;
+	h.in = h.cpu = 0;
+	bpf_loop(OFF_N, holder_step, &h, 0);
+	in = (h.in + overlap(o->q_begin, o->q_end, ls->ts, now)) / 1000;
+	cpu = h.cpu / 1000;
 	ls->in_us = in < 0xffffffff ? in : 0xffffffff;	/* 71 minutes */
 	ls->cpu_us = cpu < 0xffffffff ? cpu : 0xffffffff;
 }

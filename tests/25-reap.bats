@@ -170,6 +170,37 @@ PYEOF
 	[ "$(jqr "$J" '.findings | length')" -eq 0 ] || { jq -c .findings "$J"; false; }
 }
 
+@test "the wait that named a child times its reap, however many waits for another follow" {
+	# 20 waits for another child overrun the reaper's ring of 8 wait
+	# points before the release comes: only the point kept with the child
+	# itself (its tracked entry) says when it was reaped, the moment its
+	# parent's join wait ended
+	cat > "$BATS_TEST_TMPDIR/k.py" <<'PYEOF'
+import os, time
+other = os.fork()
+if other == 0:
+    time.sleep(1)
+    os._exit(0)
+pid = os.fork()
+if pid == 0:
+    time.sleep(0.3)
+    os._exit(0)
+print(pid, flush=True)
+os.waitpid(pid, 0)
+for _ in range(20):
+    os.waitpid(other, os.WNOHANG)
+os.waitpid(other, 0)
+PYEOF
+	run_mptrace -q --events-jsonl "$BATS_TEST_TMPDIR/ev.jsonl" -- "$PY" "$BATS_TEST_TMPDIR/k.py"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	no_sanitizer_report
+	kid=${output%%$'\n'*}
+	ev="$BATS_TEST_TMPDIR/ev.jsonl"
+	waited=$(jq -r "select(.type == \"wait\" and .target == $kid) | .t_ms" "$ev")
+	reaped=$(jq -r "select(.type == \"free\" and .pid == $kid) | .reaped_ms" "$ev")
+	[ -n "$waited" ] && [ "$reaped" = "$waited" ] || { grep -E '"(wait|free|exit)"' "$ev"; false; }
+}
+
 @test "a release never seen: a child its parent left behind is the adopter's, and still a finding" {
 	cat > "$BATS_TEST_TMPDIR/k.py" <<'PYEOF'
 import os, time

@@ -185,6 +185,8 @@ static int open_skel(struct loader *l, const struct loader_opts *o, int core_fd)
 	s->rodata->futex_vma = !o->no_find_vma;
 	if (!s->rodata->want_stacks)
 		bpf_map__set_max_entries(s->maps.ustacks, 1);
+	if (!o->trace_all)	/* the wait points that name a child go in `tracked` */
+		bpf_map__set_max_entries(s->maps.childwp, 1);
 	if (!o->locks) {
 		/* lock waits' tables, which BPF reads only under trace_locks:
 		 * preallocated in full they cost ~15 ms of start-up */
@@ -468,7 +470,9 @@ out_destroy_quiet:
 
 int loader_track(struct loader *l, uint32_t pid, uint64_t start)
 {
-	if (bpf_map__update_elem(l->skel->maps.tracked, &pid, sizeof(pid), &start, sizeof(start),
+	struct mpt_track t = { .start = start };
+
+	if (bpf_map__update_elem(l->skel->maps.tracked, &pid, sizeof(pid), &t, sizeof(t),
 				 BPF_ANY))
 		return -errno;
 	return 0;
@@ -486,10 +490,16 @@ int loader_kid_left(struct loader *l, uint32_t pid, uint64_t start)
 uint64_t loader_wait_points(struct loader *l, uint32_t reaper, uint32_t child, struct mpt_free *f)
 {
 	struct wait_points w;
-	__u64 ts;
+	struct mpt_track t;
+	__u64 ts = 0;
 
 	f->nwps = 0;
-	if (!bpf_map__lookup_elem(l->skel->maps.childwp, &child, sizeof(child), &ts, sizeof(ts), 0)) {
+	/* the wait point that named it: in its `tracked` entry, or under -a in `childwp` */
+	if (l->skel->rodata->trace_all)
+		bpf_map__lookup_elem(l->skel->maps.childwp, &child, sizeof(child), &ts, sizeof(ts), 0);
+	else if (!bpf_map__lookup_elem(l->skel->maps.tracked, &child, sizeof(child), &t, sizeof(t), 0))
+		ts = t.cwp;
+	if (ts) {
 		f->wps[0].ts = ts;
 		f->wps[0].target = child;
 		f->nwps = 1;
