@@ -21,6 +21,7 @@ const volatile __u8 trace_locks = 1;	 /* --no-locks clears it */
 const volatile __u64 lock_min_ns = 1000000; /* --lock-threshold */
 const volatile __u64 wakeup_bytes = 256 * 1024; /* wake the consumer past this */
 const volatile __u64 wake_gap_ns = 200000; /* an empty ring wakes at most this often */
+const volatile __u64 wake_stale_ns = 10000000; /* records waiting this long wake it too */
 const volatile __u8 scan_test_env = 1;	 /* look for MPTRACE_TEST= at exec */
 const volatile __u32 mutex_owner_off = 8; /* glibc __owner offset; 0: do not read */
 const volatile __u8 want_stacks = 1;	 /* --no-stacks clears it */
@@ -46,7 +47,7 @@ __u64 busy_since = 0;
  * idle worker under -a) keeps `blocked` above zero for good; without this
  * the walk of both tables would run every 50 ms for as long. */
 __u64 unwalked_since = 0;
-/* When the consumer was last woken because the ring was empty. */
+/* When the consumer was last woken. */
 __u64 last_wake = 0;
 
 struct {
@@ -297,30 +298,34 @@ static __always_inline void fill_hdr(struct mpt_hdr *h, __u32 type, __u32 size,
 }
 
 /*
- * When to wake the consumer. A record that finds the ring empty (`queued`
- * is its own size: nothing else waits) wakes it at once, so a terminal
- * shows a quiet program's events as they happen; under load records are
- * batched (a wake-up per record costs ~1.2x on fork storms) and the
- * consumer is woken past wakeup_bytes, or at most every wake_gap_ns by an
- * empty ring, or by its own poll timeout.
+ * When to wake the consumer, for a record made at `now`. Never within
+ * wake_gap_ns of the last wake-up (a wake-up per record costs ~1.2x on
+ * fork storms). Past it: a record that finds the ring empty (`queued` is
+ * its own size: nothing else waits) wakes it at once, so a terminal shows
+ * a quiet program's events as they happen; one that finds others waiting
+ * wakes it past wakeup_bytes, or when the last wake-up is wake_stale_ns
+ * old. That last rule is for records left behind: one that came within the
+ * gap after the consumer had drained the ring and gone back to sleep
+ * finds nobody to wake it, and every record after it finds the ring not
+ * empty; they waited for the consumer's poll timeout (50 ms). Under a
+ * storm it is a wake-up per wake_stale_ns at most.
  */
-static __always_inline __u64 rb_flags_q(__u64 queued)
+static __always_inline __u64 rb_flags_q(__u64 queued, __u64 now)
 {
-	__u64 avail = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA), now;
+	__u64 avail;
 
-	if (avail >= wakeup_bytes)
-		return BPF_RB_FORCE_WAKEUP;
-	if (avail > queued)
-		return BPF_RB_NO_WAKEUP;
-	now = bpf_ktime_get_ns();
 	if (now - last_wake < wake_gap_ns)
+		return BPF_RB_NO_WAKEUP;
+	avail = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA);
+	if (avail > queued && avail < wakeup_bytes && now - last_wake < wake_stale_ns)
 		return BPF_RB_NO_WAKEUP;
 	last_wake = now;
 	return BPF_RB_FORCE_WAKEUP;
 }
 
-/* after bpf_ringbuf_reserve(size): the record counts in the ring already */
-#define rb_flags(size) rb_flags_q(((size) + 8 + 7) & ~7ULL)
+/* after bpf_ringbuf_reserve(): the record counts in the ring already; its
+ * header's time is now */
+#define rb_flags(e) rb_flags_q((sizeof(*(e)) + 8 + 7) & ~7ULL, (e)->h.ts)
 
 static __always_inline void count_lost(__u32 type)
 {
@@ -339,7 +344,7 @@ static __always_inline void *reserve(__u32 size, __u32 type)
 
 static __always_inline void output(void *data, __u32 size, __u32 type)
 {
-	if (bpf_ringbuf_output(&rb, data, size, rb_flags_q(0)))
+	if (bpf_ringbuf_output(&rb, data, size, rb_flags_q(0, bpf_ktime_get_ns())))
 		count_lost(type);
 }
 
@@ -381,7 +386,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	e->flags = thread ? MPT_FORK_THREAD : 0;
 	e->_pad = 0;
 	BPF_CORE_READ_STR_INTO(&e->comm, child, comm);
-	bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
+	bpf_ringbuf_submit(e, rb_flags(e));
 	return 0;
 }
 
@@ -649,7 +654,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	e->flags = (will_autoreap(p, parent) ? MPT_EXIT_AUTOREAP : 0) |
 		   (listed ? MPT_EXIT_KIDS_LISTED : 0);
 	BPF_CORE_READ_STR_INTO(&e->comm, p, comm);
-	bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
+	bpf_ringbuf_submit(e, rb_flags(e));
 	return 0;
 }
 
@@ -810,7 +815,7 @@ int BPF_PROG(on_free, struct task_struct *p)
 		e->wps[k & (MPT_FREE_WPS - 1)] = w->p[(n - 1 - i) & (MPT_FREE_WPS - 1)];
 		e->nwps = k + 1;
 	}
-	bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
+	bpf_ringbuf_submit(e, rb_flags(e));
 	return 0;
 }
 
@@ -966,7 +971,7 @@ __noinline int wait_resume(__u32 tid)
 	e->waker = w->waker;
 	e->target = w->target;
 	e->flags = w->flags;
-	bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
+	bpf_ringbuf_submit(e, rb_flags(e));
 out:
 	if (!bpf_map_delete_elem(&waits, &tid))
 		__sync_fetch_and_add(&blocked, -1);
@@ -1004,7 +1009,7 @@ int BPF_PROG(on_signal, int sig, struct kernel_siginfo *info, struct task_struct
 	cur = (struct task_struct *)bpf_get_current_task_btf();
 	e->sender_pid = BPF_CORE_READ(cur, tgid);
 	BPF_CORE_READ_STR_INTO(&e->sender_comm, cur, comm);
-	bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
+	bpf_ringbuf_submit(e, rb_flags(e));
 	return 0;
 }
 
