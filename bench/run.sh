@@ -280,15 +280,17 @@ awk -v reps="$REPS" '
 	{ k = $1 " " $2; n[k]++; iw[k, n[k]] = $4; ic[k, n[k]] = $5 + $6; td[k, n[k]] = $7
 	  ow[k, n[k]] = $8; tc[k, n[k]] = ($9 + $10) - ($5 + $6)
 	  if (!(k in seen)) { seen[k] = 1; order[++nk] = k } }
-	function med(a, k,    i, j, t, m, v) {
-		m = n[k]; for (i = 1; i <= m; i++) v[i] = a[k, i]
+	# the median of v[1..m] (sorts v)
+	function medv(v, m,    i, j, t) {
 		for (i = 2; i <= m; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
 		return (m % 2) ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2 }
+	function med(a, k,    i, v) {
+		for (i = 1; i <= n[k]; i++) v[i] = a[k, i]
+		return medv(v, n[k]) }
 	# the median over rounds of (this run / the bare run of the same round)
-	function paired(k, b,    i, m, t, j, v) {
+	function paired(k, b,    i, m, v) {
 		m = n[k] < n[b] ? n[k] : n[b]; for (i = 1; i <= m; i++) v[i] = iw[k, i] / iw[b, i]
-		for (i = 2; i <= m; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
-		return (m % 2) ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2 }
+		return medv(v, m) }
 	function lo(a, k,    i, x) { x = a[k, 1]; for (i = 2; i <= n[k]; i++) if (a[k, i] < x) x = a[k, i]; return x }
 	function hi(a, k,    i, x) { x = a[k, 1]; for (i = 2; i <= n[k]; i++) if (a[k, i] > x) x = a[k, i]; return x }
 	END {
